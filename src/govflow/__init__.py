@@ -1,0 +1,73 @@
+"""govflow: a problem-list system (问题清单制度) for government supervision.
+
+Issues are assigned to lead units (交办), carried out (落实), reported back
+(反馈) and verified and closed by a supervising office (验收销号); every step
+is a hash-chained ledger entry (台账).
+
+    >>> import govflow
+    >>> flow = govflow.open(":memory:")
+"""
+
+from ._clock import DEFAULT_ZONE, Clock, default_clock
+from ._exceptions import (
+    ConcurrentUpdateError,
+    GovflowError,
+    InvalidTransition,
+    LedgerCorrupted,
+    LifecycleError,
+    NotFound,
+    PermissionDenied,
+    SchemaVersionError,
+    StoreError,
+    ValidationError,
+)
+from ._flow import Govflow, open
+from ._issue_list import ISSUE_LIST
+from ._ledger import GENESIS_HASH, LedgerCheck, LedgerDraft, canonical_bytes
+from ._lifecycle import ROLES, LifecycleDefinition, TransitionSpec
+from ._memory import MemoryStore
+from ._model import LEVELS, Actor, ExtensionRequest, Issue, LedgerEntry, Responsible, Unit
+from ._sqlite import SCHEMA_VERSION, SQLiteStore
+from ._store import IssueQuery, Store, UnitOfWork
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "DEFAULT_ZONE",
+    "GENESIS_HASH",
+    "ISSUE_LIST",
+    "LEVELS",
+    "ROLES",
+    "SCHEMA_VERSION",
+    "Actor",
+    "Clock",
+    "ConcurrentUpdateError",
+    "ExtensionRequest",
+    "Govflow",
+    "GovflowError",
+    "InvalidTransition",
+    "Issue",
+    "IssueQuery",
+    "LedgerCheck",
+    "LedgerCorrupted",
+    "LedgerDraft",
+    "LedgerEntry",
+    "LifecycleDefinition",
+    "LifecycleError",
+    "MemoryStore",
+    "NotFound",
+    "PermissionDenied",
+    "Responsible",
+    "SQLiteStore",
+    "SchemaVersionError",
+    "Store",
+    "StoreError",
+    "TransitionSpec",
+    "Unit",
+    "UnitOfWork",
+    "ValidationError",
+    "__version__",
+    "canonical_bytes",
+    "default_clock",
+    "open",
+]

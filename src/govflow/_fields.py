@@ -1,0 +1,113 @@
+"""Validation of the data keywords a trigger takes (note, result, rating, ...).
+
+Each known field has a parser that returns the typed value (used by effects)
+and the JSON form (written to the ledger); fields a custom lifecycle invents
+take any JSON value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ._exceptions import ValidationError
+
+__all__ = ["FIELD_HELP", "json_value", "parse_date", "parse_field"]
+
+#: What each known data keyword accepts (shown in error messages and docs).
+FIELD_HELP: Mapping[str, str] = {
+    "note": "a non-empty string: the measures taken (落实情况)",
+    "result": "a non-empty string: the result reported back (反馈结果)",
+    "reason": "a non-empty string",
+    "evidence": "a string or a list of strings (file names, links)",
+    "rating": "an integer satisfaction rating from 1 to 5 (满意度)",
+    "due": "a datetime.date or an ISO date string 'YYYY-MM-DD'",
+    "new_lead": "the id of a registered unit other than the current lead",
+}
+
+
+def _text(field: str, value: object, issue_id: str | None) -> str:
+    if not isinstance(value, str) or not value.strip():
+        got = "an empty string" if isinstance(value, str) else f"{type(value).__name__} {value!r}"
+        raise ValidationError(field, f"got {got}", FIELD_HELP.get(field, "a non-empty string"), issue_id)
+    return value
+
+
+def _evidence(field: str, value: object, issue_id: str | None) -> list[str]:
+    if isinstance(value, str) and value.strip():
+        return [value]
+    if isinstance(value, list | tuple) and all(isinstance(v, str) and v.strip() for v in value):
+        return list(value)
+    raise ValidationError(field, f"got {value!r}", FIELD_HELP["evidence"], issue_id)
+
+
+def _rating(field: str, value: object, issue_id: str | None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise ValidationError(field, f"got {value!r}", FIELD_HELP["rating"], issue_id)
+    return value
+
+
+def parse_date(field: str, value: object, issue_id: str | None = None) -> dt.date:
+    """A ``date`` from a date or an ISO ``YYYY-MM-DD`` string (a datetime is refused)."""
+    if isinstance(value, dt.datetime):
+        raise ValidationError(
+            field, f"got the datetime {value.isoformat()}", FIELD_HELP["due"], issue_id
+        )
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValidationError(field, f"got {value!r}", FIELD_HELP["due"], issue_id)
+
+
+def json_value(field: str, value: object, issue_id: str | None = None) -> Any:
+    """``value`` if it is plain JSON (str, int, finite float, bool, None, lists, str-keyed dicts)."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [json_value(field, v, issue_id) for v in value]
+    if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
+        return {k: json_value(field, v, issue_id) for k, v in value.items()}
+    raise ValidationError(
+        field,
+        f"got {type(value).__name__} {value!r}",
+        "JSON values: strings, numbers, booleans, dates, lists and string-keyed mappings",
+        issue_id,
+    )
+
+
+_PARSERS: dict[str, Callable[[str, object, str | None], Any]] = {
+    "note": _text,
+    "result": _text,
+    "reason": _text,
+    "evidence": _evidence,
+    "rating": _rating,
+    "due": parse_date,
+    "new_lead": _text,
+}
+
+
+def parse_field(field: str, value: object, issue_id: str | None) -> Any:
+    """The typed value of data keyword ``field``; raises :class:`ValidationError`."""
+    parser = _PARSERS.get(field)
+    if parser is None:
+        return json_value(field, value, issue_id)
+    return parser(field, value, issue_id)
+
+
+def is_missing(value: object) -> bool:
+    """Whether a required keyword counts as not given (None, "", blank, empty list)."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, list | tuple | dict) and not value

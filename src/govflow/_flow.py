@@ -1,0 +1,465 @@
+"""The :class:`Govflow` facade: every command a caller gives goes through here.
+
+One command travels: load the issue, fire the trigger on a working copy with
+the lifecycle's shared machine, then commit the new snapshot and its ledger
+entry in one unit of work that names the version that was read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from ._clock import Clock, default_clock, require_aware
+from ._exceptions import LifecycleError, NotFound, PermissionDenied, ValidationError
+from ._fields import parse_date
+from ._issue_list import ISSUE_LIST
+from ._ledger import LedgerCheck, LedgerDraft, verify_chain
+from ._lifecycle import Lifecycle, LifecycleDefinition, describe_roles, roles_of
+from ._memory import MemoryStore
+from ._model import LEVELS, Actor, Issue, LedgerEntry, Level, Responsible, Unit
+from ._sqlite import SQLiteStore
+from ._store import IssueQuery, Store, UnitOfWork
+
+__all__ = ["Govflow", "open"]
+
+ActorLike = str | Actor
+
+
+class Govflow:
+    """A problem-list system on one store. Make one with :func:`govflow.open`.
+
+    Use it as a context manager, or call :meth:`close`, to release the store.
+    """
+
+    def __init__(self, store: Store, *, clock: Clock | None = None, id_prefix: str = "GF-") -> None:
+        if not isinstance(id_prefix, str):
+            raise ValidationError("id_prefix", f"got {id_prefix!r}", "a string such as 'GF-'")
+        self._store = store
+        self._clock: Clock = clock or default_clock
+        self._id_prefix = id_prefix
+        self._units: dict[str, Unit] = {unit.id: unit for unit in store.units()}
+        self._lifecycles: dict[tuple[str, int], Lifecycle] = {}
+        self._latest: dict[str, int] = {}
+        for _name, _version, text in store.lifecycles():
+            definition = LifecycleDefinition.from_dict(json.loads(text))
+            self._install(definition)
+        if ("issue-list", 1) not in self._lifecycles:
+            self.register_lifecycle(ISSUE_LIST)
+
+    # -- resources ------------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The store this flow writes to."""
+        return self._store
+
+    def close(self) -> None:
+        """Close the store."""
+        self._store.close()
+
+    def __enter__(self) -> Govflow:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def now(self) -> dt.datetime:
+        """The clock's current time (timezone-aware)."""
+        return require_aware("clock()", self._clock())
+
+    # -- units ----------------------------------------------------------------------------
+
+    def add_unit(
+        self,
+        id: str,
+        name: str,
+        *,
+        level: Level,
+        parent: str | None = None,
+        supervisor: bool = False,
+    ) -> Unit:
+        """Register a unit (单位). Re-adding the same unit unchanged is allowed.
+
+        ``level`` is one of ``prefecture``, ``county``, ``township``, ``department``.
+        """
+        if not isinstance(id, str) or not id.strip():
+            raise ValidationError("id", f"got {id!r}", "a non-empty string")
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationError("name", f"got {name!r}", "a non-empty string")
+        if level not in LEVELS:
+            raise ValidationError("level", f"got {level!r}", ", ".join(LEVELS))
+        if parent is not None and self._find_unit(parent) is None:
+            raise ValidationError("parent", f"no unit {parent!r}", "the id of a registered unit")
+        if parent == id:
+            raise ValidationError("parent", "a unit cannot be its own parent", "another unit's id")
+        if not isinstance(supervisor, bool):
+            raise ValidationError("supervisor", f"got {supervisor!r}", "True or False")
+        unit = Unit(id=id, name=name, level=level, parent=parent, supervisor=supervisor)
+        existing = self._find_unit(id)
+        if existing is not None:
+            if existing == unit:
+                return existing
+            raise ValidationError(
+                "id", f"unit {id!r} already exists as {existing!r}", "a new id, or the same fields"
+            )
+        self._store.add_unit(unit)
+        self._units[id] = unit
+        return unit
+
+    def unit(self, id: str) -> Unit:
+        """One unit; :class:`NotFound` if there is none."""
+        unit = self._find_unit(id)
+        if unit is None:
+            raise NotFound("unit", id)
+        return unit
+
+    def units(self) -> list[Unit]:
+        """Every registered unit, in the order they were added."""
+        self._units = {unit.id: unit for unit in self._store.units()}
+        return list(self._units.values())
+
+    def _find_unit(self, unit_id: str) -> Unit | None:
+        unit = self._units.get(unit_id)
+        if unit is None and isinstance(unit_id, str):
+            # Another process may have added it since we looked.
+            self._units = {u.id: u for u in self._store.units()}
+            unit = self._units.get(unit_id)
+        return unit
+
+    # -- lifecycles -----------------------------------------------------------------------
+
+    def register_lifecycle(
+        self, definition: Mapping[str, Any] | LifecycleDefinition | str | os.PathLike[str]
+    ) -> LifecycleDefinition:
+        """Register a lifecycle from a mapping, a definition, or a JSON/TOML/YAML file path.
+
+        Registering the same name and version again with the same content is a
+        no-op; with different content it is a :class:`LifecycleError` (bump the
+        version instead: issues keep the version they were created under).
+        """
+        if isinstance(definition, str | os.PathLike):
+            definition = LifecycleDefinition.load(Path(definition))
+        elif not isinstance(definition, LifecycleDefinition):
+            definition = LifecycleDefinition.from_dict(definition)
+        existing = self._lifecycles.get((definition.name, definition.version))
+        if existing is not None:
+            if existing.definition.canonical_json() != definition.canonical_json():
+                raise LifecycleError(
+                    definition.key,
+                    "a different definition is already registered under this name and "
+                    "version; register it as a new version",
+                )
+            return existing.definition
+        self._store.save_lifecycle(definition.name, definition.version, definition.canonical_json())
+        self._install(definition)
+        return definition
+
+    def _install(self, definition: LifecycleDefinition) -> None:
+        self._lifecycles[definition.name, definition.version] = Lifecycle(definition)
+        if definition.version >= self._latest.get(definition.name, 0):
+            self._latest[definition.name] = definition.version
+
+    def lifecycle(self, name: str = "issue-list", version: int | None = None) -> LifecycleDefinition:
+        """A registered lifecycle definition (the latest version unless one is named)."""
+        return self._lifecycle(name, version).definition
+
+    def lifecycles(self) -> list[LifecycleDefinition]:
+        """Every registered lifecycle definition, by name and version."""
+        return [self._lifecycles[key].definition for key in sorted(self._lifecycles)]
+
+    def _lifecycle(self, name: str, version: int | None = None) -> Lifecycle:
+        if version is None:
+            latest = self._latest.get(name)
+            if latest is None:
+                raise NotFound("lifecycle", name, f"registered: {sorted(self._latest)}")
+            version = latest
+        found = self._lifecycles.get((name, version))
+        if found is None:
+            raise NotFound("lifecycle", f"{name}@{version}")
+        return found
+
+    def label(self, name: str, lang: str = "zh", lifecycle: str = "issue-list") -> str:
+        """The label of a state or trigger in ``lang`` (``zh`` or ``en``), or the name itself."""
+        labels = self._lifecycle(lifecycle).definition.labels.get(lang, {})
+        return labels.get(name, name)
+
+    # -- commands -------------------------------------------------------------------------
+
+    def assign(
+        self,
+        title: str,
+        *,
+        lead: str,
+        due: dt.date | str,
+        by: ActorLike,
+        cooperating: Iterable[str] = (),
+        description: str = "",
+        category: str | None = None,
+        responsible: Responsible | Mapping[str, str | None] | None = None,
+        lifecycle: str = "issue-list",
+    ) -> Issue:
+        """Assign (交办) a new issue to its lead unit; it starts in the lifecycle's initial state.
+
+        ``responsible`` names the 第一责任人 (``first``) and 直接责任人 (``direct``).
+        """
+        actor = _actor(by)
+        chosen = self._lifecycle(lifecycle)
+        definition = chosen.definition
+        actor_unit = self._find_unit(actor.unit)
+        if actor_unit is None or not actor_unit.supervisor:
+            raise PermissionDenied(
+                "(new)", "assign", actor.unit, describe_roles(("supervisor",), (), None),
+                "no such unit is registered" if actor_unit is None else "",
+            )
+        now = self.now()
+        if not isinstance(title, str) or not title.strip():
+            raise ValidationError("title", f"got {title!r}", "a non-empty string")
+        if not isinstance(lead, str) or self._find_unit(lead) is None:
+            raise ValidationError("lead", f"no unit {lead!r}", "the id of a registered unit")
+        due_date = parse_date("due", due)
+        if due_date < now.date():
+            raise ValidationError(
+                "due", f"{due_date.isoformat()} is before the assignment ({now.date().isoformat()})",
+                f"a date on or after {now.date().isoformat()}",
+            )
+        if isinstance(cooperating, str):
+            cooperating = (cooperating,)
+        coop = tuple(dict.fromkeys(cooperating))
+        for unit_id in coop:
+            if not isinstance(unit_id, str) or self._find_unit(unit_id) is None:
+                raise ValidationError(
+                    "cooperating", f"no unit {unit_id!r}", "ids of registered units"
+                )
+            if unit_id == lead:
+                raise ValidationError(
+                    "cooperating", f"{unit_id!r} is the lead unit", "units other than the lead"
+                )
+        if not isinstance(description, str):
+            raise ValidationError("description", f"got {description!r}", "a string")
+        if category is not None and not isinstance(category, str):
+            raise ValidationError("category", f"got {category!r}", "a string or None")
+        persons = _responsible(responsible)
+        issue = Issue(
+            id="", title=title, description=description, category=category, lead=lead,
+            cooperating=coop, responsible=persons, due=due_date, original_due=due_date,
+            state=definition.initial, version=1, lifecycle=definition.name,
+            lifecycle_version=definition.version, created_at=now, updated_at=now,
+        )
+        data: dict[str, Any] = {
+            "title": title, "lead": lead, "due": due_date.isoformat(),
+            "lifecycle": definition.name, "lifecycle_version": definition.version,
+        }
+        if coop:
+            data["cooperating"] = list(coop)
+        if description:
+            data["description"] = description
+        if category is not None:
+            data["category"] = category
+        if persons is not None:
+            data["responsible"] = persons.as_dict()
+        draft = LedgerDraft(
+            issue_id="", issue_seq=1, trigger="assign", from_state=None,
+            to_state=definition.initial, actor=actor.unit, person=actor.person, at=now, data=data,
+        )
+        scope = f"{self._id_prefix}{now.year}-"
+        stored, _ = self._store.commit(UnitOfWork(issue, 0, draft, id_scope=scope))
+        return stored
+
+    def fire(self, issue_id: str, trigger: str, *, by: ActorLike, **data: Any) -> Issue:
+        """Fire ``trigger`` on an issue as ``by``; return the new snapshot.
+
+        Keyword data (``note``, ``result``, ``evidence``, ``reason``, ``rating``,
+        ``due``, ``new_lead``) is validated against what the trigger accepts;
+        keywords given as None are left out. On any error nothing is written.
+        """
+        actor = _actor(by)
+        issue = self.get(issue_id)
+        lifecycle = self._lifecycle(issue.lifecycle, issue.lifecycle_version)
+        now = self.now()
+        given = {key: value for key, value in data.items() if value is not None}
+        new, ledger_data = lifecycle.fire(issue, trigger, actor, given, now, self._find_unit)
+        draft = LedgerDraft(
+            issue_id=issue.id, issue_seq=new.version, trigger=trigger, from_state=issue.state,
+            to_state=new.state, actor=actor.unit, person=actor.person, at=now, data=ledger_data,
+        )
+        units_changed = new.lead != issue.lead or new.cooperating != issue.cooperating
+        stored, _ = self._store.commit(UnitOfWork(new, issue.version, draft, units_changed=units_changed))
+        return stored
+
+    def accept(self, issue_id: str, *, by: ActorLike) -> Issue:
+        """签收: the lead unit acknowledges the issue (records the acceptance time)."""
+        return self.fire(issue_id, "accept", by=by)
+
+    def implement(
+        self, issue_id: str, *, by: ActorLike, note: str, evidence: str | list[str] | None = None
+    ) -> Issue:
+        """落实: the lead unit records the measures taken (assigned → implemented)."""
+        return self.fire(issue_id, "implement", by=by, note=note, evidence=evidence)
+
+    def report(
+        self, issue_id: str, *, by: ActorLike, result: str, evidence: str | list[str] | None = None
+    ) -> Issue:
+        """反馈: the lead unit reports the result back (implemented → feedback)."""
+        return self.fire(issue_id, "report", by=by, result=result, evidence=evidence)
+
+    def verify(
+        self, issue_id: str, *, by: ActorLike, rating: int | None = None, note: str | None = None
+    ) -> Issue:
+        """验收销号: a supervisor, never the lead unit, verifies and closes (feedback → verified)."""
+        return self.fire(issue_id, "verify", by=by, rating=rating, note=note)
+
+    def reject(
+        self, issue_id: str, *, by: ActorLike, reason: str, due: dt.date | str | None = None
+    ) -> Issue:
+        """退回重办: verification failed; back to assigned, counting a rework, maybe a new due date."""
+        return self.fire(issue_id, "reject", by=by, reason=reason, due=due)
+
+    def cancel(self, issue_id: str, *, by: ActorLike, reason: str) -> Issue:
+        """撤销: a supervisor cancels an open issue."""
+        return self.fire(issue_id, "cancel", by=by, reason=reason)
+
+    def reassign(self, issue_id: str, *, by: ActorLike, new_lead: str, reason: str) -> Issue:
+        """改派: a supervisor gives the issue to another lead unit."""
+        return self.fire(issue_id, "reassign", by=by, new_lead=new_lead, reason=reason)
+
+    def request_extension(
+        self, issue_id: str, *, by: ActorLike, due: dt.date | str, reason: str
+    ) -> Issue:
+        """申请延期: the lead unit asks for a later due date, before the current one passes."""
+        return self.fire(issue_id, "request_extension", by=by, due=due, reason=reason)
+
+    def approve_extension(self, issue_id: str, *, by: ActorLike, note: str | None = None) -> Issue:
+        """批准延期: a supervisor grants the pending request; ``original_due`` stays."""
+        return self.fire(issue_id, "approve_extension", by=by, note=note)
+
+    def deny_extension(self, issue_id: str, *, by: ActorLike, reason: str) -> Issue:
+        """驳回延期: a supervisor refuses the pending request."""
+        return self.fire(issue_id, "deny_extension", by=by, reason=reason)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def get(self, issue_id: str) -> Issue:
+        """The current snapshot of an issue; :class:`NotFound` if there is none."""
+        issue = self._store.load(issue_id) if isinstance(issue_id, str) else None
+        if issue is None:
+            raise NotFound("issue", issue_id)
+        return issue
+
+    def issues(self, state: str | None = None, unit: str | None = None) -> list[Issue]:
+        """Issues by id, optionally in one state and/or involving one unit (lead or cooperating)."""
+        return self._store.query(IssueQuery(state=state, unit=unit))
+
+    def allowed_triggers(self, issue_id: str, by: ActorLike) -> list[str]:
+        """The triggers ``by`` may fire on the issue now."""
+        actor = _actor(by)
+        issue = self.get(issue_id)
+        lifecycle = self._lifecycle(issue.lifecycle, issue.lifecycle_version)
+        return lifecycle.allowed(issue, actor.unit, self._find_unit(actor.unit))
+
+    def roles(self, issue_id: str, by: ActorLike) -> frozenset[str]:
+        """The roles (``supervisor``, ``lead``, ``cooperating``) ``by`` holds on the issue."""
+        actor = _actor(by)
+        return roles_of(self._find_unit(actor.unit), actor.unit, self.get(issue_id))
+
+    def ledger(self, issue_id: str | None = None) -> list[LedgerEntry]:
+        """Ledger entries in order: the whole ledger, or one issue's steps."""
+        if issue_id is not None:
+            self.get(issue_id)
+        return list(self._store.ledger(issue_id))
+
+    def verify_ledger(self) -> LedgerCheck:
+        """Check the hash chain, the sequence and every issue's version against its entries.
+
+        Raises :class:`LedgerCorrupted` naming the first entry that was altered,
+        removed or reordered, or entries cut from the end.
+        """
+        return verify_chain(
+            self._store.ledger(), self._store.chain_head(), self._store.issue_versions()
+        )
+
+    def state_at(self, issue_id: str, when: dt.datetime) -> str:
+        """The issue's state at instant ``when``, replayed from the ledger."""
+        require_aware("when", when)
+        self.get(issue_id)
+        state: str | None = None
+        first: LedgerEntry | None = None
+        for entry in self._store.ledger(issue_id):
+            first = first or entry
+            if entry.at > when:
+                break
+            state = entry.to_state
+        if state is None:
+            assigned = f"; it was assigned at {first.at.isoformat()}" if first else ""
+            raise NotFound("issue", issue_id, f"it did not exist at {when.isoformat()}{assigned}")
+        return state
+
+
+def _actor(by: ActorLike) -> Actor:
+    if isinstance(by, Actor):
+        actor = by
+    elif isinstance(by, str):
+        actor = Actor(by)
+    else:
+        raise ValidationError("by", f"got {by!r}", "a unit id or a govflow.Actor(unit, person)")
+    if not isinstance(actor.unit, str) or not actor.unit:
+        raise ValidationError("by", f"got unit {actor.unit!r}", "a non-empty unit id")
+    if actor.person is not None and not isinstance(actor.person, str):
+        raise ValidationError("by.person", f"got {actor.person!r}", "a string or None")
+    return actor
+
+
+def _responsible(value: Responsible | Mapping[str, str | None] | None) -> Responsible | None:
+    if value is None or isinstance(value, Responsible):
+        return value
+    accepted = "a govflow.Responsible or a mapping with keys 'first' and/or 'direct' (names)"
+    if not isinstance(value, Mapping) or not set(value) <= {"first", "direct"}:
+        raise ValidationError("responsible", f"got {value!r}", accepted)
+    for key, name in value.items():
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise ValidationError(f"responsible.{key}", f"got {name!r}", "a person's name")
+    return Responsible(first=value.get("first"), direct=value.get("direct"))
+
+
+def open(
+    target: str | os.PathLike[str] | Store,
+    *,
+    clock: Clock | None = None,
+    id_prefix: str = "GF-",
+) -> Govflow:
+    """Open a flow: a file path opens or creates an SQLite store, ``":memory:"``
+    keeps everything in memory, and a :class:`Store` object is used as it is.
+
+    ``clock`` is a zero-argument callable returning a timezone-aware datetime
+    (default: now in Asia/Shanghai). Issue ids read ``{id_prefix}{year}-{n:04d}``.
+    """
+    store: Store
+    if isinstance(target, str) and target == ":memory:":
+        store = MemoryStore()
+    elif isinstance(target, str | os.PathLike):
+        path = os.fspath(target)
+        if path.startswith("sqlite:///"):
+            path = path[len("sqlite:///"):]
+        store = SQLiteStore(path)
+    elif isinstance(target, Store):
+        store = target
+    else:
+        raise ValidationError(
+            "target", f"got {target!r}", "a file path, ':memory:', 'sqlite:///path' or a Store"
+        )
+    try:
+        return Govflow(store, clock=clock, id_prefix=id_prefix)
+    except BaseException:
+        store.close()
+        raise
+

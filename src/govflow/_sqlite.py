@@ -1,0 +1,423 @@
+"""The embedded default store: one SQLite file (stdlib ``sqlite3``, WAL).
+
+The schema version lives in ``PRAGMA user_version`` and migrates forward on
+open; a file written by a newer govflow is refused. The ledger table refuses
+UPDATE and DELETE through triggers, and the chain head is kept in its own
+table so that entries cut from the end are noticed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
+
+import attrs
+
+from ._exceptions import ConcurrentUpdateError, SchemaVersionError, StoreError
+from ._ledger import seal
+from ._model import ExtensionRequest, Issue, LedgerEntry, Responsible, Unit
+from ._store import IssueQuery, UnitOfWork
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+_MIGRATIONS: Final = (
+    # 1: the first schema.
+    """
+    CREATE TABLE units (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        level TEXT NOT NULL,
+        parent TEXT REFERENCES units(id),
+        supervisor INTEGER NOT NULL,
+        position INTEGER NOT NULL
+    );
+    CREATE TABLE issues (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL,
+        category TEXT,
+        lead TEXT NOT NULL,
+        cooperating TEXT NOT NULL,
+        responsible TEXT,
+        due TEXT NOT NULL,
+        original_due TEXT NOT NULL,
+        state TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        lifecycle TEXT NOT NULL,
+        lifecycle_version INTEGER NOT NULL,
+        rework_count INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        accepted_at TEXT,
+        extension TEXT,
+        extension_count INTEGER NOT NULL
+    );
+    CREATE INDEX issues_state_due ON issues(state, due);
+    CREATE INDEX issues_lead ON issues(lead);
+    CREATE TABLE cooperation (
+        unit TEXT NOT NULL,
+        issue_id TEXT NOT NULL,
+        PRIMARY KEY (unit, issue_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE ledger (
+        seq INTEGER PRIMARY KEY,
+        issue_id TEXT NOT NULL,
+        issue_seq INTEGER NOT NULL,
+        trigger TEXT NOT NULL,
+        from_state TEXT,
+        to_state TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        person TEXT,
+        at TEXT NOT NULL,
+        data TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        UNIQUE (issue_id, issue_seq)
+    );
+    CREATE INDEX ledger_at ON ledger(at);
+    CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TABLE chain_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL
+    );
+    INSERT INTO chain_head VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+    CREATE TABLE counters (scope TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    CREATE TABLE lifecycles (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        definition TEXT NOT NULL,
+        PRIMARY KEY (name, version)
+    );
+    """,
+)
+#: The schema version this govflow writes and reads.
+SCHEMA_VERSION: Final = len(_MIGRATIONS)
+
+_ISSUE_COLUMNS: Final = (
+    "id, title, description, category, lead, cooperating, responsible, due, original_due, "
+    "state, version, lifecycle, lifecycle_version, rework_count, created_at, updated_at, "
+    "accepted_at, extension, extension_count"
+)
+_LEDGER_COLUMNS: Final = (
+    "seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, "
+    "prev_hash, hash"
+)
+_dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+_date = dt.date.fromisoformat
+_datetime = dt.datetime.fromisoformat
+
+
+def _issue_row(issue: Issue) -> tuple[Any, ...]:
+    return (
+        issue.id, issue.title, issue.description, issue.category, issue.lead,
+        _dumps(list(issue.cooperating)),
+        None if issue.responsible is None else _dumps(issue.responsible.as_dict()),
+        issue.due.isoformat(), issue.original_due.isoformat(), issue.state, issue.version,
+        issue.lifecycle, issue.lifecycle_version, issue.rework_count,
+        issue.created_at.isoformat(), issue.updated_at.isoformat(),
+        None if issue.accepted_at is None else issue.accepted_at.isoformat(),
+        None if issue.extension is None else _dumps(issue.extension.as_dict()),
+        issue.extension_count,
+    )
+
+
+def _issue(row: tuple[Any, ...]) -> Issue:
+    (id_, title, description, category, lead, cooperating, responsible, due, original_due,
+     state, version, lifecycle, lifecycle_version, rework_count, created_at, updated_at,
+     accepted_at, extension, extension_count) = row
+    return Issue(
+        id=id_, title=title, description=description, category=category, lead=lead,
+        cooperating=tuple(json.loads(cooperating)),
+        responsible=None if responsible is None else Responsible(**json.loads(responsible)),
+        due=_date(due), original_due=_date(original_due), state=state, version=version,
+        lifecycle=lifecycle, lifecycle_version=lifecycle_version, rework_count=rework_count,
+        created_at=_datetime(created_at), updated_at=_datetime(updated_at),
+        accepted_at=None if accepted_at is None else _datetime(accepted_at),
+        extension=None if extension is None else ExtensionRequest.from_dict(json.loads(extension)),
+        extension_count=extension_count,
+    )
+
+
+def _entry(row: tuple[Any, ...]) -> LedgerEntry:
+    seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, prev, h = row
+    return LedgerEntry(
+        seq=seq, issue_id=issue_id, issue_seq=issue_seq, trigger=trigger, from_state=from_state,
+        to_state=to_state, actor=actor, person=person, at=_datetime(at), data=json.loads(data),
+        prev_hash=prev, hash=h,
+    )
+
+
+class SQLiteStore:
+    """A :class:`~govflow.Store` in one SQLite file, in WAL mode.
+
+    Several processes may open the same file: every commit runs in a
+    ``BEGIN IMMEDIATE`` transaction and checks the version it read.
+    """
+
+    schema_version = SCHEMA_VERSION
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
+        self.path = os.fspath(path)
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite file {self.path!r}: {exc}") from exc
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise StoreError(f"{self.path!r} is not a govflow SQLite file: {exc}") from exc
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _migrate(self) -> None:
+        found = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if found > SCHEMA_VERSION:
+            raise SchemaVersionError(self.path, found, SCHEMA_VERSION)
+        if found == SCHEMA_VERSION:
+            return
+        with self._transaction():
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            found = self._db.execute("PRAGMA user_version").fetchone()[0]
+            for version in range(found + 1, SCHEMA_VERSION + 1):
+                for statement in _split(_MIGRATIONS[version - 1]):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {version}")
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db, self._lock)
+
+    def add_unit(self, unit: Unit) -> None:
+        """Store a unit (insert, or replace one with the same id)."""
+        with self._transaction():
+            position = self._db.execute(
+                "SELECT COALESCE((SELECT position FROM units WHERE id = ?),"
+                " (SELECT COUNT(*) FROM units))",
+                (unit.id,),
+            ).fetchone()[0]
+            self._db.execute(
+                "INSERT OR REPLACE INTO units VALUES (?, ?, ?, ?, ?, ?)",
+                (unit.id, unit.name, unit.level, unit.parent, int(unit.supervisor), position),
+            )
+
+    def units(self) -> list[Unit]:
+        """Every unit, in insertion order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, name, level, parent, supervisor FROM units ORDER BY position"
+            ).fetchall()
+        return [Unit(id=r[0], name=r[1], level=r[2], parent=r[3], supervisor=bool(r[4])) for r in rows]
+
+    def load(self, issue_id: str) -> Issue | None:
+        """The current snapshot of one issue, or None."""
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_ISSUE_COLUMNS} FROM issues WHERE id = ?", (issue_id,)
+            ).fetchone()
+        return None if row is None else _issue(row)
+
+    def query(self, query: IssueQuery) -> list[Issue]:
+        """The issues matching ``query``, ordered by id."""
+        where: list[str] = []
+        args: list[Any] = []
+        if query.state is not None:
+            where.append("state = ?")
+            args.append(query.state)
+        if query.states is not None:
+            where.append(f"state IN ({', '.join('?' * len(query.states))})")
+            args.extend(query.states)
+        if query.unit is not None:
+            where.append("(lead = ? OR id IN (SELECT issue_id FROM cooperation WHERE unit = ?))")
+            args.extend((query.unit, query.unit))
+        if query.due_before is not None:
+            where.append("due < ?")
+            args.append(query.due_before.isoformat())
+        sql = f"SELECT {_ISSUE_COLUMNS} FROM issues"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
+        issues = [_issue(row) for row in rows]
+        if query.updated_between is not None:
+            # Offsets may differ between rows, so compare as datetimes, not text.
+            issues = [i for i in issues if query.matches(i)]
+        return issues
+
+    def commit(self, work: UnitOfWork) -> tuple[Issue, LedgerEntry]:
+        """Write ``work`` in one transaction (see :meth:`govflow.Store.commit`)."""
+        db = self._db
+        issue, draft = work.issue, work.entry
+        with self._transaction():
+            if work.id_scope is not None:
+                row = db.execute(
+                    "SELECT value FROM counters WHERE scope = ?", (work.id_scope,)
+                ).fetchone()
+                number = 1 if row is None else row[0] + 1
+                issue = attrs.evolve(issue, id=f"{work.id_scope}{number:04d}")
+                draft = attrs.evolve(draft, issue_id=issue.id)
+                db.execute(
+                    "INSERT OR REPLACE INTO counters VALUES (?, ?)", (work.id_scope, number)
+                )
+                try:
+                    db.execute(f"INSERT INTO issues ({_ISSUE_COLUMNS}) VALUES "
+                               f"({', '.join('?' * 19)})", _issue_row(issue))
+                except sqlite3.IntegrityError:
+                    raise ConcurrentUpdateError(issue.id, 0, self._version(issue.id)) from None
+                db.executemany(
+                    "INSERT INTO cooperation VALUES (?, ?)",
+                    [(unit, issue.id) for unit in issue.cooperating],
+                )
+            else:
+                cursor = db.execute(
+                    "UPDATE issues SET lead = ?, cooperating = ?, due = ?, state = ?, version = ?,"
+                    " rework_count = ?, updated_at = ?, accepted_at = ?, extension = ?,"
+                    " extension_count = ? WHERE id = ? AND version = ?",
+                    (
+                        issue.lead, _dumps(list(issue.cooperating)), issue.due.isoformat(),
+                        issue.state, issue.version, issue.rework_count,
+                        issue.updated_at.isoformat(),
+                        None if issue.accepted_at is None else issue.accepted_at.isoformat(),
+                        None if issue.extension is None else _dumps(issue.extension.as_dict()),
+                        issue.extension_count, issue.id, work.expected_version,
+                    ),
+                )
+                if cursor.rowcount != 1:
+                    raise ConcurrentUpdateError(
+                        issue.id, work.expected_version, self._version(issue.id)
+                    )
+                if work.units_changed:
+                    db.execute("DELETE FROM cooperation WHERE issue_id = ?", (issue.id,))
+                    db.executemany(
+                        "INSERT INTO cooperation VALUES (?, ?)",
+                        [(unit, issue.id) for unit in issue.cooperating],
+                    )
+            head_seq, head_hash = db.execute("SELECT seq, hash FROM chain_head").fetchone()
+            entry = seal(draft, head_seq + 1, head_hash)
+            db.execute(
+                f"INSERT INTO ledger ({_LEDGER_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+                (
+                    entry.seq, entry.issue_id, entry.issue_seq, entry.trigger, entry.from_state,
+                    entry.to_state, entry.actor, entry.person, entry.at.isoformat(),
+                    _dumps(entry.data), entry.prev_hash, entry.hash,
+                ),
+            )
+            db.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1",
+                       (entry.seq, entry.hash))
+        return issue, entry
+
+    def _version(self, issue_id: str) -> int | None:
+        row = self._db.execute("SELECT version FROM issues WHERE id = ?", (issue_id,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def ledger(
+        self,
+        issue_id: str | None = None,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+    ) -> Iterator[LedgerEntry]:
+        """Ledger entries in sequence order (see :meth:`govflow.Store.ledger`)."""
+        sql = f"SELECT {_LEDGER_COLUMNS} FROM ledger"
+        args: list[Any] = []
+        if issue_id is not None:
+            sql += " WHERE issue_id = ?"
+            args.append(issue_id)
+        sql += " ORDER BY seq" if issue_id is None else " ORDER BY issue_seq"
+        with self._lock:
+            cursor = self._db.execute(sql, args)
+            while True:
+                # Fetch in batches: verifying a million entries must not hold them all.
+                rows = cursor.fetchmany(2000)
+                if not rows:
+                    return
+                for row in rows:
+                    entry = _entry(row)
+                    if since is not None and entry.at < since:
+                        continue
+                    if until is not None and entry.at >= until:
+                        continue
+                    yield entry
+
+    def chain_head(self) -> tuple[int, str]:
+        """The (seq, hash) kept apart from the ledger rows."""
+        with self._lock:
+            seq, head = self._db.execute("SELECT seq, hash FROM chain_head").fetchone()
+        return int(seq), str(head)
+
+    def issue_versions(self) -> Mapping[str, tuple[int, str]]:
+        """Each issue's (version, state)."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, version, state FROM issues").fetchall()
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def save_lifecycle(self, name: str, version: int, definition: str) -> None:
+        """Keep a lifecycle definition."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO lifecycles VALUES (?, ?, ?)", (name, version, definition)
+            )
+
+    def lifecycles(self) -> list[tuple[str, int, str]]:
+        """The stored lifecycle definitions."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT name, version, definition FROM lifecycles ORDER BY name, version"
+            ).fetchall()
+        return [(r[0], int(r[1]), r[2]) for r in rows]
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._db.close()
+
+
+@attrs.define
+class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` on any error."""
+
+    db: sqlite3.Connection
+    lock: threading.RLock
+
+    def __enter__(self) -> None:
+        self.lock.acquire()
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        try:
+            self.db.execute("ROLLBACK" if kind is not None else "COMMIT")
+        finally:
+            self.lock.release()
+
+
+def _split(script: str) -> list[str]:
+    """Statements of a migration script (triggers contain ';' inside BEGIN … END)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements

@@ -1,0 +1,117 @@
+"""The storage contract every backend (memory, SQLite, PostgreSQL) fulfils."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from ._ledger import LedgerDraft
+from ._model import Issue, LedgerEntry, Unit
+
+__all__ = ["IssueQuery", "Store", "UnitOfWork"]
+
+
+@attrs.frozen
+class UnitOfWork:
+    """Everything one command writes, committed together or not at all.
+
+    ``expected_version`` is the version the command read (0 for a new issue).
+    For a new issue ``id_scope`` is set and the store gives the issue the id
+    ``f"{id_scope}{n:04d}"`` with ``n`` the next number in that scope.
+    ``units_changed`` says the lead or cooperating units changed.
+    """
+
+    issue: Issue
+    expected_version: int
+    entry: LedgerDraft
+    id_scope: str | None = None
+    units_changed: bool = False
+
+
+@attrs.frozen
+class IssueQuery:
+    """Which issues to list; every given criterion must hold.
+
+    ``unit`` matches the lead and the cooperating units; ``due_before`` is
+    exclusive; ``updated_between`` is a half-open ``[start, end)`` interval.
+    """
+
+    state: str | None = None
+    states: tuple[str, ...] | None = None
+    unit: str | None = None
+    due_before: dt.date | None = None
+    updated_between: tuple[dt.datetime, dt.datetime] | None = None
+
+    def matches(self, issue: Issue) -> bool:
+        """Whether ``issue`` satisfies the query (the reference semantics)."""
+        if self.state is not None and issue.state != self.state:
+            return False
+        if self.states is not None and issue.state not in self.states:
+            return False
+        if self.unit is not None and not issue.involves(self.unit):
+            return False
+        if self.due_before is not None and not issue.due < self.due_before:
+            return False
+        if self.updated_between is not None:
+            start, end = self.updated_between
+            if not start <= issue.updated_at < end:
+                return False
+        return True
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A storage backend.
+
+    Writes are atomic: :meth:`commit` writes the issue, its version bump and
+    its ledger entry in one transaction, after checking the version the
+    command read, or raises and writes nothing.
+    """
+
+    schema_version: int
+
+    def add_unit(self, unit: Unit) -> None:
+        """Store a unit (insert, or replace one with the same id)."""
+
+    def units(self) -> list[Unit]:
+        """Every unit, in insertion order."""
+
+    def load(self, issue_id: str) -> Issue | None:
+        """The current snapshot of one issue, or None."""
+
+    def query(self, query: IssueQuery) -> list[Issue]:
+        """The issues matching ``query``, ordered by id."""
+
+    def commit(self, work: UnitOfWork) -> tuple[Issue, LedgerEntry]:
+        """Write ``work`` atomically; return the stored issue and sealed entry.
+
+        Raises :class:`ConcurrentUpdateError` when the issue is no longer at
+        ``work.expected_version`` (or, for a new issue, already exists).
+        """
+
+    def ledger(
+        self,
+        issue_id: str | None = None,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+    ) -> Iterator[LedgerEntry]:
+        """Ledger entries in sequence order, optionally for one issue and a ``[since, until)`` span."""
+
+    def chain_head(self) -> tuple[int, str]:
+        """The separately kept (seq, hash) of the last ledger entry."""
+
+    def issue_versions(self) -> Mapping[str, tuple[int, str]]:
+        """Each issue's stored (version, state), for ledger verification."""
+
+    def save_lifecycle(self, name: str, version: int, definition: str) -> None:
+        """Keep a lifecycle definition (JSON) so issues keep their version across opens."""
+
+    def lifecycles(self) -> list[tuple[str, int, str]]:
+        """The stored (name, version, definition JSON) triples."""
+
+    def close(self) -> None:
+        """Release the store's resources."""

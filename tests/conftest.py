@@ -1,0 +1,42 @@
+"""Shared fixtures: a fake clock and a flow on each store (memory, SQLite)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import govflow
+from govflow.testing import FakeClock
+
+STORES = ("memory", "sqlite")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock at Monday 2026-03-02 09:00 Asia/Shanghai that moves one minute per reading."""
+    return FakeClock("2026-03-02T09:00:00+08:00", tick=dt.timedelta(minutes=1))
+
+
+def open_flow(kind: str, tmp_path: Path, clock: FakeClock) -> govflow.Govflow:
+    """A flow on the named store kind."""
+    target = ":memory:" if kind == "memory" else str(tmp_path / "flow.sqlite3")
+    return govflow.open(target, clock=clock)
+
+
+def add_units(flow: govflow.Govflow) -> None:
+    """The standard cast: a prefecture office (supervisor), two counties, a township."""
+    flow.add_unit("OFFICE", "大理州领导小组办公室", level="prefecture", supervisor=True)
+    flow.add_unit("XIANGYUN", "祥云县", level="county", parent="OFFICE")
+    flow.add_unit("BINCHUAN", "宾川县", level="county", parent="OFFICE")
+    flow.add_unit("XIAZHUANG", "下庄镇", level="township", parent="XIANGYUN")
+
+
+@pytest.fixture(params=STORES)
+def flow(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> Iterator[govflow.Govflow]:
+    """A flow with the standard units, once on each store."""
+    with open_flow(request.param, tmp_path, clock) as flow:
+        add_units(flow)
+        yield flow

@@ -117,7 +117,7 @@ class LifecycleDefinition:
             if role not in ROLES:
                 raise LifecycleError(key, f"unknown role {role!r}; known roles: {list(ROLES)}")
         specs = tuple(
-            _transition(key, i, t, states, roles) for i, t in enumerate(_list(key, raw.get("transitions")))
+            _transition(key, i, t, states, final, roles) for i, t in enumerate(_list(key, raw.get("transitions")))
         )
         seen: dict[tuple[str, str], int] = {}
         for i, spec in enumerate(specs):
@@ -244,7 +244,12 @@ def _check_roles(key: str, where: str, roles: Sequence[str], declared: Sequence[
 
 
 def _transition(
-    key: str, index: int, raw: object, states: tuple[str, ...], roles: tuple[str, ...]
+    key: str,
+    index: int,
+    raw: object,
+    states: tuple[str, ...],
+    final: tuple[str, ...],
+    roles: tuple[str, ...],
 ) -> TransitionSpec:
     if not isinstance(raw, Mapping):
         raise LifecycleError(key, f"transition {index} must be a mapping, not {raw!r}")
@@ -259,7 +264,9 @@ def _transition(
         raise LifecycleError(key, f"transition {index}: {trigger!r} is reserved for creating issues")
     where = f"transition {index} ({trigger!r})"
     source_raw = raw.get("source")
-    source = states if source_raw == "*" else _strings(key, f"{where} 'source'", source_raw)
+    # "*" means every state a transition may leave: all but the final ones.
+    open_states = tuple(s for s in states if s not in final)
+    source = open_states if source_raw == "*" else _strings(key, f"{where} 'source'", source_raw)
     for state in source:
         if state not in states:
             raise LifecycleError(key, f"{where}: unknown source state {state!r}; states: {list(states)}")

@@ -590,11 +590,14 @@ class Lifecycle:
             unit = work.units(actor_unit)
             roles = roles_of(unit, actor_unit, issue)
             if roles.isdisjoint(allowed_roles) or not roles.isdisjoint(excluded):
-                reason = ""
-                if not roles.isdisjoint(excluded):
-                    reason = "a " + "/".join(sorted(roles & excluded)) + " unit may not do this"
-                elif unit is None:
+                if unit is None:
                     reason = "no such unit is registered"
+                elif not roles.isdisjoint(allowed_roles):
+                    reason = f"the {'/'.join(sorted(roles & excluded))} unit may not {spec.trigger} its own issue"
+                elif roles:
+                    reason = f"its role here: {', '.join(sorted(roles))}"
+                else:
+                    reason = "it has no role on this issue"
                 raise PermissionDenied(
                     issue.id, spec.trigger, actor_unit,
                     describe_roles(spec.roles, spec.exclude, issue), reason,

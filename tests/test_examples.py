@@ -1,0 +1,30 @@
+"""The examples run and show what they promise."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import govflow
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_full_cycle(tmp_path: Path) -> None:
+    path = tmp_path / "demo.sqlite3"
+    run = subprocess.run(
+        [sys.executable, str(EXAMPLES / "full_cycle.py"), str(path)],
+        capture_output=True, text=True, encoding="utf-8", check=True, timeout=120,
+    )
+    out = run.stdout
+    assert "PermissionDenied" in out and "InvalidTransition" in out
+    assert "台账校验 Ledger verified: 18 条 entries, 4 个事项 issues" in out
+    with govflow.open(path) as flow:
+        states = {issue.id: issue.state for issue in flow.issues()}
+        assert states == {
+            "DL2020-0001": "verified", "DL2020-0002": "verified",
+            "DL2020-0003": "cancelled", "DL2020-0004": "feedback",
+        }
+        assert flow.get("DL2020-0002").rework_count == 1
+        assert flow.verify_ledger().entries == 18

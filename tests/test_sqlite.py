@@ -1,0 +1,79 @@
+"""The SQLite store: schema versions, refusal of newer or foreign files, two writers on one file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import govflow
+from govflow import ConcurrentUpdateError, SchemaVersionError, SQLiteStore, StoreError
+from govflow.testing import FakeClock
+
+from .conftest import add_units
+
+
+def test_a_new_file_gets_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite3"
+    govflow.open(path).close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == govflow.SCHEMA_VERSION
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"issues_state_due", "issues_lead", "ledger_at"} <= indexes
+    db.close()
+
+
+def test_a_file_from_a_newer_govflow_is_refused_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "newer.sqlite3"
+    govflow.open(path).close()
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {govflow.SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    with pytest.raises(SchemaVersionError, match="newer govflow") as info:
+        govflow.open(path)
+    assert info.value.found == govflow.SCHEMA_VERSION + 1
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == govflow.SCHEMA_VERSION + 1
+    db.close()
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("这不是数据库" * 200, encoding="utf-8")
+    with pytest.raises(StoreError, match="not a govflow SQLite file"):
+        govflow.open(path)
+
+
+def test_an_empty_file_is_migrated_forward_from_version_zero(tmp_path: Path) -> None:
+    path = tmp_path / "empty.sqlite3"
+    sqlite3.connect(path).close()
+    store = SQLiteStore(path)
+    assert store.chain_head() == (0, govflow.GENESIS_HASH)
+    store.close()
+
+
+def test_two_connections_writing_the_same_issue(tmp_path: Path, clock: FakeClock) -> None:
+    """The second writer read version 1 too: its stale write raises and writes nothing."""
+    path = tmp_path / "shared.sqlite3"
+    with govflow.open(path, clock=clock) as first, govflow.open(path, clock=clock) as second:
+        add_units(first)
+        issue = first.assign("道路积水", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        stale = second.get(issue.id)
+        first.implement(issue.id, by="XIANGYUN", note="n")
+        # Replay the command the second process would have built from its stale read.
+        lifecycle = second._lifecycle("issue-list", 1)
+        new, data = lifecycle.fire(stale, "cancel", govflow.Actor("OFFICE"), {"reason": "r"},
+                                   clock(), second._find_unit)
+        draft = govflow.LedgerDraft(issue_id=issue.id, issue_seq=2, trigger="cancel", from_state="assigned",
+                                    to_state="cancelled", actor="OFFICE", person=None, at=clock(), data=data)
+        with pytest.raises(ConcurrentUpdateError, match="expected version 1") as info:
+            second.store.commit(govflow.UnitOfWork(new, stale.version, draft))
+        assert (info.value.expected, info.value.actual) == (1, 2)
+        assert second.get(issue.id).state == "implemented"
+        assert len(second.ledger()) == 2
+        assert second.verify_ledger().entries == 2
+        # The second flow sees the first one's units and can carry on.
+        assert second.report(issue.id, by="XIANGYUN", result="r").version == 3

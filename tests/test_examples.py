@@ -28,3 +28,15 @@ def test_full_cycle(tmp_path: Path) -> None:
         }
         assert flow.get("DL2020-0002").rework_count == 1
         assert flow.verify_ledger().entries == 18
+
+
+def test_the_readme_quick_start_runs(tmp_path: Path) -> None:
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path,
+        capture_output=True, text=True, encoding="utf-8", timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("\n") == 5 and "verify feedback → verified" in run.stdout
+    assert (tmp_path / "supervision.sqlite3").exists()

@@ -22,7 +22,7 @@ def test_all_is_sorted_and_complete() -> None:
         assert hasattr(govflow, name), name
     public = {n for n in vars(govflow) if not n.startswith("_") and n not in ("testing",)}
     modules = {n for n in public if inspect.ismodule(getattr(govflow, n))}
-    assert public - modules == set(govflow.__all__) - {"__version__"}
+    assert public - modules == set(govflow.__all__) - {"__version__", "hookspecs"}
 
 
 def test_every_public_name_has_a_docstring() -> None:

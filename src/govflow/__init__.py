@@ -8,7 +8,10 @@ is a hash-chained ledger entry (台账).
     >>> flow = govflow.open(":memory:")
 """
 
+from . import hookspecs
+from ._builtin import DEFAULT_PLUGINS
 from ._clock import DEFAULT_ZONE, Clock, default_clock
+from ._events import DeadlineEvent, ProposedTransition, TransitionEvent
 from ._exceptions import (
     ConcurrentUpdateError,
     GovflowError,
@@ -19,20 +22,25 @@ from ._exceptions import (
     PermissionDenied,
     SchemaVersionError,
     StoreError,
+    TransitionVetoed,
     ValidationError,
 )
-from ._flow import Govflow, open
+from ._flow import Delivery, Govflow, open
 from ._issue_list import ISSUE_LIST
 from ._ledger import GENESIS_HASH, LedgerCheck, LedgerDraft, canonical_bytes
 from ._lifecycle import ROLES, LifecycleDefinition, TransitionSpec
 from ._memory import MemoryStore
 from ._model import LEVELS, Actor, ExtensionRequest, Issue, LedgerEntry, Responsible, Unit
+from ._outbox import DeliveryReport, Outbox, RetryPolicy
+from ._plugins import PluginInfo, PluginLoadError, PluginWarning, hookimpl
+from ._registries import Calendar
 from ._sqlite import SCHEMA_VERSION, SQLiteStore
-from ._store import IssueQuery, Store, UnitOfWork
+from ._store import IssueQuery, OutboxRow, Store, UnitOfWork
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "DEFAULT_PLUGINS",
     "DEFAULT_ZONE",
     "GENESIS_HASH",
     "ISSUE_LIST",
@@ -40,8 +48,12 @@ __all__ = [
     "ROLES",
     "SCHEMA_VERSION",
     "Actor",
+    "Calendar",
     "Clock",
     "ConcurrentUpdateError",
+    "DeadlineEvent",
+    "Delivery",
+    "DeliveryReport",
     "ExtensionRequest",
     "Govflow",
     "GovflowError",
@@ -56,18 +68,29 @@ __all__ = [
     "LifecycleError",
     "MemoryStore",
     "NotFound",
+    "Outbox",
+    "OutboxRow",
     "PermissionDenied",
+    "PluginInfo",
+    "PluginLoadError",
+    "PluginWarning",
+    "ProposedTransition",
     "Responsible",
+    "RetryPolicy",
     "SQLiteStore",
     "SchemaVersionError",
     "Store",
     "StoreError",
+    "TransitionEvent",
     "TransitionSpec",
+    "TransitionVetoed",
     "Unit",
     "UnitOfWork",
     "ValidationError",
     "__version__",
     "canonical_bytes",
     "default_clock",
+    "hookimpl",
+    "hookspecs",
     "open",
 ]

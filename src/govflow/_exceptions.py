@@ -10,6 +10,8 @@ Every error govflow raises on purpose derives from :class:`GovflowError`::
     ├── ConcurrentUpdateError    a write named a version that is no longer current
     ├── LedgerCorrupted          the hash-chained ledger does not check out
     ├── LifecycleError           a lifecycle definition is malformed
+    ├── TransitionVetoed         a plugin's before_transition hook refused the step
+    ├── PluginLoadError          a plugin failed to load (strict mode; see govflow._plugins)
     └── StoreError               the store cannot be opened or used
         └── SchemaVersionError   the store was written by a newer govflow
 
@@ -32,6 +34,7 @@ __all__ = [
     "PermissionDenied",
     "SchemaVersionError",
     "StoreError",
+    "TransitionVetoed",
     "ValidationError",
 ]
 
@@ -144,6 +147,18 @@ class LifecycleError(GovflowError):
         self.lifecycle = lifecycle
         self.problem = problem
         super().__init__(f"lifecycle {lifecycle}: {problem}")
+
+
+class TransitionVetoed(GovflowError):
+    """A plugin refused a transition in ``govflow_before_transition``; nothing was written.
+
+    Plugins raise it with the reason: ``raise TransitionVetoed("verification needs evidence")``.
+    """
+
+    def __init__(self, reason: str, *, plugin: str | None = None) -> None:
+        self.reason = reason
+        self.plugin = plugin
+        super().__init__(f"vetoed by plugin {plugin!r}: {reason}" if plugin else f"vetoed: {reason}")
 
 
 class StoreError(GovflowError):

@@ -10,25 +10,32 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
+import attrs
+
+from ._builtin import DEFAULT_PLUGINS
 from ._clock import Clock, default_clock, require_aware
+from ._events import ProposedTransition
 from ._exceptions import LifecycleError, NotFound, PermissionDenied, ValidationError
 from ._fields import parse_date
-from ._issue_list import ISSUE_LIST
 from ._ledger import LedgerCheck, LedgerDraft, verify_chain
 from ._lifecycle import Lifecycle, LifecycleDefinition, describe_roles, roles_of
-from ._memory import MemoryStore
 from ._model import LEVELS, Actor, Issue, LedgerEntry, Level, Responsible, Unit
-from ._sqlite import SQLiteStore
+from ._outbox import Courier, DeliveryReport, Outbox, RetryPolicy
+from ._plugins import PluginInfo, PluginLoadError, Plugins
+from ._registries import Calendar, calendar_registry, renderer_registry, storage_registry
 from ._store import IssueQuery, Store, UnitOfWork
 
 __all__ = ["Govflow", "open"]
 
 ActorLike = str | Actor
+#: When the outbox is delivered: by a background thread after each commit, in the
+#: committing call itself, or only when ``flow.deliver()`` is called (a worker).
+Delivery = Literal["background", "inline", "manual"]
 
 
 class Govflow:
@@ -37,20 +44,46 @@ class Govflow:
     Use it as a context manager, or call :meth:`close`, to release the store.
     """
 
-    def __init__(self, store: Store, *, clock: Clock | None = None, id_prefix: str = "GF-") -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        id_prefix: str = "GF-",
+        plugins: Plugins | None = None,
+        delivery: Delivery = "background",
+        retry: RetryPolicy | None = None,
+    ) -> None:
         if not isinstance(id_prefix, str):
             raise ValidationError("id_prefix", f"got {id_prefix!r}", "a string such as 'GF-'")
+        if delivery not in ("background", "inline", "manual"):
+            raise ValidationError("delivery", f"got {delivery!r}", "'background', 'inline' or 'manual'")
         self._store = store
         self._clock: Clock = clock or default_clock
         self._id_prefix = id_prefix
+        if plugins is None:
+            plugins = Plugins()
+            plugins.load([cls() for cls in DEFAULT_PLUGINS], (), entry_points=False)
+        self._plugins = plugins
         self._units: dict[str, Unit] = {unit.id: unit for unit in store.units()}
         self._lifecycles: dict[tuple[str, int], Lifecycle] = {}
         self._latest: dict[str, int] = {}
+        # Stored definitions first: an issue keeps the version it was created under.
         for _name, _version, text in store.lifecycles():
-            definition = LifecycleDefinition.from_dict(json.loads(text))
-            self._install(definition)
-        if ("issue-list", 1) not in self._lifecycles:
-            self.register_lifecycle(ISSUE_LIST)
+            self._install(LifecycleDefinition.from_dict(json.loads(text)))
+        self._renderers, register_renderer = renderer_registry()
+        self._calendars, register_calendar = calendar_registry()
+        plugins.register_lifecycles(self.register_lifecycle)
+        plugins.register_renderers(register_renderer)
+        plugins.register_calendars(register_calendar)
+        self.outbox = Outbox(store, plugins, self.now, retry or RetryPolicy())
+        self._delivery = delivery
+        self._courier: Courier | None = None
+        delivered = plugins.subscribers("after_transition") or plugins.subscribers("deadline")
+        if delivery == "background" and delivered:
+            self._courier = Courier(self.outbox)
+            self._courier.start()
+        plugins.startup(self)
 
     # -- resources ------------------------------------------------------------------------
 
@@ -59,8 +92,28 @@ class Govflow:
         """The store this flow writes to."""
         return self._store
 
+    @property
+    def hooks(self) -> Plugins:
+        """The typed facade over this flow's plugin manager (for plugin tests and extensions)."""
+        return self._plugins
+
+    def plugins(self) -> list[PluginInfo]:
+        """The loaded plugins with their name, distribution, version and hooks."""
+        return self._plugins.info()
+
+    def plugin_failures(self) -> list[PluginLoadError]:
+        """Plugins that were skipped at load time, and why."""
+        return self._plugins.failures()
+
+    def deliver(self, limit: int = 1000) -> DeliveryReport:
+        """Deliver the outbox rows that are due (what a delivery worker calls in a loop)."""
+        return self.outbox.deliver(limit)
+
     def close(self) -> None:
-        """Close the store."""
+        """Stop background delivery (after a last run) and close the store."""
+        if self._courier is not None:
+            self._courier.stop()
+            self._courier = None
         self._store.close()
 
     def __enter__(self) -> Govflow:
@@ -194,6 +247,24 @@ class Govflow:
         labels = self._lifecycle(lifecycle).definition.labels.get(lang, {})
         return labels.get(name, name)
 
+    def render(self, report: str, fmt: str, **options: Any) -> str | bytes:
+        """Render a report (``"ledger"``) in a registered format (``csv``, ``json``, ``markdown``, ...).
+
+        ``options`` go to the renderer (the ledger takes ``issue_id`` and ``lang``).
+        """
+        renderer = self._renderers.get((report, fmt))
+        if renderer is None:
+            formats = sorted(f"{r}/{f}" for r, f in self._renderers)
+            raise ValidationError("fmt", f"no renderer for {report}/{fmt}", ", ".join(formats) or "none")
+        return renderer(self, **options)
+
+    def calendar(self, name: str) -> Calendar:
+        """A working-day calendar registered through ``govflow_register_calendars``."""
+        found = self._calendars.get(name)
+        if found is None:
+            raise NotFound("calendar", name, f"registered: {sorted(self._calendars)}")
+        return found
+
     # -- commands -------------------------------------------------------------------------
 
     def assign(
@@ -272,9 +343,10 @@ class Govflow:
             issue_id="", issue_seq=1, trigger="assign", from_state=None,
             to_state=definition.initial, actor=actor.unit, person=actor.person, at=now, data=data,
         )
+        if self._plugins.has_guards:
+            self._plugins.before_transition(ProposedTransition(None, issue, "assign", actor, now, data))
         scope = f"{self._id_prefix}{now.year}-"
-        stored, _ = self._store.commit(UnitOfWork(issue, 0, draft, id_scope=scope))
-        return stored
+        return self._commit(UnitOfWork(issue, 0, draft, id_scope=scope))
 
     def fire(self, issue_id: str, trigger: str, *, by: ActorLike, **data: Any) -> Issue:
         """Fire ``trigger`` on an issue as ``by``; return the new snapshot.
@@ -293,8 +365,21 @@ class Govflow:
             issue_id=issue.id, issue_seq=new.version, trigger=trigger, from_state=issue.state,
             to_state=new.state, actor=actor.unit, person=actor.person, at=now, data=ledger_data,
         )
+        if self._plugins.has_guards:
+            self._plugins.before_transition(ProposedTransition(issue, new, trigger, actor, now, ledger_data))
         units_changed = new.lead != issue.lead or new.cooperating != issue.cooperating
-        stored, _ = self._store.commit(UnitOfWork(new, issue.version, draft, units_changed=units_changed))
+        return self._commit(UnitOfWork(new, issue.version, draft, units_changed=units_changed))
+
+    def _commit(self, work: UnitOfWork) -> Issue:
+        subscribers = self._plugins.subscribers("after_transition")
+        if subscribers:
+            work = attrs.evolve(work, notify=tuple(("after_transition", name) for name in subscribers))
+        stored, _ = self._store.commit(work)
+        if subscribers:
+            if self._courier is not None:
+                self._courier.wake()
+            elif self._delivery == "inline":
+                self.outbox.deliver()
         return stored
 
     def accept(self, issue_id: str, *, by: ActorLike) -> Issue:
@@ -436,30 +521,55 @@ def open(
     *,
     clock: Clock | None = None,
     id_prefix: str = "GF-",
+    plugins: Sequence[object] = (),
+    strict_plugins: bool = False,
+    delivery: Delivery = "background",
+    retry: RetryPolicy | None = None,
 ) -> Govflow:
-    """Open a flow: a file path opens or creates an SQLite store, ``":memory:"``
-    keeps everything in memory, and a :class:`Store` object is used as it is.
+    """Open a flow on a store.
 
-    ``clock`` is a zero-argument callable returning a timezone-aware datetime
-    (default: now in Asia/Shanghai). Issue ids read ``{id_prefix}{year}-{n:04d}``.
+    ``target`` is a file path (SQLite), ``":memory:"``, a URL whose scheme a
+    storage plugin registered (``sqlite:///path``, ``memory://``, ...) or a
+    :class:`Store` object. ``clock`` is a zero-argument callable returning a
+    timezone-aware datetime (default: now in Asia/Shanghai). Issue ids read
+    ``{id_prefix}{year}-{n:04d}``.
+
+    Plugins: the built-ins, then those of the ``govflow`` entry-point group,
+    then ``plugins`` (objects or modules); ``GOVFLOW_DISABLE_PLUGINS`` blocks
+    names. A plugin that fails to load is skipped with a :class:`PluginWarning`,
+    or raises :class:`PluginLoadError` when ``strict_plugins``. ``delivery``
+    says when notifications go out (see :data:`Delivery`); ``retry`` how
+    failed deliveries are retried.
     """
-    store: Store
-    if isinstance(target, str) and target == ":memory:":
-        store = MemoryStore()
-    elif isinstance(target, str | os.PathLike):
-        path = os.fspath(target)
-        if path.startswith("sqlite:///"):
-            path = path[len("sqlite:///"):]
-        store = SQLiteStore(path)
-    elif isinstance(target, Store):
-        store = target
-    else:
-        raise ValidationError(
-            "target", f"got {target!r}", "a file path, ':memory:', 'sqlite:///path' or a Store"
-        )
+    manager = Plugins(strict=strict_plugins)
+    manager.load([cls() for cls in DEFAULT_PLUGINS], list(plugins))
+    schemes, register = storage_registry()
+    manager.register_storage(register)
+    store = _open_store(target, schemes)
     try:
-        return Govflow(store, clock=clock, id_prefix=id_prefix)
+        return Govflow(store, clock=clock, id_prefix=id_prefix, plugins=manager, delivery=delivery, retry=retry)
     except BaseException:
         store.close()
         raise
 
+
+def _open_store(target: object, schemes: Mapping[str, Any]) -> Store:
+    accepted = f"a file path, ':memory:', a Store, or a URL with a registered scheme ({', '.join(sorted(schemes))})"
+    if isinstance(target, Store):
+        return target
+    if not isinstance(target, str | os.PathLike):
+        raise ValidationError("target", f"got {target!r}", accepted)
+    text = os.fspath(target)
+    if text == ":memory:":
+        scheme = "memory"
+    elif "://" in text:
+        scheme = text.split("://", 1)[0].lower()
+    else:
+        scheme = "sqlite"
+    factory = schemes.get(scheme)
+    if factory is None:
+        raise ValidationError("target", f"no storage plugin for scheme {scheme!r}", accepted)
+    store = factory(text)
+    if not isinstance(store, Store):
+        raise ValidationError("target", f"the {scheme!r} plugin returned {store!r}", "a govflow.Store")
+    return store

@@ -11,7 +11,7 @@ import attrs
 from ._exceptions import ConcurrentUpdateError
 from ._ledger import GENESIS_HASH, seal
 from ._model import Issue, LedgerEntry, Unit
-from ._store import IssueQuery, UnitOfWork
+from ._store import IssueQuery, OutboxRow, UnitOfWork
 
 __all__ = ["MemoryStore"]
 
@@ -30,6 +30,8 @@ class MemoryStore:
         self._counters: dict[str, int] = {}
         self._head: tuple[int, str] = (0, GENESIS_HASH)
         self._lifecycles: dict[tuple[str, int], str] = {}
+        self._outbox: dict[int, OutboxRow] = {}
+        self._claims: dict[int, dt.datetime] = {}
 
     def add_unit(self, unit: Unit) -> None:
         """Store a unit (insert, or replace one with the same id)."""
@@ -77,6 +79,12 @@ class MemoryStore:
             self._entries.append(entry)
             self._by_issue.setdefault(issue.id, []).append(entry)
             self._head = (seq, entry.hash)
+            for hook, plugin in work.notify:
+                row_id = len(self._outbox) + 1
+                self._outbox[row_id] = OutboxRow(
+                    id=row_id, seq=seq, hook=hook, plugin=plugin, status="pending", attempts=0,
+                    next_attempt_at=entry.at, created_at=entry.at,
+                )
             return issue, entry
 
     def ledger(
@@ -95,6 +103,10 @@ class MemoryStore:
                 continue
             yield entry
 
+    def entry(self, seq: int) -> LedgerEntry | None:
+        """One ledger entry by its global sequence number."""
+        return self._entries[seq - 1] if 0 < seq <= len(self._entries) else None
+
     def chain_head(self) -> tuple[int, str]:
         """The (seq, hash) of the last ledger entry."""
         return self._head
@@ -111,6 +123,50 @@ class MemoryStore:
     def lifecycles(self) -> list[tuple[str, int, str]]:
         """The stored lifecycle definitions."""
         return [(name, version, text) for (name, version), text in self._lifecycles.items()]
+
+    def claim_outbox(self, now: dt.datetime, lease: dt.timedelta, limit: int) -> list[OutboxRow]:
+        """Claim due pending rows no other worker holds (see :meth:`govflow.Store.claim_outbox`)."""
+        with self._lock:
+            claimed: list[OutboxRow] = []
+            for row in self._outbox.values():
+                if len(claimed) >= limit:
+                    break
+                held = self._claims.get(row.id)
+                if row.status == "pending" and row.next_attempt_at <= now and (held is None or held <= now):
+                    self._claims[row.id] = now + lease
+                    claimed.append(row)
+            return claimed
+
+    def finish_outbox(self, row_id: int, *, error: str | None, retry_at: dt.datetime | None) -> None:
+        """Record an attempt on a row."""
+        with self._lock:
+            row = self._outbox[row_id]
+            self._claims.pop(row_id, None)
+            if error is None:
+                self._outbox[row_id] = attrs.evolve(row, status="done", attempts=row.attempts + 1)
+            else:
+                self._outbox[row_id] = attrs.evolve(
+                    row, status="pending" if retry_at else "dead", attempts=row.attempts + 1,
+                    next_attempt_at=retry_at or row.next_attempt_at, last_error=error,
+                )
+
+    def release_outbox(self, row_id: int) -> None:
+        """Give a claimed row back untouched."""
+        with self._lock:
+            self._claims.pop(row_id, None)
+
+    def outbox(self, status: str) -> list[OutboxRow]:
+        """The rows in ``status``, by id."""
+        return [row for row in list(self._outbox.values()) if row.status == status]
+
+    def requeue_outbox(self, row_ids: list[int] | None, now: dt.datetime) -> int:
+        """Make dead rows pending again."""
+        with self._lock:
+            ids = [i for i, row in self._outbox.items() if row.status == "dead"
+                   and (row_ids is None or i in row_ids)]
+            for i in ids:
+                self._outbox[i] = attrs.evolve(self._outbox[i], status="pending", attempts=0, next_attempt_at=now)
+            return len(ids)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -21,7 +21,7 @@ import attrs
 from ._exceptions import ConcurrentUpdateError, SchemaVersionError, StoreError
 from ._ledger import seal
 from ._model import ExtensionRequest, Issue, LedgerEntry, Responsible, Unit
-from ._store import IssueQuery, UnitOfWork
+from ._store import IssueQuery, OutboxRow, UnitOfWork
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -98,6 +98,23 @@ _MIGRATIONS: Final = (
         PRIMARY KEY (name, version)
     );
     """,
+    # 2: the notification outbox. Times are UTC text of fixed width, so they compare as text.
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        seq INTEGER NOT NULL REFERENCES ledger(seq),
+        hook TEXT NOT NULL,
+        plugin TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at TEXT NOT NULL,
+        claimed_until TEXT,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        UNIQUE (seq, hook, plugin)
+    );
+    CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+    """,
 )
 #: The schema version this govflow writes and reads.
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
@@ -111,9 +128,23 @@ _LEDGER_COLUMNS: Final = (
     "seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, "
     "prev_hash, hash"
 )
+_OUTBOX_COLUMNS: Final = "id, seq, hook, plugin, status, attempts, next_attempt_at, created_at, last_error"
 _dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 _date = dt.date.fromisoformat
 _datetime = dt.datetime.fromisoformat
+
+
+def _utc(when: dt.datetime) -> str:
+    """Fixed-width UTC text: orders like the instants it stands for."""
+    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def _outbox_row(row: tuple[Any, ...]) -> OutboxRow:
+    id_, seq, hook, plugin, status, attempts, next_at, created, error = row
+    return OutboxRow(
+        id=id_, seq=seq, hook=hook, plugin=plugin, status=status, attempts=attempts,
+        next_attempt_at=_datetime(next_at), created_at=_datetime(created), last_error=error,
+    )
 
 
 def _issue_row(issue: Issue) -> tuple[Any, ...]:
@@ -319,6 +350,13 @@ class SQLiteStore:
             )
             db.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1",
                        (entry.seq, entry.hash))
+            if work.notify:
+                at = _utc(entry.at)
+                db.executemany(
+                    "INSERT INTO outbox (seq, hook, plugin, status, attempts, next_attempt_at, created_at)"
+                    " VALUES (?, ?, ?, 'pending', 0, ?, ?)",
+                    [(entry.seq, hook, plugin, at, at) for hook, plugin in work.notify],
+                )
         return issue, entry
 
     def _version(self, issue_id: str) -> int | None:
@@ -354,6 +392,12 @@ class SQLiteStore:
                         continue
                     yield entry
 
+    def entry(self, seq: int) -> LedgerEntry | None:
+        """One ledger entry by its global sequence number."""
+        with self._lock:
+            row = self._db.execute(f"SELECT {_LEDGER_COLUMNS} FROM ledger WHERE seq = ?", (seq,)).fetchone()
+        return None if row is None else _entry(row)
+
     def chain_head(self) -> tuple[int, str]:
         """The (seq, hash) kept apart from the ledger rows."""
         with self._lock:
@@ -380,6 +424,59 @@ class SQLiteStore:
                 "SELECT name, version, definition FROM lifecycles ORDER BY name, version"
             ).fetchall()
         return [(r[0], int(r[1]), r[2]) for r in rows]
+
+    def claim_outbox(self, now: dt.datetime, lease: dt.timedelta, limit: int) -> list[OutboxRow]:
+        """Claim due pending rows no other worker holds (see :meth:`govflow.Store.claim_outbox`)."""
+        at = _utc(now)
+        with self._transaction():
+            rows = self._db.execute(
+                f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
+                " AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY id LIMIT ?",
+                (at, at, limit),
+            ).fetchall()
+            self._db.executemany(
+                "UPDATE outbox SET claimed_until = ? WHERE id = ?",
+                [(_utc(now + lease), row[0]) for row in rows],
+            )
+        return [_outbox_row(row) for row in rows]
+
+    def finish_outbox(self, row_id: int, *, error: str | None, retry_at: dt.datetime | None) -> None:
+        """Record an attempt on a row."""
+        with self._transaction():
+            if error is None:
+                self._db.execute(
+                    "UPDATE outbox SET status = 'done', attempts = attempts + 1, claimed_until = NULL"
+                    " WHERE id = ?", (row_id,),
+                )
+            else:
+                self._db.execute(
+                    "UPDATE outbox SET status = ?, attempts = attempts + 1, claimed_until = NULL,"
+                    " last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at) WHERE id = ?",
+                    ("pending" if retry_at else "dead", error, retry_at and _utc(retry_at), row_id),
+                )
+
+    def release_outbox(self, row_id: int) -> None:
+        """Give a claimed row back untouched."""
+        with self._transaction():
+            self._db.execute("UPDATE outbox SET claimed_until = NULL WHERE id = ?", (row_id,))
+
+    def outbox(self, status: str) -> list[OutboxRow]:
+        """The rows in ``status``, by id."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE status = ? ORDER BY id", (status,)
+            ).fetchall()
+        return [_outbox_row(row) for row in rows]
+
+    def requeue_outbox(self, row_ids: list[int] | None, now: dt.datetime) -> int:
+        """Make dead rows pending again."""
+        sql = "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ? WHERE status = 'dead'"
+        args: list[Any] = [_utc(now)]
+        if row_ids is not None:
+            sql += f" AND id IN ({', '.join('?' * len(row_ids))})"
+            args.extend(row_ids)
+        with self._transaction():
+            return int(self._db.execute(sql, args).rowcount)
 
     def close(self) -> None:
         """Close the connection."""

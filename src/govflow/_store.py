@@ -11,7 +11,7 @@ import attrs
 from ._ledger import LedgerDraft
 from ._model import Issue, LedgerEntry, Unit
 
-__all__ = ["IssueQuery", "Store", "UnitOfWork"]
+__all__ = ["IssueQuery", "OutboxRow", "Store", "UnitOfWork"]
 
 
 @attrs.frozen
@@ -21,7 +21,8 @@ class UnitOfWork:
     ``expected_version`` is the version the command read (0 for a new issue).
     For a new issue ``id_scope`` is set and the store gives the issue the id
     ``f"{id_scope}{n:04d}"`` with ``n`` the next number in that scope.
-    ``units_changed`` says the lead or cooperating units changed.
+    ``units_changed`` says the lead or cooperating units changed. ``notify``
+    lists the (hook, plugin) pairs that get an outbox row for the entry.
     """
 
     issue: Issue
@@ -29,6 +30,25 @@ class UnitOfWork:
     entry: LedgerDraft
     id_scope: str | None = None
     units_changed: bool = False
+    notify: tuple[tuple[str, str], ...] = ()
+
+
+@attrs.frozen
+class OutboxRow:
+    """One delivery owed to one plugin: ledger entry ``seq`` through ``hook``.
+
+    ``status`` is ``pending``, ``done`` or ``dead`` (attempts used up).
+    """
+
+    id: int
+    seq: int
+    hook: str
+    plugin: str
+    status: str
+    attempts: int
+    next_attempt_at: dt.datetime
+    created_at: dt.datetime
+    last_error: str | None = None
 
 
 @attrs.frozen
@@ -101,6 +121,9 @@ class Store(Protocol):
     ) -> Iterator[LedgerEntry]:
         """Ledger entries in sequence order, optionally for one issue and a ``[since, until)`` span."""
 
+    def entry(self, seq: int) -> LedgerEntry | None:
+        """One ledger entry by its global sequence number."""
+
     def chain_head(self) -> tuple[int, str]:
         """The separately kept (seq, hash) of the last ledger entry."""
 
@@ -112,6 +135,25 @@ class Store(Protocol):
 
     def lifecycles(self) -> list[tuple[str, int, str]]:
         """The stored (name, version, definition JSON) triples."""
+
+    def claim_outbox(self, now: dt.datetime, lease: dt.timedelta, limit: int) -> list[OutboxRow]:
+        """Claim up to ``limit`` pending rows due at ``now`` that no other worker holds.
+
+        A claimed row is hidden from other claims for ``lease``; a worker that
+        dies lets the lease run out and the row is claimed again.
+        """
+
+    def finish_outbox(self, row_id: int, *, error: str | None, retry_at: dt.datetime | None) -> None:
+        """Record an attempt: done (no ``error``), pending again at ``retry_at``, or dead."""
+
+    def release_outbox(self, row_id: int) -> None:
+        """Give a claimed row back untouched (this worker could not deliver it)."""
+
+    def outbox(self, status: str) -> list[OutboxRow]:
+        """The rows in ``status`` (``pending``, ``done``, ``dead``), by id."""
+
+    def requeue_outbox(self, row_ids: list[int] | None, now: dt.datetime) -> int:
+        """Make dead rows (all, or those listed) pending again with no attempts; return how many."""
 
     def close(self) -> None:
         """Release the store's resources."""

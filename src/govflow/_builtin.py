@@ -1,0 +1,72 @@
+"""govflow's own backends, as ordinary plugins (listed in ``DEFAULT_PLUGINS``)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ._issue_list import ISSUE_LIST
+from ._memory import MemoryStore
+from ._plugins import hookimpl
+from ._registries import RegisterLifecycle, RegisterRenderer, RegisterStorage
+from ._render import ledger_csv, ledger_json, ledger_markdown
+from ._sqlite import SQLiteStore
+
+__all__ = ["DEFAULT_PLUGINS"]
+
+
+def sqlite_path(url: str) -> str:
+    """The file path in ``sqlite:///path`` (or the target itself if it has no scheme)."""
+    for prefix in ("sqlite:///", "sqlite://"):
+        if url.startswith(prefix):
+            return url[len(prefix):]
+    return url
+
+
+class MemoryStorage:
+    """Registers the ``memory`` scheme (``":memory:"`` and ``memory://``)."""
+
+    name = "memory"
+
+    @hookimpl(trylast=True)
+    def govflow_register_storage(self, register: RegisterStorage) -> None:
+        """Register :class:`MemoryStore`."""
+        register("memory", lambda url: MemoryStore())
+
+
+class SQLiteStorage:
+    """Registers the ``sqlite`` scheme, also used for plain file paths."""
+
+    name = "sqlite"
+
+    @hookimpl(trylast=True)
+    def govflow_register_storage(self, register: RegisterStorage) -> None:
+        """Register :class:`SQLiteStore`."""
+        register("sqlite", lambda url: SQLiteStore(sqlite_path(url)))
+
+
+class IssueListLifecycle:
+    """Registers the default ``issue-list`` lifecycle."""
+
+    name = "issue-list"
+
+    @hookimpl(trylast=True)
+    def govflow_register_lifecycles(self, register: RegisterLifecycle) -> None:
+        """Register :data:`ISSUE_LIST`."""
+        register(ISSUE_LIST)
+
+
+class LedgerRenderers:
+    """Registers the ledger formats ``csv``, ``json`` and ``markdown``."""
+
+    name = "ledger-renderers"
+
+    @hookimpl(trylast=True)
+    def govflow_register_renderers(self, register: RegisterRenderer) -> None:
+        """Register the ledger renderers."""
+        register("ledger", "csv", ledger_csv)
+        register("ledger", "json", ledger_json)
+        register("ledger", "markdown", ledger_markdown)
+
+
+#: The built-in plugins every flow starts with; ``GOVFLOW_DISABLE_PLUGINS`` can block them by name.
+DEFAULT_PLUGINS: Final = (MemoryStorage, SQLiteStorage, IssueListLifecycle, LedgerRenderers)

@@ -1,0 +1,79 @@
+"""Ledger renderers (台账导出): CSV with a BOM for Excel, JSON and Markdown, in zh or en."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import TYPE_CHECKING, Any, Final
+
+from ._exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from ._flow import Govflow
+    from ._model import LedgerEntry
+
+__all__ = ["LEDGER_COLUMNS", "ledger_csv", "ledger_json", "ledger_markdown"]
+
+#: The ledger columns and their headings in each language.
+LEDGER_COLUMNS: Final = {
+    "zh": ("序号", "事项编号", "事项步骤", "操作", "原状态", "新状态", "单位", "经办人", "时间", "内容", "哈希"),
+    "en": ("seq", "issue", "step", "trigger", "from", "to", "unit", "person", "at", "data", "hash"),
+}
+
+
+def _rows(flow: Govflow, issue_id: str | None, lang: str) -> list[list[str]]:
+    if lang not in LEDGER_COLUMNS:
+        raise ValidationError("lang", f"got {lang!r}", "'zh' or 'en'")
+    entries: list[LedgerEntry] = flow.ledger(issue_id)
+    return [
+        [
+            str(e.seq), e.issue_id, str(e.issue_seq), flow.label(e.trigger, lang),
+            flow.label(e.from_state, lang) if e.from_state else "", flow.label(e.to_state, lang),
+            e.actor, e.person or "", e.at.isoformat(),
+            json.dumps(e.data, ensure_ascii=False, sort_keys=True), e.hash,
+        ]
+        for e in entries
+    ]
+
+
+def ledger_csv(flow: Govflow, *, issue_id: str | None = None, lang: str = "zh", **_: Any) -> str:
+    """The ledger as CSV text that starts with a UTF-8 BOM, so Excel shows Chinese correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    rows = _rows(flow, issue_id, lang)
+    writer.writerow(LEDGER_COLUMNS[lang])
+    writer.writerows(rows)
+    return "\ufeff" + buffer.getvalue()
+
+
+def ledger_json(flow: Govflow, *, issue_id: str | None = None, lang: str = "zh", **_: Any) -> str:
+    """The ledger as a JSON array of entries (field names in English, labels in ``lang``)."""
+    if lang not in LEDGER_COLUMNS:
+        raise ValidationError("lang", f"got {lang!r}", "'zh' or 'en'")
+    return json.dumps(
+        [
+            {
+                "seq": e.seq, "issue_id": e.issue_id, "issue_seq": e.issue_seq, "trigger": e.trigger,
+                "trigger_label": flow.label(e.trigger, lang), "from_state": e.from_state,
+                "to_state": e.to_state, "actor": e.actor, "person": e.person, "at": e.at.isoformat(),
+                "data": dict(e.data), "prev_hash": e.prev_hash, "hash": e.hash,
+            }
+            for e in flow.ledger(issue_id)
+        ],
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
+def ledger_markdown(flow: Govflow, *, issue_id: str | None = None, lang: str = "zh", **_: Any) -> str:
+    """The ledger as a Markdown table (the hash shortened to 12 characters)."""
+    rows = _rows(flow, issue_id, lang)
+    head = LEDGER_COLUMNS[lang]
+
+    def line(cells: list[str] | tuple[str, ...]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+
+    lines = [line(head), "|" + "---|" * len(head)]
+    lines += [line([*row[:-1], row[-1][:12]]) for row in rows]
+    return "\n".join(lines) + "\n"

@@ -11,6 +11,7 @@ Delivery is at least once: receivers drop duplicates by ``idempotency_key``.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import traceback
 from collections.abc import Callable, Iterable
@@ -25,6 +26,8 @@ from ._plugins import Plugins
 from ._store import OutboxRow, Store
 
 __all__ = ["DeliveryReport", "Outbox", "RetryPolicy"]
+
+_log = logging.getLogger("govflow")
 
 _EVENTS: Final[dict[str, Callable[[LedgerEntry], TransitionEvent | DeadlineEvent]]] = {
     "after_transition": TransitionEvent.from_entry,
@@ -168,13 +171,14 @@ class Courier:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        while True:
+        while not self._stop.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()
-            try:
-                self.outbox.deliver()
-            except Exception:  # the store went away (closed); nothing to deliver to
-                if self._stop.is_set():
-                    return
-            if self._stop.is_set():
-                return
+            self._deliver()
+        self._deliver()  # a last run for what was committed while stopping
+
+    def _deliver(self) -> None:
+        try:
+            self.outbox.deliver()
+        except Exception:  # a store error: log it and try again on the next wake-up
+            _log.exception("govflow: background delivery failed")

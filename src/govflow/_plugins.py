@@ -80,6 +80,13 @@ def plugin_name(plugin: object) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+def _govflow_version() -> str | None:
+    try:
+        return importlib.metadata.version("govflow")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return None
+
+
 @attrs.define(eq=False)
 class Plugins:
     """The plugin manager of one flow and the typed calls into it."""
@@ -103,7 +110,7 @@ class Plugins:
     def load(self, builtins: Iterable[object], extra: Sequence[object], entry_points: bool = True) -> None:
         """Register the built-ins, the entry-point plugins, then ``extra``."""
         for plugin in builtins:
-            self.add(plugin, builtin=True)
+            self.add(plugin, builtin=True, distribution="govflow", version=_govflow_version())
         if entry_points:
             for ep in importlib.metadata.entry_points(group="govflow"):
                 self._load_entry_point(ep)

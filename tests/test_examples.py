@@ -40,3 +40,14 @@ def test_the_readme_quick_start_runs(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert run.stdout.count("\n") == 5 and "verify feedback → verified" in run.stdout
     assert (tmp_path / "supervision.sqlite3").exists()
+
+
+def test_custom_plugin() -> None:
+    run = subprocess.run(
+        [sys.executable, str(EXAMPLES / "custom_plugin.py")],
+        capture_output=True, text=True, encoding="utf-8", check=True, timeout=120,
+    )
+    out = run.stdout
+    assert "TransitionVetoed: vetoed by plugin 'evidence-required'" in out
+    assert "state 状态: feedback (nothing was written)" in out
+    assert out.count("[通知 notify]") == 7 and "state 状态: verified; delivered 已送达: 7" in out

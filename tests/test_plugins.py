@@ -274,9 +274,25 @@ def test_score_unit_combines_the_indicators_of_every_plugin() -> None:
     assert indicators == [("及时签收率", 75.0, "COUNTY-A", "2026-01")]
 
 
+class Escalations:
+    """Keeps the 约谈 (interview) steps only."""
+
+    name = "escalations"
+
+    def __init__(self) -> None:
+        self.interviews: list[str] = []
+        self.steps: list[str] = []
+
+    @hookimpl
+    def govflow_deadline(self, event: govflow.DeadlineEvent) -> None:
+        self.steps.append(event.step)
+        if event.step == "interview":
+            self.interviews.append(event.issue_id)
+
+
 def test_after_transition_and_deadline_are_delivered_to_the_recorder(tmp_path: Path) -> None:
-    recorder = RecordingNotifier()
-    with memory_flow(FakeClock(), [recorder]) as flow:
+    recorder, escalations = RecordingNotifier(), Escalations()
+    with memory_flow(FakeClock(), [recorder, escalations]) as flow:
         issue = flow.assign("t", lead="COUNTY-A", due="2026-02-01", by="OFFICE")
         assert recorder.triggers == ["assign"]
         assert recorder.transitions[0].issue_id == issue.id
@@ -291,9 +307,11 @@ def test_after_transition_and_deadline_are_delivered_to_the_recorder(tmp_path: P
         )
         store.commit(govflow.UnitOfWork(
             govflow.Issue(**{**_fields(current), "version": current.version + 1}), current.version, draft,
-            notify=(("deadline", "recorder"),),
+            notify=tuple(("deadline", name) for name in flow.hooks.subscribers("deadline")),
         ))
-        assert flow.deliver().delivered == 1
+        assert flow.hooks.subscribers("deadline") == ("escalations", "recorder")
+        assert flow.deliver().delivered == 2
+    assert escalations.steps == ["urge"] and escalations.interviews == []
     (event,) = recorder.deadlines
     assert (event.issue_id, event.step, event.level, event.due) == (issue.id, "urge", 1, dt.date(2026, 2, 1))
     assert event.idempotency_key == f"{issue.id}#2"

@@ -193,7 +193,7 @@ def test_state_at_replays_the_ledger(flow: govflow.Govflow, clock: FakeClock) ->
     with pytest.raises(NotFound, match="did not exist"):
         flow.state_at(issue.id, assigned_at - dt.timedelta(seconds=1))
     with pytest.raises(ValidationError, match="timezone-aware"):
-        flow.state_at(issue.id, dt.datetime(2026, 3, 3))  # noqa: DTZ001 - naive on purpose
+        flow.state_at(issue.id, dt.datetime(2026, 3, 3))
 
 
 # -- errors: typed, named, and nothing written ---------------------------------------------
@@ -295,14 +295,13 @@ def test_error_precedence(flow: govflow.Govflow) -> None:
 
 
 def test_bad_actor_and_bad_clock(tmp_path: Path) -> None:
-    with govflow.open(":memory:", clock=lambda: dt.datetime(2026, 3, 2, 9)) as flow:  # noqa: DTZ001
+    with govflow.open(":memory:", clock=lambda: dt.datetime(2026, 3, 2, 9)) as flow:
         add_units(flow)
         with pytest.raises(ValidationError, match="clock"):
             flow.assign("t", lead="XIANGYUN", due=DUE, by="OFFICE")
         assert flow.issues() == [] and flow.ledger() == []
-    with govflow.open(":memory:") as flow:
-        with pytest.raises(ValidationError, match="by"):
-            flow.allowed_triggers("x", by=42)  # type: ignore[arg-type]
+    with govflow.open(":memory:") as flow, pytest.raises(ValidationError, match="by"):
+        flow.allowed_triggers("x", by=42)  # type: ignore[arg-type]
 
 
 def test_units_are_validated(flow: govflow.Govflow) -> None:

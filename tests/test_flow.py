@@ -300,8 +300,13 @@ def test_bad_actor_and_bad_clock(tmp_path: Path) -> None:
         with pytest.raises(ValidationError, match="clock"):
             flow.assign("t", lead="XIANGYUN", due=DUE, by="OFFICE")
         assert flow.issues() == [] and flow.ledger() == []
-    with govflow.open(":memory:") as flow, pytest.raises(ValidationError, match="by"):
-        flow.allowed_triggers("x", by=42)  # type: ignore[arg-type]
+    with govflow.open(":memory:", clock=FakeClock("2026-03-02T09:00:00+08:00")) as flow:
+        with pytest.raises(NotFound):  # NotFound comes first
+            flow.allowed_triggers("x", by=42)  # type: ignore[arg-type]
+        add_units(flow)
+        issue = new_issue(flow)
+        with pytest.raises(ValidationError, match="by"):
+            flow.allowed_triggers(issue.id, by=42)  # type: ignore[arg-type]
 
 
 def test_units_are_validated(flow: govflow.Govflow) -> None:
@@ -340,3 +345,33 @@ def test_sqlite_url_and_reopen(tmp_path: Path, clock: FakeClock) -> None:
         assert flow.unit("OFFICE").supervisor
         flow.report(issue.id, by="XIANGYUN", result="r")
         assert flow.verify_ledger().entries == 3
+
+
+def test_a_pending_extension_does_not_outlive_reassignment_or_closure(flow: govflow.Govflow) -> None:
+    issue = new_issue(flow)
+    flow.request_extension(issue.id, by="XIANGYUN", due="2026-04-10", reason="需协调资金")
+    moved = flow.reassign(issue.id, by="OFFICE", new_lead="BINCHUAN", reason="属地调整")
+    assert moved.extension is None
+    refused(flow, InvalidTransition, lambda: flow.approve_extension(issue.id, by="OFFICE"))
+    flow.request_extension(issue.id, by="BINCHUAN", due="2026-04-10", reason="r")
+    assert flow.cancel(issue.id, by="OFFICE", reason="重复").extension is None
+
+
+def test_expected_version_refuses_a_stale_command(flow: govflow.Govflow) -> None:
+    issue = new_issue(flow)
+    shown = flow.get(issue.id)  # e.g. the version a web form was rendered from
+    flow.accept(issue.id, by="XIANGYUN")
+    error = refused(flow, govflow.ConcurrentUpdateError,
+                    lambda: flow.fire(issue.id, "implement", by="XIANGYUN", note="n",
+                                      expected_version=shown.version))
+    assert isinstance(error, govflow.ConcurrentUpdateError) and (error.expected, error.actual) == (1, 2)
+    assert flow.fire(issue.id, "implement", by="XIANGYUN", note="n", expected_version=2).version == 3
+
+
+def test_a_store_missing_methods_is_named() -> None:
+    class HalfStore:
+        def commit(self, work: object) -> None: ...
+
+    with pytest.raises(ValidationError, match="lacks") as info:
+        govflow.open(HalfStore())  # type: ignore[arg-type]
+    assert "claim_outbox" in str(info.value) and "load" in str(info.value)

@@ -208,3 +208,14 @@ def test_one_machine_per_lifecycle_version_and_no_models(flow: govflow.Govflow) 
     lifecycle = flow._lifecycle("issue-list", 1)
     assert lifecycle.machine.models == []
     assert lifecycle is flow._lifecycle("issue-list")
+
+
+@pytest.mark.parametrize(("transition", "message"), [
+    ({"trigger": "extend", "source": "signed", "dest": None, "roles": ["lead"], "requires": ["due"],
+      "effects": ["request_extension"]}, "effect 'request_extension' needs 'reason'"),
+    ({"trigger": "redo", "source": "signed", "dest": None, "roles": ["supervisor"], "effects": ["set_due"]},
+     "effect 'set_due' reads 'due'"),
+])
+def test_effects_must_get_the_keywords_they_read(transition: dict[str, Any], message: str) -> None:
+    with pytest.raises(LifecycleError, match=message):
+        LifecycleDefinition.from_dict(broken(transitions=[*WORK_ORDER["transitions"], transition]))

@@ -58,3 +58,15 @@ def test_unknown_formats_and_languages_are_refused(flow: govflow.Govflow, issue_
         flow.render("ledger", "pdf")
     with pytest.raises(govflow.ValidationError, match="'zh' or 'en'"):
         flow.render("ledger", "csv", lang="fr")
+
+
+def test_labels_follow_the_lifecycle_of_each_issue(flow: govflow.Govflow) -> None:
+    from .test_lifecycle import WORK_ORDER
+
+    flow.register_lifecycle(WORK_ORDER)
+    order = flow.assign("噪音投诉", lead="XIANGYUN", due="2026-03-05", by="OFFICE", lifecycle="work-order-12345")
+    flow.fire(order.id, "sign", by="XIANGYUN")
+    rows = list(csv.reader(io.StringIO(flow.render("ledger", "csv", issue_id=order.id).lstrip("\ufeff"))))
+    assert rows[2][3] == "签收"
+    english = json.loads(flow.render("ledger", "json", lang="en"))
+    assert english[1]["trigger_label"] == "sign for"

@@ -169,6 +169,7 @@ class SchemaVersionError(StoreError):
     """The store's schema is newer than this govflow understands."""
 
     def __init__(self, target: str, found: int, supported: int) -> None:
+        self.target = target
         self.found = found
         self.supported = supported
         super().__init__(

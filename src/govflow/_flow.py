@@ -20,7 +20,7 @@ import attrs
 from ._builtin import DEFAULT_PLUGINS
 from ._clock import Clock, default_clock, require_aware
 from ._events import ProposedTransition
-from ._exceptions import LifecycleError, NotFound, PermissionDenied, ValidationError
+from ._exceptions import ConcurrentUpdateError, LifecycleError, NotFound, PermissionDenied, ValidationError
 from ._fields import parse_date
 from ._ledger import LedgerCheck, LedgerDraft, verify_chain
 from ._lifecycle import Lifecycle, LifecycleDefinition, describe_roles, roles_of
@@ -152,10 +152,10 @@ class Govflow:
             raise ValidationError("name", f"got {name!r}", "a non-empty string")
         if level not in LEVELS:
             raise ValidationError("level", f"got {level!r}", ", ".join(LEVELS))
-        if parent is not None and self._find_unit(parent) is None:
-            raise ValidationError("parent", f"no unit {parent!r}", "the id of a registered unit")
         if parent == id:
             raise ValidationError("parent", "a unit cannot be its own parent", "another unit's id")
+        if parent is not None and self._find_unit(parent) is None:
+            raise ValidationError("parent", f"no unit {parent!r}", "the id of a registered unit")
         if not isinstance(supervisor, bool):
             raise ValidationError("supervisor", f"got {supervisor!r}", "True or False")
         unit = Unit(id=id, name=name, level=level, parent=parent, supervisor=supervisor)
@@ -242,9 +242,12 @@ class Govflow:
             raise NotFound("lifecycle", f"{name}@{version}")
         return found
 
-    def label(self, name: str, lang: str = "zh", lifecycle: str = "issue-list") -> str:
-        """The label of a state or trigger in ``lang`` (``zh`` or ``en``), or the name itself."""
-        labels = self._lifecycle(lifecycle).definition.labels.get(lang, {})
+    def label(self, name: str, lang: str = "zh", lifecycle: str = "issue-list", version: int | None = None) -> str:
+        """The label of a state or trigger in ``lang`` (``zh`` or ``en``), or the name itself.
+
+        Labels come from the named lifecycle (its latest version unless ``version`` is given).
+        """
+        labels = self._lifecycle(lifecycle, version).definition.labels.get(lang, {})
         return labels.get(name, name)
 
     def render(self, report: str, fmt: str, **options: Any) -> str | bytes:
@@ -348,15 +351,22 @@ class Govflow:
         scope = f"{self._id_prefix}{now.year}-"
         return self._commit(UnitOfWork(issue, 0, draft, id_scope=scope))
 
-    def fire(self, issue_id: str, trigger: str, *, by: ActorLike, **data: Any) -> Issue:
+    def fire(
+        self, issue_id: str, trigger: str, *, by: ActorLike, expected_version: int | None = None, **data: Any
+    ) -> Issue:
         """Fire ``trigger`` on an issue as ``by``; return the new snapshot.
 
         Keyword data (``note``, ``result``, ``evidence``, ``reason``, ``rating``,
         ``due``, ``new_lead``) is validated against what the trigger accepts;
-        keywords given as None are left out. On any error nothing is written.
+        keywords given as None are left out. ``expected_version`` is the
+        version the caller last read (say, when a form was shown): if the issue
+        has moved on since, :class:`ConcurrentUpdateError` is raised. On any
+        error nothing is written.
         """
-        actor = _actor(by)
         issue = self.get(issue_id)
+        actor = _actor(by)
+        if expected_version is not None and expected_version != issue.version:
+            raise ConcurrentUpdateError(issue.id, expected_version, issue.version)
         lifecycle = self._lifecycle(issue.lifecycle, issue.lifecycle_version)
         now = self.now()
         given = {key: value for key, value in data.items() if value is not None}
@@ -447,8 +457,8 @@ class Govflow:
 
     def allowed_triggers(self, issue_id: str, by: ActorLike) -> list[str]:
         """The triggers ``by`` may fire on the issue now."""
-        actor = _actor(by)
         issue = self.get(issue_id)
+        actor = _actor(by)
         lifecycle = self._lifecycle(issue.lifecycle, issue.lifecycle_version)
         return lifecycle.allowed(issue, actor.unit, self._find_unit(actor.unit))
 
@@ -557,6 +567,9 @@ def _open_store(target: object, schemes: Mapping[str, Any]) -> Store:
     accepted = f"a file path, ':memory:', a Store, or a URL with a registered scheme ({', '.join(sorted(schemes))})"
     if isinstance(target, Store):
         return target
+    missing = _missing_store_methods(target)
+    if missing and hasattr(target, "commit"):
+        raise ValidationError("target", f"the store lacks {', '.join(missing)}", "an object with every Store method")
     if not isinstance(target, str | os.PathLike):
         raise ValidationError("target", f"got {target!r}", accepted)
     text = os.fspath(target)
@@ -571,5 +584,11 @@ def _open_store(target: object, schemes: Mapping[str, Any]) -> Store:
         raise ValidationError("target", f"no storage plugin for scheme {scheme!r}", accepted)
     store = factory(text)
     if not isinstance(store, Store):
-        raise ValidationError("target", f"the {scheme!r} plugin returned {store!r}", "a govflow.Store")
+        lacks = ", ".join(_missing_store_methods(store))
+        raise ValidationError("target", f"the {scheme!r} plugin returned a store that lacks {lacks}", "a govflow.Store")
     return store
+
+
+def _missing_store_methods(store: object) -> list[str]:
+    members = [name for name in dir(Store) if not name.startswith("_")]
+    return [name for name in members if not hasattr(store, name)]

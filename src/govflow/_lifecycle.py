@@ -290,9 +290,12 @@ def _transition(
     for effect in effects:
         if effect not in EFFECTS:
             raise LifecycleError(key, f"{where}: unknown effect {effect!r}; known: {sorted(EFFECTS)}")
-        needed = EFFECTS[effect].needs
-        if needed and needed not in requires:
-            raise LifecycleError(key, f"{where}: effect {effect!r} needs {needed!r} in 'requires'")
+        for needed in EFFECTS[effect].needs:
+            if needed not in requires:
+                raise LifecycleError(key, f"{where}: effect {effect!r} needs {needed!r} in 'requires'")
+        used = EFFECTS[effect].uses
+        if used and used not in requires + optional:
+            raise LifecycleError(key, f"{where}: effect {effect!r} reads {used!r}: list it in 'requires' or 'optional'")
     return TransitionSpec(
         trigger=trigger,
         source=source,
@@ -354,7 +357,8 @@ class Effect:
 
     apply: Callable[[Work], None]
     guard: Callable[[Issue], str | None] = lambda issue: None
-    needs: str | None = None
+    needs: tuple[str, ...] = ()
+    uses: str | None = None
 
 
 def _record_acceptance(work: Work) -> None:
@@ -379,6 +383,7 @@ def _change_lead(work: Work) -> None:
     work.changes["lead"] = new_lead
     work.changes["cooperating"] = tuple(u for u in issue.cooperating if u != new_lead)
     work.changes["accepted_at"] = None
+    work.changes["extension"] = None  # the old lead's request does not pass to the new one
 
 
 def _set_due(work: Work) -> None:
@@ -440,10 +445,10 @@ def _deny_extension(work: Work) -> None:
 #: The effects a transition may name, by name.
 EFFECTS: Final[Mapping[str, Effect]] = {
     "record_acceptance": Effect(_record_acceptance, _not_accepted),
-    "change_lead": Effect(_change_lead, needs="new_lead"),
+    "change_lead": Effect(_change_lead, needs=("new_lead",)),
     "count_rework": Effect(_count_rework),
-    "set_due": Effect(_set_due),
-    "request_extension": Effect(_request_extension, _no_extension_pending, needs="due"),
+    "set_due": Effect(_set_due, uses="due"),
+    "request_extension": Effect(_request_extension, _no_extension_pending, needs=("due", "reason")),
     "approve_extension": Effect(_approve_extension, _extension_pending),
     "deny_extension": Effect(_deny_extension, _extension_pending),
 }
@@ -491,9 +496,11 @@ class Lifecycle:
     definition: LifecycleDefinition
     machine: Machine = attrs.field(init=False)
     _by_state: dict[str, dict[str, TransitionSpec]] = attrs.field(init=False)
+    _final: frozenset[str] = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         d = self.definition
+        self._final = frozenset(d.final)
         self._by_state = {state: {} for state in d.states}
         config = []
         for spec in d.transitions:
@@ -569,6 +576,8 @@ class Lifecycle:
         # always says why; the working copy is simply dropped.
         self.machine.events[trigger].trigger(work)
         ledger_data = {k: json_value(k, v, issue.id) for k, v in work.values.items()}
+        if work.state in self._final and (issue.extension is not None or "extension" in work.changes):
+            work.changes["extension"] = None  # a closed issue has nothing left to extend
         new = attrs.evolve(
             issue,
             state=work.state,

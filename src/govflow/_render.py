@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from ._exceptions import ValidationError
@@ -26,15 +27,30 @@ def _rows(flow: Govflow, issue_id: str | None, lang: str) -> list[list[str]]:
     if lang not in LEDGER_COLUMNS:
         raise ValidationError("lang", f"got {lang!r}", "'zh' or 'en'")
     entries: list[LedgerEntry] = flow.ledger(issue_id)
+    label = labeller(flow, lang)
     return [
         [
-            str(e.seq), e.issue_id, str(e.issue_seq), flow.label(e.trigger, lang),
-            flow.label(e.from_state, lang) if e.from_state else "", flow.label(e.to_state, lang),
+            str(e.seq), e.issue_id, str(e.issue_seq), label(e.issue_id, e.trigger),
+            label(e.issue_id, e.from_state) if e.from_state else "", label(e.issue_id, e.to_state),
             e.actor, e.person or "", e.at.isoformat(),
             json.dumps(e.data, ensure_ascii=False, sort_keys=True), e.hash,
         ]
         for e in entries
     ]
+
+
+def labeller(flow: Govflow, lang: str) -> Callable[[str, str], str]:
+    """``label(issue_id, name)`` in the labels of the lifecycle version that issue runs under."""
+    lifecycles: dict[str, tuple[str, int]] = {}
+
+    def label(issue_id: str, name: str) -> str:
+        found = lifecycles.get(issue_id)
+        if found is None:
+            issue = flow.get(issue_id)
+            found = lifecycles[issue_id] = (issue.lifecycle, issue.lifecycle_version)
+        return flow.label(name, lang, found[0], found[1])
+
+    return label
 
 
 def ledger_csv(flow: Govflow, *, issue_id: str | None = None, lang: str = "zh", **_: Any) -> str:
@@ -51,11 +67,12 @@ def ledger_json(flow: Govflow, *, issue_id: str | None = None, lang: str = "zh",
     """The ledger as a JSON array of entries (field names in English, labels in ``lang``)."""
     if lang not in LEDGER_COLUMNS:
         raise ValidationError("lang", f"got {lang!r}", "'zh' or 'en'")
+    label = labeller(flow, lang)
     return json.dumps(
         [
             {
                 "seq": e.seq, "issue_id": e.issue_id, "issue_seq": e.issue_seq, "trigger": e.trigger,
-                "trigger_label": flow.label(e.trigger, lang), "from_state": e.from_state,
+                "trigger_label": label(e.issue_id, e.trigger), "from_state": e.from_state,
                 "to_state": e.to_state, "actor": e.actor, "person": e.person, "at": e.at.isoformat(),
                 "data": dict(e.data), "prev_hash": e.prev_hash, "hash": e.hash,
             }

@@ -152,6 +152,6 @@ def govflow_score_unit(unit: Unit, period: str, facts: Any) -> list[Any] | None:
 
     ``unit`` is a :class:`govflow.Unit`, ``period`` a string such as
     ``"2020-06"``, ``"2020-Q3"`` or ``"2020"``, ``facts`` the unit's period
-    facts. Return a list of :class:`govflow.Indicator` (or None); the results
-    of all plugins are combined. Not firstresult.
+    facts. Return a list of indicators (or None); the lists of all plugins
+    are combined (``flow.hooks.score_unit``). Not firstresult.
     """

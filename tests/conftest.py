@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +14,26 @@ import govflow
 from govflow.testing import FakeClock
 
 STORES = ("memory", "sqlite")
+
+
+@pytest.fixture(autouse=True)
+def _only_builtin_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Block plugins installed through the ``govflow`` entry-point group.
+
+    The core's tests check the core and the built-in backends; a notifier or
+    guard installed in the same environment (``make test`` installs the
+    packages under plugins/) must not change what they see.
+    ``GOVFLOW_DISABLE_PLUGINS`` is the documented switch.
+    """
+    names = [ep.name for ep in importlib.metadata.entry_points(group="govflow")]
+    if names:
+        monkeypatch.setenv("GOVFLOW_DISABLE_PLUGINS", ",".join(names))
+
+
+def block_plugins(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
+    """Add ``names`` to ``GOVFLOW_DISABLE_PLUGINS`` (keeping what is blocked already)."""
+    current = [n for n in os.environ.get("GOVFLOW_DISABLE_PLUGINS", "").split(",") if n]
+    monkeypatch.setenv("GOVFLOW_DISABLE_PLUGINS", ",".join([*current, *names]))
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import govflow
 from govflow import PluginLoadError, PluginWarning, TransitionVetoed, hookimpl
 from govflow.testing import FakeClock, RecordingNotifier, memory_flow
 
+from .conftest import block_plugins
 from .test_lifecycle import WORK_ORDER
 
 
@@ -73,7 +74,7 @@ def test_before_transition_vetoes_and_nothing_is_written() -> None:
 
 
 def test_plugins_can_be_blocked_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GOVFLOW_DISABLE_PLUGINS", "evidence-guard, ledger-renderers")
+    block_plugins(monkeypatch, "evidence-guard", " ledger-renderers")
     with memory_flow(plugins=[EvidenceGuard()]) as flow:
         assert "evidence-guard" not in {p.name for p in flow.plugins()}
         flow.assign("无类别也可以", lead="COUNTY-A", due="2026-02-01", by="OFFICE")
@@ -150,7 +151,7 @@ def test_entry_point_plugins_load_with_their_distribution(installed_plugins: Pat
 
 
 def test_entry_point_plugins_can_be_blocked(installed_plugins: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GOVFLOW_DISABLE_PLUGINS", "broken,printer")
+    block_plugins(monkeypatch, "broken", "printer")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with govflow.open(":memory:", strict_plugins=True) as flow:

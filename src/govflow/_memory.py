@@ -67,8 +67,8 @@ class MemoryStore:
             else:
                 number = 0
                 current = self._issues.get(issue.id)
-                actual = None if current is None else current.version
-                if actual != (work.expected_version or None):
+                if current is None or current.version != work.expected_version:
+                    actual = None if current is None else current.version
                     raise ConcurrentUpdateError(issue.id, work.expected_version, actual)
             seq = self._head[0] + 1
             entry = seal(draft, seq, self._head[1])
@@ -122,7 +122,7 @@ class MemoryStore:
 
     def lifecycles(self) -> list[tuple[str, int, str]]:
         """The stored lifecycle definitions."""
-        return [(name, version, text) for (name, version), text in self._lifecycles.items()]
+        return [(name, version, text) for (name, version), text in sorted(self._lifecycles.items())]
 
     def claim_outbox(self, now: dt.datetime, lease: dt.timedelta, limit: int) -> list[OutboxRow]:
         """Claim due pending rows no other worker holds (see :meth:`govflow.Store.claim_outbox`)."""

@@ -127,8 +127,15 @@ class Plugins:
         except Exception as exc:
             self._fail(PluginLoadError(ep.name, dist, f"import failed: {type(exc).__name__}: {exc}"))
             return
-        if inspect.isclass(plugin):
-            plugin = plugin()
+        if inspect.isclass(plugin) or inspect.isfunction(plugin):
+            # A class is instantiated, a function is a factory; either may need configuration.
+            try:
+                plugin = plugin()
+            except Exception as exc:
+                self._fail(PluginLoadError(ep.name, dist, f"could not be created: {type(exc).__name__}: {exc}"))
+                return
+            if plugin is None:
+                return  # the factory declined: not configured in this environment
         self.add(plugin, name=ep.name, distribution=dist, version=version)
 
     def add(

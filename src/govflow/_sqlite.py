@@ -124,6 +124,7 @@ _ISSUE_COLUMNS: Final = (
     "state, version, lifecycle, lifecycle_version, rework_count, created_at, updated_at, "
     "accepted_at, extension, extension_count"
 )
+_ISSUE_ASSIGNMENTS: Final = ", ".join(f"{c.strip()} = ?" for c in _ISSUE_COLUMNS.split(",")[1:])
 _LEDGER_COLUMNS: Final = (
     "seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, "
     "prev_hash, hash"
@@ -315,18 +316,11 @@ class SQLiteStore:
                     [(unit, issue.id) for unit in issue.cooperating],
                 )
             else:
+                # Every column, so that a lifecycle's effect on any field is kept.
+                row = _issue_row(issue)
                 cursor = db.execute(
-                    "UPDATE issues SET lead = ?, cooperating = ?, due = ?, state = ?, version = ?,"
-                    " rework_count = ?, updated_at = ?, accepted_at = ?, extension = ?,"
-                    " extension_count = ? WHERE id = ? AND version = ?",
-                    (
-                        issue.lead, _dumps(list(issue.cooperating)), issue.due.isoformat(),
-                        issue.state, issue.version, issue.rework_count,
-                        issue.updated_at.isoformat(),
-                        None if issue.accepted_at is None else issue.accepted_at.isoformat(),
-                        None if issue.extension is None else _dumps(issue.extension.as_dict()),
-                        issue.extension_count, issue.id, work.expected_version,
-                    ),
+                    f"UPDATE issues SET {_ISSUE_ASSIGNMENTS} WHERE id = ? AND version = ?",
+                    (*row[1:], issue.id, work.expected_version),
                 )
                 if cursor.rowcount != 1:
                     raise ConcurrentUpdateError(

@@ -10,9 +10,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Re-install whenever the project metadata changes.
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+PLUGINS := plugins/govflow-webhook plugins/govflow-smtp
+
+# Re-install whenever the project's or a plugin package's metadata changes.
+$(STAMP): $(BIN)/python pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e plugins/govflow-webhook -e 'plugins/govflow-smtp[test]'
 	touch $(STAMP)
 
 $(VENV)/.installed-runtime: $(BIN)/python pyproject.toml
@@ -24,13 +26,13 @@ demo: $(VENV)/.installed-runtime
 	$(BIN)/python examples/full_cycle.py demo.sqlite3
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q tests $(addsuffix /tests,$(PLUGINS))
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples benchmarks
+	$(BIN)/ruff check src tests examples benchmarks plugins docs
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict src/
+	$(BIN)/mypy --strict src/ $(addsuffix /src,$(PLUGINS))
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir build/site

@@ -206,3 +206,20 @@ def test_a_claimed_row_is_not_delivered_twice_until_its_lease_runs_out(tmp_path:
         assert again.id == claimed.id
 
 
+
+
+class LooksUpAndFails:
+    name = "lookup"
+
+    @hookimpl
+    def govflow_after_transition(self, event: TransitionEvent) -> None:
+        raise KeyError("unit address")  # a plugin's own LookupError is a failed delivery
+
+
+def test_a_plugins_own_lookup_error_is_retried_not_skipped(target: str, clock: FakeClock) -> None:
+    with open_flow(target, clock, LooksUpAndFails(), retry=RetryPolicy(max_attempts=2)) as flow:
+        flow.assign("t", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        assert flow.deliver().retrying == 1
+        clock.advance(hours=1)
+        assert flow.deliver().dead == 1
+        assert "KeyError" in (flow.outbox.dead()[0].last_error or "")

@@ -322,3 +322,40 @@ def _fields(issue: govflow.Issue) -> dict[str, Any]:
     import attrs
 
     return attrs.asdict(issue, recurse=False)
+
+
+def test_an_explicit_plugin_wins_over_an_installed_one_of_the_same_name(installed_plugins: Path) -> None:
+    class MyPrinter:
+        name = "printer"
+
+        @hookimpl
+        def govflow_startup(self, flow: govflow.Govflow) -> None:
+            flow.started_by = "mine"  # type: ignore[attr-defined]
+
+    with pytest.warns(PluginWarning, match="broken"), govflow.open(":memory:", plugins=[MyPrinter()]) as flow:
+        assert flow.started_by == "mine"  # type: ignore[attr-defined]
+        assert [f.name for f in flow.plugin_failures()] == ["broken"]
+
+
+def test_an_entry_point_factory_may_decline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "govflow_optional.py").write_text(textwrap.dedent('''
+        import os
+
+        class Configured:
+            name = "optional"
+
+        def from_environment():
+            return Configured() if os.environ.get("OPTIONAL_URL") else None
+    '''), encoding="utf-8")
+    info = tmp_path / "govflow_optional-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: govflow-optional\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[govflow]\noptional = govflow_optional:from_environment\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with govflow.open(":memory:") as flow:
+            assert "optional" not in {p.name for p in flow.plugins()} and flow.plugin_failures() == []
+    monkeypatch.setenv("OPTIONAL_URL", "http://127.0.0.1:9")
+    with govflow.open(":memory:") as flow:
+        assert {p.name: p.distribution for p in flow.plugins()}["optional"] == "govflow-optional"

@@ -22,7 +22,7 @@ import attrs
 from ._events import DeadlineEvent, TransitionEvent
 from ._exceptions import ValidationError
 from ._model import LedgerEntry
-from ._plugins import Plugins
+from ._plugins import PluginNotLoaded, Plugins
 from ._store import OutboxRow, Store
 
 __all__ = ["DeliveryReport", "Outbox", "RetryPolicy"]
@@ -123,7 +123,7 @@ class Outbox:
             return "dead"
         try:
             self._plugins.deliver(row.hook, row.plugin, make(entry))
-        except LookupError:
+        except PluginNotLoaded:
             # This process does not have that plugin: leave the row for one that does.
             self._store.release_outbox(row.id)
             return "skipped"

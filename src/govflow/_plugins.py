@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ._model import Unit
     from ._registries import RegisterCalendar, RegisterLifecycle, RegisterRenderer, RegisterStorage
 
-__all__ = ["DISABLE_ENV", "PluginInfo", "PluginLoadError", "PluginWarning", "Plugins", "hookimpl"]
+__all__ = ["DISABLE_ENV", "PluginInfo", "PluginLoadError", "PluginNotLoaded", "PluginWarning", "Plugins", "hookimpl"]
 
 #: The marker plugin authors decorate their hook implementations with.
 hookimpl: Final = pluggy.HookimplMarker("govflow")
@@ -49,6 +49,10 @@ class PluginLoadError(GovflowError):
         self.problem = problem
         source = f" from distribution {distribution!r}" if distribution else ""
         super().__init__(f"plugin {name!r}{source} was not loaded: {problem}")
+
+
+class PluginNotLoaded(LookupError):
+    """The plugin an outbox row names is not loaded in this process (another one may deliver it)."""
 
 
 class PluginWarning(UserWarning):
@@ -111,11 +115,13 @@ class Plugins:
         """Register the built-ins, the entry-point plugins, then ``extra``."""
         for plugin in builtins:
             self.add(plugin, builtin=True, distribution="govflow", version=_govflow_version())
+        # Plugins passed explicitly come before the entry points, so an instance the
+        # caller configured wins over an installed plugin of the same name.
+        for plugin in extra:
+            self.add(plugin)
         if entry_points:
             for ep in importlib.metadata.entry_points(group="govflow"):
                 self._load_entry_point(ep)
-        for plugin in extra:
-            self.add(plugin)
 
     def _load_entry_point(self, ep: importlib.metadata.EntryPoint) -> None:
         dist = ep.dist.name if ep.dist is not None else None
@@ -238,7 +244,7 @@ class Plugins:
     def deliver(self, hook: str, plugin: str, event: TransitionEvent | DeadlineEvent) -> None:
         """Call one plugin's implementation of a delivered hook (isolated from the others).
 
-        Raises :class:`LookupError` if that plugin is not loaded in this process.
+        Raises :class:`PluginNotLoaded` if that plugin is not loaded in this process.
         """
         caller = getattr(self._pm.hook, f"govflow_{hook}")
         for impl in caller.get_hookimpls():
@@ -247,4 +253,4 @@ class Plugins:
                 # As pluggy does: pass only the arguments the implementation names.
                 function(*[{"event": event}[arg] for arg in impl.argnames])
                 return
-        raise LookupError(f"plugin {plugin!r} with govflow_{hook} is not loaded in this process")
+        raise PluginNotLoaded(f"plugin {plugin!r} with govflow_{hook} is not loaded in this process")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 import attrs
@@ -54,6 +54,30 @@ class LedgerCheck:
 _dumps = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
 ).encode
+def _c_encoder() -> Callable[[object], str]:
+    """The C encoder, built once (``json.dumps`` builds a new one on every call)."""
+    try:
+        from json.encoder import (
+            c_make_encoder,  # type: ignore[attr-defined]
+            encode_basestring,
+        )
+    except ImportError:  # pragma: no cover - a Python without the C accelerator
+        return _dumps
+    if c_make_encoder is None:  # pragma: no cover
+        return _dumps
+
+    def refuse(value: object) -> object:
+        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+    encode = c_make_encoder(None, refuse, encode_basestring, None, ":", ",", True, False, False)
+
+    def dumps(value: object) -> str:
+        return "".join(encode(value, 0))
+
+    return dumps
+
+
+_dumps_fast = _c_encoder()
 
 
 def canonical_bytes(
@@ -71,7 +95,7 @@ def canonical_bytes(
     prev_hash: str,
 ) -> bytes:
     """The bytes an entry's hash is computed over (every field but ``hash``)."""
-    return _dumps(
+    return _dumps_fast(
         {
             "seq": seq,
             "issue_id": issue_id,

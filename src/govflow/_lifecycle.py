@@ -457,16 +457,22 @@ EFFECTS: Final[Mapping[str, Effect]] = {
 # -- the compiled lifecycle ---------------------------------------------------------------
 
 
+_ROLE_SETS: Final = {
+    (supervisor, lead, cooperating): frozenset(
+        role for role, held in (("supervisor", supervisor), ("lead", lead), ("cooperating", cooperating)) if held
+    )
+    for supervisor in (False, True)
+    for lead in (False, True)
+    for cooperating in (False, True)
+}
+
+
 def roles_of(unit: Unit | None, actor_unit: str, issue: Issue) -> frozenset[str]:
     """The roles ``actor_unit`` holds on ``issue``."""
-    roles = set()
-    if unit is not None and unit.supervisor:
-        roles.add("supervisor")
-    if actor_unit == issue.lead:
-        roles.add("lead")
-    if actor_unit in issue.cooperating:
-        roles.add("cooperating")
-    return frozenset(roles)
+    # Eight possible answers, built once: this runs on every transition.
+    return _ROLE_SETS[
+        unit is not None and unit.supervisor, actor_unit == issue.lead, actor_unit in issue.cooperating
+    ]
 
 
 def describe_roles(roles: Iterable[str], exclude: Iterable[str], issue: Issue | None) -> str:
@@ -575,7 +581,7 @@ class Lifecycle:
         # The condition raises rather than returns False, so a refused transition
         # always says why; the working copy is simply dropped.
         self.machine.events[trigger].trigger(work)
-        ledger_data = {k: json_value(k, v, issue.id) for k, v in work.values.items()}
+        ledger_data = {k: v if type(v) is str else json_value(k, v, issue.id) for k, v in work.values.items()}
         if work.state in self._final and (issue.extension is not None or "extension" in work.changes):
             work.changes["extension"] = None  # a closed issue has nothing left to extend
         new = attrs.evolve(
@@ -598,7 +604,7 @@ class Lifecycle:
             issue, actor_unit = work.issue, work.actor.unit
             unit = work.units(actor_unit)
             roles = roles_of(unit, actor_unit, issue)
-            if roles.isdisjoint(allowed_roles) or not roles.isdisjoint(excluded):
+            if not roles & allowed_roles or roles & excluded:
                 if unit is None:
                     reason = "no such unit is registered"
                 elif not roles.isdisjoint(allowed_roles):

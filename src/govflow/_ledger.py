@@ -54,17 +54,16 @@ class LedgerCheck:
 _dumps = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
 ).encode
+
+
 def _c_encoder() -> Callable[[object], str]:
     """The C encoder, built once (``json.dumps`` builds a new one on every call)."""
-    try:
-        from json.encoder import (
-            c_make_encoder,  # type: ignore[attr-defined]
-            encode_basestring,
-        )
-    except ImportError:  # pragma: no cover - a Python without the C accelerator
+    import json.encoder
+
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if c_make_encoder is None:  # pragma: no cover - a Python without the C accelerator
         return _dumps
-    if c_make_encoder is None:  # pragma: no cover
-        return _dumps
+    encode_basestring = json.encoder.encode_basestring
 
     def refuse(value: object) -> object:
         raise TypeError(f"{type(value).__name__} is not JSON serialisable")

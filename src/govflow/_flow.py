@@ -21,7 +21,7 @@ from ._builtin import DEFAULT_PLUGINS
 from ._clock import Clock, default_clock, require_aware
 from ._events import ProposedTransition
 from ._exceptions import ConcurrentUpdateError, LifecycleError, NotFound, PermissionDenied, ValidationError
-from ._fields import parse_date
+from ._fields import iso_date, parse_date
 from ._ledger import LedgerCheck, LedgerDraft, verify_chain
 from ._lifecycle import Lifecycle, LifecycleDefinition, describe_roles, roles_of
 from ._model import LEVELS, Actor, Issue, LedgerEntry, Level, Responsible, Unit
@@ -331,7 +331,7 @@ class Govflow:
             lifecycle_version=definition.version, created_at=now, updated_at=now,
         )
         data: dict[str, Any] = {
-            "title": title, "lead": lead, "due": due_date.isoformat(),
+            "title": title, "lead": lead, "due": iso_date(due_date),
             "lifecycle": definition.name, "lifecycle_version": definition.version,
         }
         if coop:

@@ -26,7 +26,8 @@ class MemoryStore:
         self._units: dict[str, Unit] = {}
         self._issues: dict[str, Issue] = {}
         self._entries: list[LedgerEntry] = []
-        self._by_issue: dict[str, list[LedgerEntry]] = {}
+        # Tuples, not lists: most issues have a handful of entries, and a tuple is half the size.
+        self._by_issue: dict[str, tuple[LedgerEntry, ...]] = {}
         self._counters: dict[str, int] = {}
         self._head: tuple[int, str] = (0, GENESIS_HASH)
         self._lifecycles: dict[tuple[str, int], str] = {}
@@ -77,7 +78,7 @@ class MemoryStore:
                 self._counters[work.id_scope] = number
             self._issues[issue.id] = issue
             self._entries.append(entry)
-            self._by_issue.setdefault(issue.id, []).append(entry)
+            self._by_issue[issue.id] = (*self._by_issue.get(issue.id, ()), entry)
             self._head = (seq, entry.hash)
             for hook, plugin in work.notify:
                 row_id = len(self._outbox) + 1
@@ -95,7 +96,7 @@ class MemoryStore:
         until: dt.datetime | None = None,
     ) -> Iterator[LedgerEntry]:
         """Ledger entries in sequence order (see :meth:`govflow.Store.ledger`)."""
-        entries = self._entries if issue_id is None else self._by_issue.get(issue_id, [])
+        entries = self._entries if issue_id is None else self._by_issue.get(issue_id, ())
         for entry in list(entries):
             if since is not None and entry.at < since:
                 continue

@@ -77,3 +77,18 @@ def test_two_connections_writing_the_same_issue(tmp_path: Path, clock: FakeClock
         assert second.verify_ledger().entries == 2
         # The second flow sees the first one's units and can carry on.
         assert second.report(issue.id, by="XIANGYUN", result="r").version == 3
+
+
+def test_two_connections_appending_in_turn_keep_one_chain(tmp_path: Path, clock: FakeClock) -> None:
+    """Each connection remembers the head it wrote; when the other moved it, it reads it again."""
+    path = tmp_path / "turns.sqlite3"
+    with govflow.open(path, clock=clock) as first, govflow.open(path, clock=clock) as second:
+        add_units(first)
+        ids = []
+        for turn in range(6):
+            flow = first if turn % 2 == 0 else second
+            ids.append(flow.assign(f"问题{turn}", lead="XIANGYUN", due="2026-03-20", by="OFFICE").id)
+            flow.implement(ids[-1], by="XIANGYUN", note="n")
+        assert first.verify_ledger().entries == second.verify_ledger().entries == 12
+        assert [e.seq for e in first.ledger()] == list(range(1, 13))
+        assert first.store.chain_head() == (12, first.ledger()[-1].hash)

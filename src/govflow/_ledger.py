@@ -79,6 +79,11 @@ def _c_encoder() -> Callable[[object], str]:
 _dumps_fast = _c_encoder()
 
 
+def canonical_json(value: object) -> str:
+    """JSON with sorted keys, no whitespace and non-ASCII kept: the ledger's encoding of values."""
+    return _dumps_fast(value)
+
+
 def canonical_bytes(
     *,
     seq: int,

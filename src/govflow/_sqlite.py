@@ -19,7 +19,7 @@ from typing import Any, Final
 import attrs
 
 from ._exceptions import ConcurrentUpdateError, SchemaVersionError, StoreError
-from ._ledger import seal
+from ._ledger import LedgerDraft, canonical_json, seal
 from ._model import ExtensionRequest, Issue, LedgerEntry, Responsible, Unit
 from ._store import IssueQuery, OutboxRow, UnitOfWork
 
@@ -130,7 +130,7 @@ _LEDGER_COLUMNS: Final = (
     "prev_hash, hash"
 )
 _OUTBOX_COLUMNS: Final = "id, seq, hook, plugin, status, attempts, next_attempt_at, created_at, last_error"
-_dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+_dumps = canonical_json
 _date = dt.date.fromisoformat
 _datetime = dt.datetime.fromisoformat
 
@@ -200,6 +200,7 @@ class SQLiteStore:
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
         self.path = os.fspath(path)
         self._lock = threading.RLock()
+        self._head: tuple[int, str] | None = None  # the chain head as this connection last left it
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -332,8 +333,7 @@ class SQLiteStore:
                         "INSERT INTO cooperation VALUES (?, ?)",
                         [(unit, issue.id) for unit in issue.cooperating],
                     )
-            head_seq, head_hash = db.execute("SELECT seq, hash FROM chain_head").fetchone()
-            entry = seal(draft, head_seq + 1, head_hash)
+            entry = self._append_to_chain(draft)
             db.execute(
                 f"INSERT INTO ledger ({_LEDGER_COLUMNS}) VALUES ({', '.join('?' * 12)})",
                 (
@@ -342,8 +342,6 @@ class SQLiteStore:
                     _dumps(entry.data), entry.prev_hash, entry.hash,
                 ),
             )
-            db.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1",
-                       (entry.seq, entry.hash))
             if work.notify:
                 at = _utc(entry.at)
                 db.executemany(
@@ -352,6 +350,30 @@ class SQLiteStore:
                     [(entry.seq, hook, plugin, at, at) for hook, plugin in work.notify],
                 )
         return issue, entry
+
+    def _append_to_chain(self, draft: LedgerDraft) -> LedgerEntry:
+        """Seal ``draft`` after the chain head and move the head (inside the open transaction).
+
+        The head this connection last wrote is remembered, and the move is a
+        compare-and-set on it: only when another connection appended since is
+        the head read again (one statement fewer on the common path).
+        """
+        db = self._db
+        head = self._head
+        if head is not None:
+            entry = seal(draft, head[0] + 1, head[1])
+            moved = db.execute(
+                "UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ?",
+                (entry.seq, entry.hash, head[0], head[1]),
+            ).rowcount
+            if moved == 1:
+                self._head = (entry.seq, entry.hash)
+                return entry
+        seq, prev = db.execute("SELECT seq, hash FROM chain_head").fetchone()
+        entry = seal(draft, seq + 1, prev)
+        db.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", (entry.seq, entry.hash))
+        self._head = (entry.seq, entry.hash)
+        return entry
 
     def _version(self, issue_id: str) -> int | None:
         row = self._db.execute("SELECT version FROM issues WHERE id = ?", (issue_id,)).fetchone()

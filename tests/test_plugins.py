@@ -43,7 +43,7 @@ class EvidenceGuard:
 def test_builtins_are_plugins_listed_with_their_hooks() -> None:
     with memory_flow() as flow:
         info = {p.name: p for p in flow.plugins()}
-    assert list(info) == ["memory", "sqlite", "issue-list", "ledger-renderers"]
+    assert list(info) == ["memory", "sqlite", "issue-list", "ledger-renderers", "calendars"]
     assert info["sqlite"].hooks == ("govflow_register_storage",)
     assert info["issue-list"].builtin and info["issue-list"].distribution == "govflow"
     assert [cls.name for cls in govflow.DEFAULT_PLUGINS] == list(info)
@@ -155,7 +155,7 @@ def test_entry_point_plugins_can_be_blocked(installed_plugins: Path, monkeypatch
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with govflow.open(":memory:", strict_plugins=True) as flow:
-            assert {p.name for p in flow.plugins()} == {"memory", "sqlite", "issue-list", "ledger-renderers"}
+            assert {p.name for p in flow.plugins()} == {"memory", "sqlite", "issue-list", "ledger-renderers", "calendars"}
 
 
 class CustomStorage:
@@ -228,10 +228,13 @@ class Weekdays:
 
 def test_register_calendars() -> None:
     with memory_flow(plugins=[Weekdays()]) as flow:
-        calendar = flow.calendar("weekdays")
-        assert calendar.is_working_day(dt.date(2026, 1, 5)) and not calendar.is_working_day(dt.date(2026, 1, 4))
-        with pytest.raises(govflow.NotFound, match="calendar"):
-            flow.calendar("lunar")
+        calendar = flow.calendars()["weekdays"]
+        assert calendar.is_working_day(dt.date(2026, 1, 5))
+        assert not calendar.is_working_day(dt.date(2026, 1, 4))
+    with govflow.open(":memory:", plugins=[Weekdays()], calendar="weekdays") as flow:
+        assert isinstance(flow.calendar, Weekdays)
+    with pytest.raises(govflow.ValidationError, match="no calendar 'lunar'"):
+        govflow.open(":memory:", calendar="lunar")
 
 
 class Starter:

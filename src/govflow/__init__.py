@@ -10,7 +10,17 @@ is a hash-chained ledger entry (台账).
 
 from . import hookspecs
 from ._builtin import DEFAULT_PLUGINS
+from ._calendar import (
+    CalendarError,
+    ChinaCalendar,
+    Weekdays,
+    WorkingDays,
+    add_working_days,
+    working_days,
+    working_days_between,
+)
 from ._clock import DEFAULT_ZONE, Clock, default_clock
+from ._deadlines import DEFAULT_LADDER, STEP_LABELS, Ladder, Overdue, Rung
 from ._events import DeadlineEvent, ProposedTransition, TransitionEvent
 from ._exceptions import (
     ConcurrentUpdateError,
@@ -40,6 +50,7 @@ from ._store import IssueQuery, OutboxRow, Store, UnitOfWork
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "DEFAULT_LADDER",
     "DEFAULT_PLUGINS",
     "DEFAULT_ZONE",
     "GENESIS_HASH",
@@ -47,8 +58,11 @@ __all__ = [
     "LEVELS",
     "ROLES",
     "SCHEMA_VERSION",
+    "STEP_LABELS",
     "Actor",
     "Calendar",
+    "CalendarError",
+    "ChinaCalendar",
     "Clock",
     "ConcurrentUpdateError",
     "DeadlineEvent",
@@ -60,6 +74,7 @@ __all__ = [
     "InvalidTransition",
     "Issue",
     "IssueQuery",
+    "Ladder",
     "LedgerCheck",
     "LedgerCorrupted",
     "LedgerDraft",
@@ -70,6 +85,7 @@ __all__ = [
     "NotFound",
     "Outbox",
     "OutboxRow",
+    "Overdue",
     "PermissionDenied",
     "PluginInfo",
     "PluginLoadError",
@@ -77,6 +93,7 @@ __all__ = [
     "ProposedTransition",
     "Responsible",
     "RetryPolicy",
+    "Rung",
     "SQLiteStore",
     "SchemaVersionError",
     "Store",
@@ -87,10 +104,15 @@ __all__ = [
     "Unit",
     "UnitOfWork",
     "ValidationError",
+    "Weekdays",
+    "WorkingDays",
     "__version__",
+    "add_working_days",
     "canonical_bytes",
     "default_clock",
     "hookimpl",
     "hookspecs",
     "open",
+    "working_days",
+    "working_days_between",
 ]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Final
 
+from ._calendar import ChinaCalendar, Weekdays
 from ._issue_list import ISSUE_LIST
 from ._memory import MemoryStore
 from ._plugins import hookimpl
-from ._registries import RegisterLifecycle, RegisterRenderer, RegisterStorage
+from ._registries import RegisterCalendar, RegisterLifecycle, RegisterRenderer, RegisterStorage
 from ._render import ledger_csv, ledger_json, ledger_markdown
 from ._sqlite import SQLiteStore
 
@@ -68,5 +69,17 @@ class LedgerRenderers:
         register("ledger", "markdown", ledger_markdown)
 
 
+class Calendars:
+    """Registers the calendars ``cn`` (China's official working days, the default) and ``weekdays``."""
+
+    name = "calendars"
+
+    @hookimpl(trylast=True)
+    def govflow_register_calendars(self, register: RegisterCalendar) -> None:
+        """Register :class:`ChinaCalendar` and :class:`Weekdays`."""
+        register("cn", ChinaCalendar())
+        register("weekdays", Weekdays())
+
+
 #: The built-in plugins every flow starts with; ``GOVFLOW_DISABLE_PLUGINS`` can block them by name.
-DEFAULT_PLUGINS: Final = (MemoryStorage, SQLiteStorage, IssueListLifecycle, LedgerRenderers)
+DEFAULT_PLUGINS: Final = (MemoryStorage, SQLiteStorage, IssueListLifecycle, LedgerRenderers, Calendars)

@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ._calendar import WorkingDays
 from ._exceptions import ValidationError
 
 __all__ = ["FIELD_HELP", "iso_date", "json_value", "parse_date", "parse_field"]
@@ -33,7 +34,7 @@ FIELD_HELP: Mapping[str, str] = {
     "reason": "a non-empty string",
     "evidence": "a string or a list of strings (file names, links)",
     "rating": "an integer satisfaction rating from 1 to 5 (满意度)",
-    "due": "a datetime.date or an ISO date string 'YYYY-MM-DD'",
+    "due": "a datetime.date, an ISO date string 'YYYY-MM-DD' or govflow.working_days(n)",
     "new_lead": "the id of a registered unit other than the current lead",
 }
 
@@ -57,6 +58,13 @@ def _rating(field: str, value: object, issue_id: str | None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
         raise ValidationError(field, f"got {value!r}", FIELD_HELP["rating"], issue_id)
     return value
+
+
+def parse_due(field: str, value: object, issue_id: str | None = None) -> dt.date | WorkingDays:
+    """A due date: a date, an ISO string, or a :class:`WorkingDays` count (resolved later)."""
+    if isinstance(value, WorkingDays):
+        return value
+    return parse_date(field, value, issue_id)
 
 
 def parse_date(field: str, value: object, issue_id: str | None = None) -> dt.date:
@@ -83,6 +91,8 @@ def json_value(field: str, value: object, issue_id: str | None = None) -> Any:
         return value
     if isinstance(value, dt.date):
         return value.isoformat() if isinstance(value, dt.datetime) else iso_date(value)
+    if isinstance(value, WorkingDays):
+        return {"working_days": value.count}
     if isinstance(value, list | tuple):
         return [json_value(field, v, issue_id) for v in value]
     if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
@@ -101,7 +111,7 @@ _PARSERS: dict[str, Callable[[str, object, str | None], Any]] = {
     "reason": _text,
     "evidence": _evidence,
     "rating": _rating,
-    "due": parse_date,
+    "due": parse_due,
     "new_lead": _text,
 }
 

@@ -18,10 +18,12 @@ from typing import Any, Literal
 import attrs
 
 from ._builtin import DEFAULT_PLUGINS
+from ._calendar import Fallback, WorkingDays, resolve_due
 from ._clock import Clock, default_clock, require_aware
-from ._events import ProposedTransition
+from ._deadlines import DEFAULT_LADDER, Ladder, Overdue, days_late, sweep
+from ._events import DeadlineEvent, ProposedTransition
 from ._exceptions import ConcurrentUpdateError, LifecycleError, NotFound, PermissionDenied, ValidationError
-from ._fields import iso_date, parse_date
+from ._fields import iso_date, parse_due
 from ._ledger import LedgerCheck, LedgerDraft, verify_chain
 from ._lifecycle import Lifecycle, LifecycleDefinition, describe_roles, roles_of
 from ._model import LEVELS, Actor, Issue, LedgerEntry, Level, Responsible, Unit
@@ -33,6 +35,8 @@ from ._store import IssueQuery, Store, UnitOfWork
 __all__ = ["Govflow", "open"]
 
 ActorLike = str | Actor
+#: The actor recorded on the steps govflow takes itself (deadline steps, recounted due dates).
+SYSTEM_ACTOR = "govflow"
 #: When the outbox is delivered: by a background thread after each commit, in the
 #: committing call itself, or only when ``flow.deliver()`` is called (a worker).
 Delivery = Literal["background", "inline", "manual"]
@@ -53,6 +57,10 @@ class Govflow:
         plugins: Plugins | None = None,
         delivery: Delivery = "background",
         retry: RetryPolicy | None = None,
+        calendar: str = "cn",
+        calendar_fallback: Fallback | None = None,
+        max_extensions: int = 2,
+        ladder: Ladder | None = None,
     ) -> None:
         if not isinstance(id_prefix, str):
             raise ValidationError("id_prefix", f"got {id_prefix!r}", "a string such as 'GF-'")
@@ -76,6 +84,17 @@ class Govflow:
         plugins.register_lifecycles(self.register_lifecycle)
         plugins.register_renderers(register_renderer)
         plugins.register_calendars(register_calendar)
+        if calendar not in self._calendars:
+            raise ValidationError("calendar", f"no calendar {calendar!r}", ", ".join(sorted(self._calendars)))
+        self._calendar: Calendar = self._calendars[calendar]
+        if calendar_fallback is not None:
+            if not hasattr(self._calendar, "fallback"):
+                raise ValidationError("calendar_fallback", f"calendar {calendar!r} has no fallback", "None")
+            setattr(self._calendar, "fallback", calendar_fallback)  # noqa: B010 - any calendar type
+        if isinstance(max_extensions, bool) or not isinstance(max_extensions, int) or max_extensions < 0:
+            raise ValidationError("max_extensions", f"got {max_extensions!r}", "an integer >= 0")
+        self._max_extensions = max_extensions
+        self.ladder = ladder or DEFAULT_LADDER
         self.outbox = Outbox(store, plugins, self.now, retry or RetryPolicy())
         self._delivery = delivery
         self._courier: Courier | None = None
@@ -261,12 +280,14 @@ class Govflow:
             raise ValidationError("fmt", f"no renderer for {report}/{fmt}", ", ".join(formats) or "none")
         return renderer(self, **options)
 
-    def calendar(self, name: str) -> Calendar:
-        """A working-day calendar registered through ``govflow_register_calendars``."""
-        found = self._calendars.get(name)
-        if found is None:
-            raise NotFound("calendar", name, f"registered: {sorted(self._calendars)}")
-        return found
+    @property
+    def calendar(self) -> Calendar:
+        """The working-day calendar due dates are counted in (``govflow.open(calendar="cn")``)."""
+        return self._calendar
+
+    def calendars(self) -> dict[str, Calendar]:
+        """Every calendar registered through ``govflow_register_calendars``, by name."""
+        return dict(self._calendars)
 
     # -- commands -------------------------------------------------------------------------
 
@@ -275,7 +296,7 @@ class Govflow:
         title: str,
         *,
         lead: str,
-        due: dt.date | str,
+        due: dt.date | str | WorkingDays,
         by: ActorLike,
         cooperating: Iterable[str] = (),
         description: str = "",
@@ -284,6 +305,9 @@ class Govflow:
         lifecycle: str = "issue-list",
     ) -> Issue:
         """Assign (交办) a new issue to its lead unit; it starts in the lifecycle's initial state.
+
+        ``due`` is a date, an ISO date string, or ``govflow.working_days(n)``:
+        n working days from today in :attr:`calendar`.
 
         ``responsible`` names the 第一责任人 (``first``) and 直接责任人 (``direct``).
         """
@@ -301,7 +325,7 @@ class Govflow:
             raise ValidationError("title", f"got {title!r}", "a non-empty string")
         if not isinstance(lead, str) or self._find_unit(lead) is None:
             raise ValidationError("lead", f"no unit {lead!r}", "the id of a registered unit")
-        due_date = parse_date("due", due)
+        due_date, provisional, basis = resolve_due(self._calendar, parse_due("due", due), now.date())
         if due_date < now.date():
             raise ValidationError(
                 "due", f"{due_date.isoformat()} is before the assignment ({now.date().isoformat()})",
@@ -329,11 +353,16 @@ class Govflow:
             cooperating=coop, responsible=persons, due=due_date, original_due=due_date,
             state=definition.initial, version=1, lifecycle=definition.name,
             lifecycle_version=definition.version, created_at=now, updated_at=now,
+            due_provisional=provisional, due_basis=basis,
         )
         data: dict[str, Any] = {
             "title": title, "lead": lead, "due": iso_date(due_date),
             "lifecycle": definition.name, "lifecycle_version": definition.version,
         }
+        if basis is not None:
+            data["working_days"] = basis[1]
+        if provisional:
+            data["due_provisional"] = True
         if coop:
             data["cooperating"] = list(coop)
         if description:
@@ -370,7 +399,9 @@ class Govflow:
         lifecycle = self._lifecycle(issue.lifecycle, issue.lifecycle_version)
         now = self.now()
         given = {key: value for key, value in data.items() if value is not None}
-        new, ledger_data = lifecycle.fire(issue, trigger, actor, given, now, self._find_unit)
+        new, ledger_data = lifecycle.fire(
+            issue, trigger, actor, given, now, self._find_unit, self._calendar, self._max_extensions
+        )
         draft = LedgerDraft(
             issue_id=issue.id, issue_seq=new.version, trigger=trigger, from_state=issue.state,
             to_state=new.state, actor=actor.unit, person=actor.person, at=now, data=ledger_data,
@@ -380,10 +411,10 @@ class Govflow:
         units_changed = new.lead != issue.lead or new.cooperating != issue.cooperating
         return self._commit(UnitOfWork(new, issue.version, draft, units_changed=units_changed))
 
-    def _commit(self, work: UnitOfWork) -> Issue:
-        subscribers = self._plugins.subscribers("after_transition")
+    def _commit(self, work: UnitOfWork, hook: str = "after_transition") -> Issue:
+        subscribers = self._plugins.subscribers(hook)
         if subscribers:
-            work = attrs.evolve(work, notify=tuple(("after_transition", name) for name in subscribers))
+            work = attrs.evolve(work, notify=tuple((hook, name) for name in subscribers))
         stored, _ = self._store.commit(work)
         if subscribers:
             if self._courier is not None:
@@ -441,6 +472,63 @@ class Govflow:
     def deny_extension(self, issue_id: str, *, by: ActorLike, reason: str) -> Issue:
         """驳回延期: a supervisor refuses the pending request."""
         return self.fire(issue_id, "deny_extension", by=by, reason=reason)
+
+    # -- deadlines ------------------------------------------------------------------------
+
+    def sweep(self, now: dt.datetime | None = None) -> list[DeadlineEvent]:
+        """Take every deadline step that has fallen due (临期提醒, 逾期, 催办, 督办, 约谈).
+
+        Each step is a ledger entry (trigger ``deadline``) and a
+        ``govflow_deadline`` event through the outbox; the events are returned.
+        Sweeping twice at one moment takes nothing new; after a gap, each missed
+        step is taken once, in order. Run it from cron or a worker loop.
+        """
+        when = self.now() if now is None else require_aware("now", now)
+        return sweep(self._store, self._calendar, self.ladder, self._open_states(), when, self._system_step)
+
+    def overdue(self, unit: str | None = None) -> list[Overdue]:
+        """Open issues past their due date (of one unit, lead or cooperating), most late first."""
+        today = self.now().date()
+        late = self._store.query(IssueQuery(states=self._open_states(), unit=unit, due_before=today))
+        found = [Overdue(issue, days_late(self._calendar, issue, today)) for issue in late]
+        return sorted(found, key=lambda o: (-o.working_days, o.issue.id))
+
+    def recount_provisional_dues(self) -> list[Issue]:
+        """Count provisional due dates again (after loading an official schedule); return the changed issues.
+
+        Each change is a ledger entry (trigger ``recount_due``) with the old and new date.
+        """
+        changed = []
+        for issue in self._store.query(IssueQuery(states=self._open_states())):
+            if not issue.due_provisional or issue.due_basis is None:
+                continue
+            due, provisional, basis = resolve_due(self._calendar, WorkingDays(issue.due_basis[1]), issue.due_basis[0])
+            if due == issue.due and provisional:
+                continue
+            data = {"due": iso_date(due), "previous_due": iso_date(issue.due), "working_days": issue.due_basis[1],
+                    "due_provisional": provisional}
+            changes: dict[str, Any] = {"due": due, "due_provisional": provisional, "due_basis": basis}
+            if issue.original_due == issue.due and issue.extension_count == 0 and issue.rework_count == 0:
+                changes["original_due"] = due  # it was the assignment's own due date, counted again
+            if due != issue.due:
+                changes.update(escalation_steps=0, escalation_level=0)
+            changed.append(self._system_step(issue, "recount_due", data, changes, "after_transition", self.now()))
+        return changed
+
+    def _open_states(self) -> tuple[str, ...]:
+        states = {s for lc in self._lifecycles.values() for s in lc.definition.states if s not in lc.definition.final}
+        return tuple(sorted(states))
+
+    def _system_step(
+        self, issue: Issue, trigger: str, data: dict[str, Any], changes: dict[str, Any], hook: str, at: dt.datetime
+    ) -> Issue:
+        """A step govflow takes itself (actor ``govflow``): a ledger entry, no state change."""
+        new = attrs.evolve(issue, version=issue.version + 1, updated_at=at, **changes)
+        draft = LedgerDraft(
+            issue_id=issue.id, issue_seq=new.version, trigger=trigger, from_state=issue.state,
+            to_state=issue.state, actor=SYSTEM_ACTOR, person=None, at=at, data=data,
+        )
+        return self._commit(UnitOfWork(new, issue.version, draft), hook)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -535,6 +623,10 @@ def open(
     strict_plugins: bool = False,
     delivery: Delivery = "background",
     retry: RetryPolicy | None = None,
+    calendar: str = "cn",
+    calendar_fallback: Fallback | None = None,
+    max_extensions: int = 2,
+    ladder: Ladder | None = None,
 ) -> Govflow:
     """Open a flow on a store.
 
@@ -550,6 +642,13 @@ def open(
     or raises :class:`PluginLoadError` when ``strict_plugins``. ``delivery``
     says when notifications go out (see :data:`Delivery`); ``retry`` how
     failed deliveries are retried.
+
+    Deadlines: ``calendar`` names the working-day calendar (``"cn"``: China's
+    official holidays and make-up days); ``calendar_fallback="provisional"``
+    lets it count a year without an official schedule as weekends plus
+    statutory holidays (the due date is then marked provisional);
+    ``max_extensions`` caps approved extensions per issue; ``ladder`` is the
+    escalation ladder (default :data:`DEFAULT_LADDER`).
     """
     manager = Plugins(strict=strict_plugins)
     manager.load([cls() for cls in DEFAULT_PLUGINS], list(plugins))
@@ -557,7 +656,10 @@ def open(
     manager.register_storage(register)
     store = _open_store(target, schemes)
     try:
-        return Govflow(store, clock=clock, id_prefix=id_prefix, plugins=manager, delivery=delivery, retry=retry)
+        return Govflow(
+            store, clock=clock, id_prefix=id_prefix, plugins=manager, delivery=delivery, retry=retry,
+            calendar=calendar, calendar_fallback=calendar_fallback, max_extensions=max_extensions, ladder=ladder,
+        )
     except BaseException:
         store.close()
         raise

@@ -24,9 +24,11 @@ from typing import Any, Final, cast
 import attrs
 from transitions import EventData, Machine
 
+from ._calendar import Weekdays, resolve_due
 from ._exceptions import InvalidTransition, LifecycleError, PermissionDenied, ValidationError
 from ._fields import FIELD_HELP, is_missing, json_value, parse_field
 from ._model import Actor, ExtensionRequest, Issue, Unit
+from ._registries import Calendar
 
 __all__ = ["ROLES", "Lifecycle", "LifecycleDefinition", "TransitionSpec", "load_definition"]
 
@@ -349,6 +351,21 @@ class Work:
     units: Callable[[str], Unit | None]
     values: dict[str, Any]
     changes: dict[str, Any] = attrs.field(factory=dict)
+    calendar: Calendar = attrs.field(factory=Weekdays)
+    max_extensions: int = 2
+
+    def resolve_due(self, base: dt.date) -> dt.date:
+        """The ``due`` keyword as a date (a working-day count is counted from ``base``).
+
+        Records the provisional flag and basis in the changes and the date in the ledger data.
+        """
+        due, provisional, basis = resolve_due(self.calendar, self.values["due"], base)
+        if basis is not None:
+            self.values["working_days"] = basis[1]
+        self.values["due"] = due
+        self.changes["due_provisional"] = provisional
+        self.changes["due_basis"] = basis
+        return due
 
 
 @attrs.frozen
@@ -387,9 +404,9 @@ def _change_lead(work: Work) -> None:
 
 
 def _set_due(work: Work) -> None:
-    due = work.values.get("due")
-    if due is None:
+    if work.values.get("due") is None:
         return
+    due = work.resolve_due(work.now.date())
     if due < work.now.date():
         raise ValidationError(
             "due", f"{due.isoformat()} is in the past",
@@ -414,7 +431,16 @@ def _extension_pending(issue: Issue) -> str | None:
 
 
 def _request_extension(work: Work) -> None:
-    issue, due = work.issue, work.values["due"]
+    issue = work.issue
+    if issue.extension_count >= work.max_extensions:
+        raise ValidationError(
+            "due", f"the issue has had {issue.extension_count} extensions already",
+            f"at most {work.max_extensions} extensions per issue", issue.id,
+        )
+    # A working-day count is counted from the current due date.
+    due = work.resolve_due(issue.due)
+    work.changes.pop("due_provisional", None)
+    work.changes.pop("due_basis", None)
     if work.now.date() > issue.due:
         raise ValidationError(
             "due", f"the request comes after the due date {issue.due.isoformat()}",
@@ -434,6 +460,8 @@ def _approve_extension(work: Work) -> None:
     request = work.issue.extension
     assert request is not None  # guarded
     work.changes["due"] = request.due
+    work.changes["due_provisional"] = False  # an approved request names a date
+    work.changes["due_basis"] = None
     work.changes["extension"] = None
     work.changes["extension_count"] = work.issue.extension_count + 1
 
@@ -565,6 +593,8 @@ class Lifecycle:
         data: Mapping[str, object],
         now: dt.datetime,
         units: Callable[[str], Unit | None],
+        calendar: Calendar | None = None,
+        max_extensions: int = 2,
     ) -> tuple[Issue, dict[str, Any]]:
         """Run ``trigger`` on a copy of ``issue``; return the new snapshot and ledger data.
 
@@ -577,13 +607,17 @@ class Lifecycle:
                 issue.id, issue.state, trigger, self.allowed(issue, actor.unit, units(actor.unit))
             )
         work = Work(state=issue.state, issue=issue, actor=actor, now=now, units=units,
-                    values=dict(data))
+                    values=dict(data), calendar=calendar or Weekdays(), max_extensions=max_extensions)
         # The condition raises rather than returns False, so a refused transition
         # always says why; the working copy is simply dropped.
         self.machine.events[trigger].trigger(work)
         ledger_data = {k: v if type(v) is str else json_value(k, v, issue.id) for k, v in work.values.items()}
         if work.state in self._final and (issue.extension is not None or "extension" in work.changes):
             work.changes["extension"] = None  # a closed issue has nothing left to extend
+        if "due" in work.changes and work.changes["due"] != issue.due:
+            # A new due date starts the escalation ladder afresh.
+            work.changes["escalation_steps"] = 0
+            work.changes["escalation_level"] = 0
         new = attrs.evolve(
             issue,
             state=work.state,

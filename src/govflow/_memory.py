@@ -94,10 +94,13 @@ class MemoryStore:
         *,
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
+        trigger: str | None = None,
     ) -> Iterator[LedgerEntry]:
         """Ledger entries in sequence order (see :meth:`govflow.Store.ledger`)."""
         entries = self._entries if issue_id is None else self._by_issue.get(issue_id, ())
         for entry in list(entries):
+            if trigger is not None and entry.trigger != trigger:
+                continue
             if since is not None and entry.at < since:
                 continue
             if until is not None and entry.at >= until:

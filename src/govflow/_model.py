@@ -100,6 +100,11 @@ class Issue:
     ``version`` counts the issue's ledger entries: 1 right after ``assign``.
     ``original_due`` is the due date at assignment, kept for scoring however
     often the due date moves. ``extension`` holds a pending extension request.
+    ``due_provisional`` says the due date was counted in working days of a
+    year without an official holiday schedule yet; ``due_basis`` is the
+    (day counted from, working days) it was counted as, so it can be counted
+    again. ``escalation_steps`` counts the deadline steps taken for the
+    current due date and ``escalation_level`` is the highest level reached.
     """
 
     id: str
@@ -121,6 +126,10 @@ class Issue:
     accepted_at: dt.datetime | None = None
     extension: ExtensionRequest | None = None
     extension_count: int = 0
+    due_provisional: bool = False
+    due_basis: tuple[dt.date, int] | None = None
+    escalation_level: int = 0
+    escalation_steps: int = 0
 
     def involves(self, unit: str) -> bool:
         """Whether ``unit`` leads or cooperates on this issue."""

@@ -1,4 +1,9 @@
-"""What the registration hooks fill: storage schemes, renderers and calendars."""
+"""What the registration hooks fill: storage schemes, renderers and calendars.
+
+The first registration of a name wins. The built-in plugins register last
+(``trylast``), so a deployment's plugin can replace a built-in backend by
+registering the same scheme, format or calendar name.
+"""
 
 from __future__ import annotations
 
@@ -79,7 +84,7 @@ def storage_registry() -> tuple[dict[str, StoreFactory], RegisterStorage]:
     schemes: dict[str, StoreFactory] = {}
 
     def register(scheme: str, factory: StoreFactory) -> None:
-        schemes[check_name("scheme", scheme).lower()] = factory
+        schemes.setdefault(check_name("scheme", scheme).lower(), factory)
 
     return schemes, register
 
@@ -91,7 +96,7 @@ def renderer_registry() -> tuple[dict[tuple[str, str], Renderer], RegisterRender
     def register(report: str, fmt: str, renderer: Renderer) -> None:
         if not callable(renderer):
             raise ValidationError("renderer", f"got {renderer!r}", "a callable renderer(flow, **options)")
-        renderers[check_name("report", report), check_name("fmt", fmt)] = renderer
+        renderers.setdefault((check_name("report", report), check_name("fmt", fmt)), renderer)
 
     return renderers, register
 
@@ -103,6 +108,6 @@ def calendar_registry() -> tuple[dict[str, Calendar], RegisterCalendar]:
     def register(name: str, calendar: Calendar) -> None:
         if not isinstance(calendar, Calendar):
             raise ValidationError("calendar", f"got {calendar!r}", "an object with is_working_day(date)")
-        calendars[check_name("calendar", name)] = calendar
+        calendars.setdefault(check_name("calendar", name), calendar)
 
     return calendars, register

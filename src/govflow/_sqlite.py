@@ -115,6 +115,13 @@ _MIGRATIONS: Final = (
     );
     CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
     """,
+    # 3: working-day due dates and the escalation ladder.
+    """
+    ALTER TABLE issues ADD COLUMN due_provisional INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE issues ADD COLUMN due_basis TEXT;
+    ALTER TABLE issues ADD COLUMN escalation_level INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE issues ADD COLUMN escalation_steps INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 #: The schema version this govflow writes and reads.
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
@@ -122,7 +129,7 @@ SCHEMA_VERSION: Final = len(_MIGRATIONS)
 _ISSUE_COLUMNS: Final = (
     "id, title, description, category, lead, cooperating, responsible, due, original_due, "
     "state, version, lifecycle, lifecycle_version, rework_count, created_at, updated_at, "
-    "accepted_at, extension, extension_count"
+    "accepted_at, extension, extension_count, due_provisional, due_basis, escalation_level, escalation_steps"
 )
 _ISSUE_ASSIGNMENTS: Final = ", ".join(f"{c.strip()} = ?" for c in _ISSUE_COLUMNS.split(",")[1:])
 _LEDGER_COLUMNS: Final = (
@@ -158,14 +165,17 @@ def _issue_row(issue: Issue) -> tuple[Any, ...]:
         issue.created_at.isoformat(), issue.updated_at.isoformat(),
         None if issue.accepted_at is None else issue.accepted_at.isoformat(),
         None if issue.extension is None else _dumps(issue.extension.as_dict()),
-        issue.extension_count,
+        issue.extension_count, int(issue.due_provisional),
+        None if issue.due_basis is None else _dumps([issue.due_basis[0].isoformat(), issue.due_basis[1]]),
+        issue.escalation_level, issue.escalation_steps,
     )
 
 
 def _issue(row: tuple[Any, ...]) -> Issue:
     (id_, title, description, category, lead, cooperating, responsible, due, original_due,
      state, version, lifecycle, lifecycle_version, rework_count, created_at, updated_at,
-     accepted_at, extension, extension_count) = row
+     accepted_at, extension, extension_count, due_provisional, due_basis, escalation_level,
+     escalation_steps) = row
     return Issue(
         id=id_, title=title, description=description, category=category, lead=lead,
         cooperating=tuple(json.loads(cooperating)),
@@ -175,8 +185,14 @@ def _issue(row: tuple[Any, ...]) -> Issue:
         created_at=_datetime(created_at), updated_at=_datetime(updated_at),
         accepted_at=None if accepted_at is None else _datetime(accepted_at),
         extension=None if extension is None else ExtensionRequest.from_dict(json.loads(extension)),
-        extension_count=extension_count,
+        extension_count=extension_count, due_provisional=bool(due_provisional),
+        due_basis=None if due_basis is None else _basis(json.loads(due_basis)),
+        escalation_level=escalation_level, escalation_steps=escalation_steps,
     )
+
+
+def _basis(raw: list[Any]) -> tuple[dt.date, int]:
+    return _date(raw[0]), int(raw[1])
 
 
 def _entry(row: tuple[Any, ...]) -> LedgerEntry:
@@ -281,6 +297,9 @@ class SQLiteStore:
         if query.due_before is not None:
             where.append("due < ?")
             args.append(query.due_before.isoformat())
+        if query.escalation_below is not None:
+            where.append("escalation_steps < ?")
+            args.append(query.escalation_below)
         sql = f"SELECT {_ISSUE_COLUMNS} FROM issues"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -309,7 +328,7 @@ class SQLiteStore:
                 )
                 try:
                     db.execute(f"INSERT INTO issues ({_ISSUE_COLUMNS}) VALUES "
-                               f"({', '.join('?' * 19)})", _issue_row(issue))
+                               f"({', '.join('?' * len(_issue_row(issue)))})", _issue_row(issue))
                 except sqlite3.IntegrityError:
                     raise ConcurrentUpdateError(issue.id, 0, self._version(issue.id)) from None
                 db.executemany(
@@ -385,13 +404,20 @@ class SQLiteStore:
         *,
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
+        trigger: str | None = None,
     ) -> Iterator[LedgerEntry]:
         """Ledger entries in sequence order (see :meth:`govflow.Store.ledger`)."""
         sql = f"SELECT {_LEDGER_COLUMNS} FROM ledger"
+        where: list[str] = []
         args: list[Any] = []
         if issue_id is not None:
-            sql += " WHERE issue_id = ?"
+            where.append("issue_id = ?")
             args.append(issue_id)
+        if trigger is not None:
+            where.append("trigger = ?")
+            args.append(trigger)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY seq" if issue_id is None else " ORDER BY issue_seq"
         with self._lock:
             cursor = self._db.execute(sql, args)

@@ -56,7 +56,8 @@ class IssueQuery:
     """Which issues to list; every given criterion must hold.
 
     ``unit`` matches the lead and the cooperating units; ``due_before`` is
-    exclusive; ``updated_between`` is a half-open ``[start, end)`` interval.
+    exclusive; ``updated_between`` is a half-open ``[start, end)`` interval;
+    ``escalation_below`` keeps issues with fewer ladder steps taken.
     """
 
     state: str | None = None
@@ -64,6 +65,7 @@ class IssueQuery:
     unit: str | None = None
     due_before: dt.date | None = None
     updated_between: tuple[dt.datetime, dt.datetime] | None = None
+    escalation_below: int | None = None
 
     def matches(self, issue: Issue) -> bool:
         """Whether ``issue`` satisfies the query (the reference semantics)."""
@@ -74,6 +76,8 @@ class IssueQuery:
         if self.unit is not None and not issue.involves(self.unit):
             return False
         if self.due_before is not None and not issue.due < self.due_before:
+            return False
+        if self.escalation_below is not None and not issue.escalation_steps < self.escalation_below:
             return False
         if self.updated_between is not None:
             start, end = self.updated_between
@@ -118,8 +122,10 @@ class Store(Protocol):
         *,
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
+        trigger: str | None = None,
     ) -> Iterator[LedgerEntry]:
-        """Ledger entries in sequence order, optionally for one issue and a ``[since, until)`` span."""
+        """Ledger entries in sequence order, optionally for one issue, a ``[since, until)`` span
+        and one trigger."""
 
     def entry(self, seq: int) -> LedgerEntry | None:
         """One ledger entry by its global sequence number."""

@@ -1,0 +1,276 @@
+"""Working days (工作日): China's official calendar of holidays and make-up working days (调休).
+
+The official schedule comes from the ``chinese-calendar`` package for the
+years it covers. The State Council publishes each year's schedule late in the
+year before, and packages lag behind it: a deployment loads the published
+schedule from a small TOML file (:meth:`ChinaCalendar.load_schedule`). For a
+year neither covers, the calendar refuses with :class:`CalendarError` naming
+the year, or, with ``fallback="provisional"``, counts weekends plus the
+statutory holidays (from the ``holidays`` package) and says the result is
+provisional.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+
+from ._exceptions import GovflowError, ValidationError
+from ._registries import Calendar
+
+__all__ = [
+    "CalendarError",
+    "ChinaCalendar",
+    "Weekdays",
+    "WorkingDays",
+    "add_working_days",
+    "is_provisional",
+    "resolve_due",
+    "working_days",
+    "working_days_between",
+]
+
+Fallback = Literal["refuse", "provisional"]
+
+
+class CalendarError(GovflowError):
+    """The calendar has no official schedule for a year and may not guess."""
+
+    def __init__(self, year: int, covered: Iterable[int]) -> None:
+        self.year = year
+        years = sorted(covered)
+        span = f"{years[0]}–{years[-1]}" if years else "none"
+        super().__init__(
+            f"no official holiday schedule for {year} (covered: {span}); load the State Council's "
+            f"schedule with calendar.load_schedule('schedule-{year}.toml'), or open the flow with "
+            "calendar_fallback='provisional' to count weekends and statutory holidays until then"
+        )
+
+
+@attrs.frozen
+class WorkingDays:
+    """A due date given as a number of working days (``govflow.working_days(10)``)."""
+
+    count: int
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 1:
+            raise ValidationError("working_days", f"got {self.count!r}", "an integer >= 1")
+
+
+def working_days(count: int) -> WorkingDays:
+    """A due date ``count`` working days after the day it is counted from."""
+    return WorkingDays(count)
+
+
+class Weekdays:
+    """A calendar of Monday to Friday, with no holidays."""
+
+    name = "weekdays"
+
+    def is_working_day(self, day: dt.date) -> bool:
+        """Monday to Friday."""
+        return day.weekday() < 5
+
+    def is_provisional(self, day: dt.date) -> bool:
+        """Never: weekdays are certain."""
+        return False
+
+
+@attrs.define(eq=False)
+class ChinaCalendar:
+    """China's working days: weekends, public holidays and make-up working days (调休).
+
+    ``closures`` are local days off (a county's own closures). Loaded
+    schedules override the package's data for their years.
+    """
+
+    fallback: Fallback = "refuse"
+    _schedules: dict[int, tuple[frozenset[dt.date], frozenset[dt.date]]] = attrs.field(factory=dict)
+    _closures: set[dt.date] = attrs.field(factory=set)
+    _statutory: dict[int, frozenset[dt.date]] = attrs.field(factory=dict)
+    _package_years: frozenset[int] | None = None
+    name = "cn"
+
+    def __attrs_post_init__(self) -> None:
+        if self.fallback not in ("refuse", "provisional"):
+            raise ValidationError("calendar_fallback", f"got {self.fallback!r}", "'refuse' or 'provisional'")
+
+    # -- coverage --------------------------------------------------------------------------
+
+    def official_years(self) -> list[int]:
+        """The years with an official schedule (the package's and the loaded ones)."""
+        return sorted(self._years() | set(self._schedules))
+
+    def _years(self) -> frozenset[int]:
+        if self._package_years is None:
+            from chinese_calendar.constants import holidays
+
+            self._package_years = frozenset(day.year for day in holidays)
+        return self._package_years
+
+    def covers(self, year: int) -> bool:
+        """Whether ``year`` has an official schedule."""
+        return year in self._schedules or year in self._years()
+
+    def is_provisional(self, day: dt.date) -> bool:
+        """Whether the answer for ``day`` is a guess (no official schedule for its year)."""
+        return not self.covers(day.year)
+
+    # -- the answer ---------------------------------------------------------------------------
+
+    def is_working_day(self, day: dt.date) -> bool:
+        """Whether ``day`` is a working day; raises :class:`CalendarError` for an uncovered year
+        unless the fallback is ``provisional``."""
+        if day in self._closures:
+            return False
+        loaded = self._schedules.get(day.year)
+        if loaded is not None:
+            holidays, workdays = loaded
+            if day in workdays:
+                return True
+            return day.weekday() < 5 and day not in holidays
+        import chinese_calendar
+
+        try:
+            return bool(chinese_calendar.is_workday(day))
+        except NotImplementedError:
+            if self.fallback == "refuse":
+                raise CalendarError(day.year, self.official_years()) from None
+        return day.weekday() < 5 and day not in self._statutory_days(day.year)
+
+    def _statutory_days(self, year: int) -> frozenset[dt.date]:
+        found = self._statutory.get(year)
+        if found is None:
+            import holidays
+
+            # The statutory days themselves; the package's "observed" days are its own guesses.
+            china = holidays.country_holidays("CN", years=year)
+            found = frozenset(d for d, name in china.items() if "observed" not in name.lower())
+            self._statutory[year] = found
+        return found
+
+    # -- counting -----------------------------------------------------------------------------
+
+    def add_working_days(self, start: dt.date, count: int) -> dt.date:
+        """The ``count``-th working day after ``start`` (see :func:`add_working_days`)."""
+        return add_working_days(self, start, count)
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> int:
+        """Working days in ``(start, end]`` (see :func:`working_days_between`)."""
+        return working_days_between(self, start, end)
+
+    # -- deployments' own data -----------------------------------------------------------------
+
+    def add_closure(self, day: dt.date) -> None:
+        """Make ``day`` a local day off (e.g. a county's own closure)."""
+        self._closures.add(day)
+
+    def load_schedule(self, source: str | os.PathLike[str] | Mapping[str, Any]) -> list[int]:
+        """Load official schedules from a TOML file or a mapping; return the years loaded.
+
+        The format, one table per year::
+
+            [2027]
+            holidays = ["2027-01-01", "2027-02-05..2027-02-11"]   # days off, ranges allowed
+            workdays = ["2027-02-14", "2027-02-20"]               # make-up working days (调休)
+        """
+        if isinstance(source, Mapping):
+            raw: Mapping[str, Any] = source
+        else:
+            if sys.version_info >= (3, 11):
+                import tomllib
+            else:  # pragma: no cover - Python 3.10
+                import tomli as tomllib
+            raw = tomllib.loads(Path(source).read_text(encoding="utf-8"))
+        loaded: dict[int, tuple[frozenset[dt.date], frozenset[dt.date]]] = {}
+        for key, table in raw.items():
+            if not str(key).isdigit() or not isinstance(table, Mapping):
+                raise ValidationError("schedule", f"got the entry {key!r}", "tables named by year, e.g. [2027]")
+            year = int(key)
+            unknown = set(table) - {"holidays", "workdays"}
+            if unknown:
+                raise ValidationError(f"schedule.{year}", f"unknown keys {sorted(unknown)}", "holidays, workdays")
+            days = {name: _days(year, name, table.get(name, [])) for name in ("holidays", "workdays")}
+            both = days["holidays"] & days["workdays"]
+            if both:
+                raise ValidationError(f"schedule.{year}", f"{sorted(both)[0]} is both a holiday and a workday",
+                                      "each day in one list only")
+            loaded[year] = (frozenset(days["holidays"]), frozenset(days["workdays"]))
+        self._schedules.update(loaded)
+        return sorted(loaded)
+
+
+def add_working_days(calendar: Calendar, start: dt.date, count: int) -> dt.date:
+    """The ``count``-th working day after ``start`` (``start`` itself not counted).
+
+    A negative ``count`` counts backwards: the ``-count``-th working day before ``start``.
+    """
+    step = 1 if count >= 0 else -1
+    day, left = start, abs(count)
+    while left:
+        day += dt.timedelta(days=step)
+        if calendar.is_working_day(day):
+            left -= 1
+    return day
+
+
+def working_days_between(calendar: Calendar, start: dt.date, end: dt.date) -> int:
+    """Working days in ``(start, end]``; negative when ``end`` is before ``start``."""
+    if end < start:
+        return -working_days_between(calendar, end, start)
+    count, day = 0, start
+    while day < end:
+        day += dt.timedelta(days=1)
+        count += calendar.is_working_day(day)
+    return count
+
+
+def is_provisional(calendar: Calendar, day: dt.date) -> bool:
+    """Whether ``calendar`` only guesses for ``day`` (calendars without ``is_provisional`` never do)."""
+    check = getattr(calendar, "is_provisional", None)
+    return bool(check(day)) if check is not None else False
+
+
+def resolve_due(
+    calendar: Calendar, value: dt.date | WorkingDays, base: dt.date
+) -> tuple[dt.date, bool, tuple[dt.date, int] | None]:
+    """A due date, whether it is provisional, and the working-day basis it was counted from."""
+    if isinstance(value, WorkingDays):
+        due = add_working_days(calendar, base, value.count)
+        provisional = is_provisional(calendar, base) or is_provisional(calendar, due)
+        return due, provisional, (base, value.count)
+    return value, False, None
+
+
+def _days(year: int, name: str, items: object) -> set[dt.date]:
+    field = f"schedule.{year}.{name}"
+    accepted = "a list of 'YYYY-MM-DD' dates or 'YYYY-MM-DD..YYYY-MM-DD' ranges in that year"
+    if not isinstance(items, list):
+        raise ValidationError(field, f"got {items!r}", accepted)
+    days: set[dt.date] = set()
+    for item in items:
+        try:
+            if isinstance(item, dt.date):
+                first = last = item
+            elif isinstance(item, str) and ".." in item:
+                a, b = item.split("..", 1)
+                first, last = dt.date.fromisoformat(a.strip()), dt.date.fromisoformat(b.strip())
+            elif isinstance(item, str):
+                first = last = dt.date.fromisoformat(item.strip())
+            else:
+                raise ValueError
+        except ValueError:
+            raise ValidationError(field, f"got {item!r}", accepted) from None
+        if first > last or first.year != year or last.year != year:
+            raise ValidationError(field, f"got {item!r}", accepted)
+        while first <= last:
+            days.add(first)
+            first += dt.timedelta(days=1)
+    return days

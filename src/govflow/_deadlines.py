@@ -1,0 +1,194 @@
+"""Deadlines: the escalation ladder (临期提醒 → 催办 → 督办 → 约谈) and the sweep.
+
+Each step the sweep takes is a ledger entry (trigger ``deadline``, the state
+unchanged) and a ``govflow_deadline`` event delivered through the outbox. An
+issue counts the ladder steps taken for its current due date, so sweeping
+twice at the same moment takes nothing new, and a sweep after a gap takes
+each missed step once, in order. A new due date (an approved extension, a
+rejection with a new date) starts the ladder afresh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, Final
+
+import attrs
+
+from ._calendar import add_working_days, working_days_between
+from ._events import DeadlineEvent
+from ._exceptions import ConcurrentUpdateError, ValidationError
+from ._model import Issue
+from ._registries import Calendar
+from ._store import IssueQuery, Store
+
+__all__ = ["DEFAULT_LADDER", "STEP_LABELS", "Ladder", "Overdue", "Rung", "sweep"]
+
+#: Commits one system step: (issue, trigger, data, changes, hook, at) -> the stored issue.
+SystemStep = Callable[[Issue, str, dict[str, Any], dict[str, Any], str, dt.datetime], Issue]
+
+#: The steps of the ladder and their labels.
+STEP_LABELS: Final = {
+    "due_soon": {"zh": "临期提醒", "en": "due soon"},
+    "overdue": {"zh": "逾期", "en": "overdue"},
+    "urge": {"zh": "催办", "en": "urge"},
+    "supervise": {"zh": "督办", "en": "supervision notice"},
+    "interview": {"zh": "约谈", "en": "interview"},
+}
+
+
+@attrs.frozen
+class Rung:
+    """One step of the ladder, placed in working days relative to the due date.
+
+    ``working_days`` < 0: that many working days before the due date; 0: the
+    first day after it; > 0: that many working days after it. ``level`` is the
+    issue's escalation level once the step is taken.
+    """
+
+    step: str
+    working_days: int
+    level: int
+
+    def __attrs_post_init__(self) -> None:
+        if self.step not in STEP_LABELS or self.step == "interview":
+            accepted = ", ".join(s for s in STEP_LABELS if s != "interview")
+            raise ValidationError("ladder.step", f"got {self.step!r}", accepted)
+
+    def date(self, calendar: Calendar, due: dt.date) -> dt.date:
+        """The day this step falls due for an issue due on ``due``."""
+        if self.working_days == 0:
+            return due + dt.timedelta(days=1)
+        return add_working_days(calendar, due, self.working_days)
+
+
+@attrs.frozen
+class Ladder:
+    """The escalation ladder: per-issue rungs, and 约谈 for units that keep missing.
+
+    ``interview_after`` 督办 (supervise steps) of one lead unit within
+    ``interview_window`` lead to an ``interview`` step.
+    """
+
+    rungs: tuple[Rung, ...]
+    interview_after: int = 3
+    interview_window: dt.timedelta = dt.timedelta(days=91)
+    interview_level: int = 4
+
+    def __attrs_post_init__(self) -> None:
+        if not self.rungs:
+            raise ValidationError("ladder.rungs", "no rungs", "at least one Rung")
+        days = [rung.working_days for rung in self.rungs]
+        if days != sorted(days):
+            raise ValidationError("ladder.rungs", f"out of order: {days}", "rungs in order of their day")
+        if self.interview_after < 1:
+            raise ValidationError("ladder.interview_after", f"got {self.interview_after}", "an integer >= 1")
+
+    @property
+    def lead_time(self) -> int:
+        """How many working days before the due date the first rung falls."""
+        return max(0, -self.rungs[0].working_days)
+
+
+#: The default ladder: reminders 3 and 1 working days before, overdue the day after,
+#: 催办 1 working day after, 督办 5 working days after; 约谈 after 3 督办 in a quarter.
+DEFAULT_LADDER: Final = Ladder(
+    rungs=(
+        Rung("due_soon", -3, 0),
+        Rung("due_soon", -1, 0),
+        Rung("overdue", 0, 1),
+        Rung("urge", 1, 2),
+        Rung("supervise", 5, 3),
+    )
+)
+
+
+@attrs.frozen
+class Overdue:
+    """An issue past its due date, and by how many working days."""
+
+    issue: Issue
+    working_days: int
+
+
+def days_late(calendar: Calendar, issue: Issue, today: dt.date) -> int:
+    """Working days from the due date to ``today`` (0 if not late)."""
+    return max(0, working_days_between(calendar, issue.due, today)) if today > issue.due else 0
+
+
+def sweep(
+    store: Store,
+    calendar: Calendar,
+    ladder: Ladder,
+    open_states: tuple[str, ...],
+    now: dt.datetime,
+    step: SystemStep,
+) -> list[DeadlineEvent]:
+    """Take every ladder step that has fallen due by ``now``; return the events, in order.
+
+    Reads only candidates: open issues due within the ladder's lead time that
+    have rungs left (an index on state and due serves the query).
+    """
+    today = now.date()
+    horizon = add_working_days(calendar, today, ladder.lead_time) + dt.timedelta(days=1)
+    candidates = store.query(IssueQuery(states=open_states, due_before=horizon, escalation_below=len(ladder.rungs)))
+    events: list[DeadlineEvent] = []
+    for issue in candidates:
+        try:
+            events.extend(_climb(store, calendar, ladder, issue, now, step))
+        except ConcurrentUpdateError:
+            continue  # changed under us (a command, another worker): the next sweep sees it afresh
+    return events
+
+
+def _climb(
+    store: Store, calendar: Calendar, ladder: Ladder, issue: Issue, now: dt.datetime, step: SystemStep
+) -> list[DeadlineEvent]:
+    events: list[DeadlineEvent] = []
+    today = now.date()
+    while issue.escalation_steps < len(ladder.rungs):
+        rung = ladder.rungs[issue.escalation_steps]
+        if today < rung.date(calendar, issue.due):
+            break
+        data = {"step": rung.step, "level": rung.level, "due": issue.due.isoformat(),
+                "working_days": rung.working_days, "unit": issue.lead}
+        changes = {"escalation_steps": issue.escalation_steps + 1,
+                   "escalation_level": max(issue.escalation_level, rung.level)}
+        issue = step(issue, "deadline", data, changes, "deadline", now)
+        events.append(_event(issue, data, now))
+        if rung.step == "supervise":
+            interview = _interview(store, ladder, issue, now, step)
+            if interview is not None:
+                issue, event = interview
+                events.append(event)
+    return events
+
+
+def _interview(
+    store: Store, ladder: Ladder, issue: Issue, now: dt.datetime, step: SystemStep
+) -> tuple[Issue, DeadlineEvent] | None:
+    """约谈 when the lead unit has had ``interview_after`` 督办 in the window and no 约谈 in it yet."""
+    since = now - ladder.interview_window
+    supervised: list[str] = []
+    for entry in store.ledger(since=since, trigger="deadline"):
+        if entry.data.get("unit") != issue.lead:
+            continue
+        if entry.data.get("step") == "interview":
+            return None
+        if entry.data.get("step") == "supervise":
+            supervised.append(entry.issue_id)
+    if len(supervised) < ladder.interview_after:
+        return None
+    data = {"step": "interview", "level": ladder.interview_level, "due": issue.due.isoformat(),
+            "unit": issue.lead, "supervised": supervised}
+    changes = {"escalation_level": max(issue.escalation_level, ladder.interview_level)}
+    issue = step(issue, "deadline", data, changes, "deadline", now)
+    return issue, _event(issue, data, now)
+
+
+def _event(issue: Issue, data: dict[str, Any], at: dt.datetime) -> DeadlineEvent:
+    return DeadlineEvent(
+        issue_id=issue.id, step=data["step"], level=data["level"], due=issue.due, at=at,
+        idempotency_key=f"{issue.id}#{issue.version}",
+    )

@@ -35,12 +35,13 @@ from ._exceptions import (
     TransitionVetoed,
     ValidationError,
 )
-from ._flow import Delivery, Govflow, open
+from ._flow import Delivery, Govflow
 from ._issue_list import ISSUE_LIST
 from ._ledger import GENESIS_HASH, LedgerCheck, LedgerDraft, canonical_bytes
 from ._lifecycle import ROLES, LifecycleDefinition, TransitionSpec
 from ._memory import MemoryStore
 from ._model import LEVELS, Actor, ExtensionRequest, Issue, LedgerEntry, Responsible, Unit
+from ._open import open
 from ._outbox import DeliveryReport, Outbox, RetryPolicy
 from ._plugins import PluginInfo, PluginLoadError, PluginWarning, hookimpl
 from ._registries import Calendar

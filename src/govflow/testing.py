@@ -18,7 +18,8 @@ from collections.abc import Iterator, Sequence
 
 from ._clock import DEFAULT_ZONE, require_aware
 from ._events import DeadlineEvent, TransitionEvent
-from ._flow import Govflow, open
+from ._flow import Govflow
+from ._open import open
 from ._plugins import hookimpl
 
 __all__ = ["FakeClock", "RecordingNotifier", "fake_clock", "govflow_flow", "memory_flow", "recording_notifier"]

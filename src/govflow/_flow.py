@@ -98,11 +98,12 @@ class Govflow:
         self.outbox = Outbox(store, plugins, self.now, retry or RetryPolicy())
         self._delivery = delivery
         self._courier: Courier | None = None
+        plugins.startup(self)
+        # Started last, so that a failure above leaves no thread behind.
         delivered = plugins.subscribers("after_transition") or plugins.subscribers("deadline")
         if delivery == "background" and delivered:
             self._courier = Courier(self.outbox)
             self._courier.start()
-        plugins.startup(self)
 
     # -- resources ------------------------------------------------------------------------
 

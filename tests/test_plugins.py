@@ -155,7 +155,8 @@ def test_entry_point_plugins_can_be_blocked(installed_plugins: Path, monkeypatch
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with govflow.open(":memory:", strict_plugins=True) as flow:
-            assert {p.name for p in flow.plugins()} == {"memory", "sqlite", "issue-list", "ledger-renderers", "calendars"}
+            builtins = {"memory", "sqlite", "issue-list", "ledger-renderers", "calendars"}
+            assert {p.name for p in flow.plugins()} == builtins
 
 
 class CustomStorage:

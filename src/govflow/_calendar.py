@@ -188,7 +188,11 @@ class ChinaCalendar:
                 import tomllib
             else:  # pragma: no cover - Python 3.10
                 import tomli as tomllib
-            raw = tomllib.loads(Path(source).read_text(encoding="utf-8"))
+            try:
+                raw = tomllib.loads(Path(source).read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise ValidationError("schedule", f"{os.fspath(source)} is not valid TOML: {exc}",
+                                      "a TOML file with one table per year") from None
         loaded: dict[int, tuple[frozenset[dt.date], frozenset[dt.date]]] = {}
         for key, table in raw.items():
             if not str(key).isdigit() or not isinstance(table, Mapping):
@@ -257,6 +261,8 @@ def _days(year: int, name: str, items: object) -> set[dt.date]:
     days: set[dt.date] = set()
     for item in items:
         try:
+            if isinstance(item, dt.datetime):
+                raise ValueError  # a TOML datetime: a day is wanted
             if isinstance(item, dt.date):
                 first = last = item
             elif isinstance(item, str) and ".." in item:

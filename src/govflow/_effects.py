@@ -39,6 +39,8 @@ class Work:
         due, provisional, basis = resolve_due(self.calendar, self.values["due"], base)
         if basis is not None:
             self.values["working_days"] = basis[1]
+        if provisional:
+            self.values["due_provisional"] = True
         self.values["due"] = due
         self.changes["due_provisional"] = provisional
         self.changes["due_basis"] = basis
@@ -116,8 +118,9 @@ def _request_extension(work: Work) -> None:
         )
     # A working-day count is counted from the current due date.
     due = work.resolve_due(issue.due)
-    work.changes.pop("due_provisional", None)
-    work.changes.pop("due_basis", None)
+    # The issue's own due date does not change yet: the request carries the count.
+    provisional = work.changes.pop("due_provisional", False)
+    basis = work.changes.pop("due_basis", None)
     if work.now.date() > issue.due:
         raise ValidationError(
             "due", f"the request comes after the due date {issue.due.isoformat()}",
@@ -129,7 +132,8 @@ def _request_extension(work: Work) -> None:
             f"a date after {issue.due.isoformat()}", issue.id,
         )
     work.changes["extension"] = ExtensionRequest(
-        due=due, reason=work.values["reason"], requested_by=work.actor.unit, requested_at=work.now
+        due=due, reason=work.values["reason"], requested_by=work.actor.unit, requested_at=work.now,
+        due_provisional=provisional, due_basis=basis,
     )
 
 
@@ -137,8 +141,8 @@ def _approve_extension(work: Work) -> None:
     request = work.issue.extension
     assert request is not None  # guarded
     work.changes["due"] = request.due
-    work.changes["due_provisional"] = False  # an approved request names a date
-    work.changes["due_basis"] = None
+    work.changes["due_provisional"] = request.due_provisional
+    work.changes["due_basis"] = request.due_basis
     work.changes["extension"] = None
     work.changes["extension_count"] = work.issue.extension_count + 1
 

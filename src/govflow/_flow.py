@@ -88,6 +88,8 @@ class Govflow:
             raise ValidationError("calendar", f"no calendar {calendar!r}", ", ".join(sorted(self._calendars)))
         self._calendar: Calendar = self._calendars[calendar]
         if calendar_fallback is not None:
+            if calendar_fallback not in ("refuse", "provisional"):
+                raise ValidationError("calendar_fallback", f"got {calendar_fallback!r}", "'refuse' or 'provisional'")
             if not hasattr(self._calendar, "fallback"):
                 raise ValidationError("calendar_fallback", f"calendar {calendar!r} has no fallback", "None")
             setattr(self._calendar, "fallback", calendar_fallback)  # noqa: B010 - any calendar type
@@ -447,7 +449,7 @@ class Govflow:
         return self.fire(issue_id, "verify", by=by, rating=rating, note=note)
 
     def reject(
-        self, issue_id: str, *, by: ActorLike, reason: str, due: dt.date | str | None = None
+        self, issue_id: str, *, by: ActorLike, reason: str, due: dt.date | str | WorkingDays | None = None
     ) -> Issue:
         """退回重办: verification failed; back to assigned, counting a rework, maybe a new due date."""
         return self.fire(issue_id, "reject", by=by, reason=reason, due=due)
@@ -461,7 +463,7 @@ class Govflow:
         return self.fire(issue_id, "reassign", by=by, new_lead=new_lead, reason=reason)
 
     def request_extension(
-        self, issue_id: str, *, by: ActorLike, due: dt.date | str, reason: str
+        self, issue_id: str, *, by: ActorLike, due: dt.date | str | WorkingDays, reason: str
     ) -> Issue:
         """申请延期: the lead unit asks for a later due date, before the current one passes."""
         return self.fire(issue_id, "request_extension", by=by, due=due, reason=reason)

@@ -66,30 +66,44 @@ class Responsible:
 
 @attrs.frozen
 class ExtensionRequest:
-    """A pending request (延期申请) for a later due date."""
+    """A pending request (延期申请) for a later due date.
+
+    A date counted in working days of a year without an official schedule is
+    ``due_provisional``, with the ``due_basis`` it was counted from.
+    """
 
     due: dt.date
     reason: str
     requested_by: str
     requested_at: dt.datetime
+    due_provisional: bool = False
+    due_basis: tuple[dt.date, int] | None = None
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping of the request."""
-        return {
+        raw: dict[str, Any] = {
             "due": self.due.isoformat(),
             "reason": self.reason,
             "requested_by": self.requested_by,
             "requested_at": self.requested_at.isoformat(),
         }
+        if self.due_provisional:
+            raw["due_provisional"] = True
+        if self.due_basis is not None:
+            raw["due_basis"] = [self.due_basis[0].isoformat(), self.due_basis[1]]
+        return raw
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, str]) -> ExtensionRequest:
+    def from_dict(cls, raw: Mapping[str, Any]) -> ExtensionRequest:
         """The inverse of :meth:`as_dict`."""
+        basis = raw.get("due_basis")
         return cls(
             due=dt.date.fromisoformat(raw["due"]),
             reason=raw["reason"],
             requested_by=raw["requested_by"],
             requested_at=dt.datetime.fromisoformat(raw["requested_at"]),
+            due_provisional=bool(raw.get("due_provisional", False)),
+            due_basis=None if basis is None else (dt.date.fromisoformat(basis[0]), int(basis[1])),
         )
 
 

@@ -558,3 +558,15 @@ def test_default_ladder() -> None:
     assert govflow.STEP_LABELS["urge"]["zh"] == "催办" and govflow.STEP_LABELS["interview"]["zh"] == "约谈"
     with govflow.open(":memory:") as flow:
         assert flow.ladder is ladder
+
+
+def test_a_catch_up_does_not_crowd_old_supervisions_into_one_interview_window(clock: FakeClock) -> None:
+    """督办 count by the day they fell due: three a quarter apart are no 约谈, even when swept together."""
+    clock.set("2026-02-02T09:00:00+08:00")
+    with govflow.open(":memory:", clock=clock, delivery="manual") as flow:
+        add_units(flow)
+        for due in ("2026-02-20", "2026-05-29", "2026-08-28"):
+            flow.assign("t", lead="XIANGYUN", due=due, by="OFFICE")
+        clock.set("2026-09-10T09:00:00+08:00")
+        steps = [event.step for event in flow.sweep()]
+        assert steps.count("supervise") == 3 and "interview" not in steps

@@ -158,7 +158,7 @@ def _climb(
         issue = step(issue, "deadline", data, changes, "deadline", now)
         events.append(_event(issue, data, now))
         if rung.step == "supervise":
-            interview = _interview(store, ladder, issue, now, step)
+            interview = _interview(store, calendar, ladder, issue, now, step)
             if interview is not None:
                 issue, event = interview
                 events.append(event)
@@ -166,18 +166,27 @@ def _climb(
 
 
 def _interview(
-    store: Store, ladder: Ladder, issue: Issue, now: dt.datetime, step: SystemStep
+    store: Store, calendar: Calendar, ladder: Ladder, issue: Issue, now: dt.datetime, step: SystemStep
 ) -> tuple[Issue, DeadlineEvent] | None:
-    """约谈 when the lead unit has had ``interview_after`` 督办 in the window and no 约谈 in it yet."""
+    """约谈 when the lead unit has had ``interview_after`` 督办 in the window and no 约谈 in it yet.
+
+    A 督办 counts by the day it fell due, not the day a late sweep took it, so a
+    catch-up after a long gap does not crowd old steps into one window.
+    """
     since = now - ladder.interview_window
     supervised: list[str] = []
+    # A step is taken on or after the day it falls due, so filtering on the time taken loses none.
     for entry in store.ledger(since=since, trigger="deadline"):
         if entry.data.get("unit") != issue.lead:
             continue
         if entry.data.get("step") == "interview":
             return None
         if entry.data.get("step") == "supervise":
-            supervised.append(entry.issue_id)
+            fell_due = add_working_days(
+                calendar, dt.date.fromisoformat(str(entry.data["due"])), int(entry.data["working_days"])
+            )
+            if fell_due >= since.date():
+                supervised.append(entry.issue_id)
     if len(supervised) < ladder.interview_after:
         return None
     data = {"step": "interview", "level": ladder.interview_level, "due": issue.due.isoformat(),

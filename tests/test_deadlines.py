@@ -409,8 +409,9 @@ def test_a_rejection_with_a_new_due_date_restarts_the_ladder(setup: Setup) -> No
     flow = setup.flow
     issue = setup.assign()
     flow.implement(issue.id, by="XIANGYUN", note="已整改")
-    flow.report(issue.id, by="XIANGYUN", result="已完成")
     assert len(setup.sweep_at(at(D(2026, 2, 27)))) == 5
+    setup.clock.set(at(D(2026, 3, 2), 9))
+    flow.report(issue.id, by="XIANGYUN", result="已完成")
     setup.clock.set(at(D(2026, 3, 2), 10))
     issue = flow.reject(issue.id, by="OFFICE", reason="未达标", due=govflow.working_days(5))  # type: ignore[arg-type]
     assert (issue.state, issue.due, issue.escalation_steps, issue.escalation_level) == (
@@ -570,3 +571,15 @@ def test_a_catch_up_does_not_crowd_old_supervisions_into_one_interview_window(cl
         clock.set("2026-09-10T09:00:00+08:00")
         steps = [event.step for event in flow.sweep()]
         assert steps.count("supervise") == 3 and "interview" not in steps
+
+
+
+def test_an_issue_reported_back_waits_on_the_supervisor_and_is_not_escalated(setup: Setup) -> None:
+    """Once the lead unit has reported back (反馈), the clock is the supervisor's: no steps, not overdue."""
+    flow = setup.flow
+    issue = setup.assign()
+    flow.implement(issue.id, by="XIANGYUN", note="已整改")
+    flow.report(issue.id, by="XIANGYUN", result="已完成")
+    assert setup.sweep_at(at(D(2026, 2, 27))) == []
+    assert flow.overdue() == []
+    assert flow.get(issue.id).escalation_steps == 0

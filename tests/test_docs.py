@@ -75,3 +75,14 @@ def test_ledger_md_shows_the_auditor_verbatim() -> None:
     assert after.startswith("```python\n")
     block = after[len("```python\n"):].split("\n```\n", 1)[0] + "\n"
     assert block == AUDITOR.read_text(encoding="utf-8")
+
+
+DOC_PAGES = sorted(p.name for p in (Path(__file__).resolve().parent.parent / "docs").glob("*.md"))
+
+
+@pytest.mark.parametrize("page", [*DOC_PAGES, "../README.md"])
+def test_every_python_block_in_the_docs_runs_and_prints_what_the_page_shows(page: str) -> None:
+    from .docs_runner import run
+
+    path = Path(__file__).resolve().parent.parent / "docs" / page
+    assert run(str(path)) == 0

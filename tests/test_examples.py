@@ -51,3 +51,22 @@ def test_custom_plugin() -> None:
     assert "TransitionVetoed: vetoed by plugin 'evidence-required'" in out
     assert "state 状态: feedback (nothing was written)" in out
     assert out.count("[通知 notify]") == 7 and "state 状态: verified; delivered 已送达: 7" in out
+
+
+def test_deadlines(tmp_path: Path) -> None:
+    path = tmp_path / "deadlines.sqlite3"
+    run = subprocess.run(
+        [sys.executable, str(EXAMPLES / "deadlines.py"), str(path)],
+        capture_output=True, text=True, encoding="utf-8", check=True, timeout=120,
+    )
+    out = run.stdout
+    assert ("  2026-02-28 周六  DL2026-0004  宾川县  约谈 / interview  (level 4, 期限 due 2026-02-14)  "
+            "督办 supervised: DL2026-0002, DL2026-0003, DL2026-0004") in out
+    assert "  2026-03-09 周一  补扫 catch-up: 4 missed steps, once each, in order" in out
+    assert "台账校验 Ledger verified: 36 条 entries, 5 个事项 issues" in out
+    with govflow.open(path) as flow:
+        states = {issue.id: issue.state for issue in flow.issues()}
+        assert states["DL2026-0004"] == states["DL2026-0005"] == "verified"
+        first = flow.get("DL2026-0001")
+        assert (first.due.isoformat(), first.original_due.isoformat()) == ("2026-03-06", "2026-02-14")
+        assert flow.verify_ledger().entries == 36

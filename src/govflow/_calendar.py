@@ -91,16 +91,24 @@ class ChinaCalendar:
     schedules override the package's data for their years.
     """
 
-    fallback: Fallback = "refuse"
+    fallback: Fallback = attrs.field(default="refuse", on_setattr=lambda self, _, value: self._refallback(value))
     _schedules: dict[int, tuple[frozenset[dt.date], frozenset[dt.date]]] = attrs.field(factory=dict)
     _closures: set[dt.date] = attrs.field(factory=set)
     _statutory: dict[int, frozenset[dt.date]] = attrs.field(factory=dict)
     _package_years: frozenset[int] | None = None
+    # Answers by day: the package's lookup scans its whole table on every call.
+    _answers: dict[dt.date, bool] = attrs.field(factory=dict)
     name = "cn"
 
     def __attrs_post_init__(self) -> None:
         if self.fallback not in ("refuse", "provisional"):
             raise ValidationError("calendar_fallback", f"got {self.fallback!r}", "'refuse' or 'provisional'")
+
+    def _refallback(self, value: Fallback) -> Fallback:
+        if value not in ("refuse", "provisional"):
+            raise ValidationError("calendar_fallback", f"got {value!r}", "'refuse' or 'provisional'")
+        self._answers.clear()  # answers for uncovered years depended on the old fallback
+        return value
 
     # -- coverage --------------------------------------------------------------------------
 
@@ -128,6 +136,12 @@ class ChinaCalendar:
     def is_working_day(self, day: dt.date) -> bool:
         """Whether ``day`` is a working day; raises :class:`CalendarError` for an uncovered year
         unless the fallback is ``provisional``."""
+        answer = self._answers.get(day)
+        if answer is None:
+            answer = self._answers[day] = self._working(day)
+        return answer
+
+    def _working(self, day: dt.date) -> bool:
         if day in self._closures:
             return False
         loaded = self._schedules.get(day.year)
@@ -151,8 +165,8 @@ class ChinaCalendar:
             import holidays
 
             # The statutory days themselves; the package's "observed" days are its own guesses.
-            china = holidays.country_holidays("CN", years=year)
-            found = frozenset(d for d, name in china.items() if "observed" not in name.lower())
+            china = holidays.country_holidays("CN", years=year, observed=False)
+            found = frozenset(china)
             self._statutory[year] = found
         return found
 
@@ -171,6 +185,7 @@ class ChinaCalendar:
     def add_closure(self, day: dt.date) -> None:
         """Make ``day`` a local day off (e.g. a county's own closure)."""
         self._closures.add(day)
+        self._answers.pop(day, None)
 
     def load_schedule(self, source: str | os.PathLike[str] | Mapping[str, Any]) -> list[int]:
         """Load official schedules from a TOML file or a mapping; return the years loaded.
@@ -208,6 +223,7 @@ class ChinaCalendar:
                                       "each day in one list only")
             loaded[year] = (frozenset(days["holidays"]), frozenset(days["workdays"]))
         self._schedules.update(loaded)
+        self._answers.clear()
         return sorted(loaded)
 
 

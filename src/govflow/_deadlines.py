@@ -11,12 +11,13 @@ rejection with a new date) starts the ladder afresh.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import Any, Final
 
 import attrs
 
-from ._calendar import add_working_days, working_days_between
+from ._calendar import CalendarError, add_working_days, working_days_between
 from ._events import DeadlineEvent
 from ._exceptions import ConcurrentUpdateError, ValidationError
 from ._model import Issue
@@ -27,6 +28,8 @@ __all__ = ["DEFAULT_LADDER", "STEP_LABELS", "Ladder", "Overdue", "Rung", "sweep"
 
 #: Commits one system step: (issue, trigger, data, changes, hook, at) -> the stored issue.
 SystemStep = Callable[[Issue, str, dict[str, Any], dict[str, Any], str, dt.datetime], Issue]
+
+_log = logging.getLogger("govflow")
 
 #: The steps of the ladder and their labels.
 STEP_LABELS: Final = {
@@ -139,6 +142,9 @@ def sweep(
             events.extend(_climb(store, calendar, ladder, issue, now, step))
         except ConcurrentUpdateError:
             continue  # changed under us (a command, another worker): the next sweep sees it afresh
+        except CalendarError as error:
+            # One issue whose steps fall in a year without a schedule must not stop the others.
+            _log.warning("govflow sweep: issue %s skipped: %s", issue.id, error)
     return events
 
 

@@ -12,6 +12,7 @@ Every error govflow raises on purpose derives from :class:`GovflowError`::
     ├── LifecycleError           a lifecycle definition is malformed
     ├── TransitionVetoed         a plugin's before_transition hook refused the step
     ├── PluginLoadError          a plugin failed to load (strict mode; see govflow._plugins)
+    ├── CalendarError            no official holiday schedule for a year (see govflow._calendar)
     └── StoreError               the store cannot be opened or used
         └── SchemaVersionError   the store was written by a newer govflow
 

@@ -487,12 +487,13 @@ class Govflow:
         step is taken once, in order. Run it from cron or a worker loop.
         """
         when = self.now() if now is None else require_aware("now", now)
-        return sweep(self._store, self._calendar, self.ladder, self._open_states(), when, self._system_step)
+        return sweep(self._store, self._calendar, self.ladder, self._lead_states(), when, self._system_step)
 
     def overdue(self, unit: str | None = None) -> list[Overdue]:
-        """Open issues past their due date (of one unit, lead or cooperating), most late first."""
+        """Issues past their due date while the lead unit still has to act (of one unit, lead or
+        cooperating), most late first."""
         today = self.now().date()
-        late = self._store.query(IssueQuery(states=self._open_states(), unit=unit, due_before=today))
+        late = self._store.query(IssueQuery(states=self._lead_states(), unit=unit, due_before=today))
         found = [Overdue(issue, days_late(self._calendar, issue, today)) for issue in late]
         return sorted(found, key=lambda o: (-o.working_days, o.issue.id))
 
@@ -517,6 +518,21 @@ class Govflow:
                 changes.update(escalation_steps=0, escalation_level=0)
             changed.append(self._system_step(issue, "recount_due", data, changes, "after_transition", self.now()))
         return changed
+
+    def _lead_states(self) -> tuple[str, ...]:
+        """States in which the lead unit has something to do: the deadline clock runs there.
+
+        (In the default lifecycle ``assigned`` and ``implemented``; once reported back,
+        the issue waits on the supervisor, and is neither late nor escalated.)
+        """
+        states = {
+            source
+            for lc in self._lifecycles.values()
+            for spec in lc.definition.transitions
+            if "lead" in spec.roles
+            for source in spec.source
+        }
+        return tuple(sorted(states))
 
     def _open_states(self) -> tuple[str, ...]:
         states = {s for lc in self._lifecycles.values() for s in lc.definition.states if s not in lc.definition.final}

@@ -69,7 +69,7 @@ class RegisterCalendar(Protocol):
     """``register(name, calendar)``, passed to ``govflow_register_calendars``."""
 
     def __call__(self, name: str, calendar: Calendar) -> None:
-        """Make ``flow.calendar(name)`` return ``calendar``."""
+        """Make ``calendar`` available as ``flow.calendars()[name]`` and ``open(calendar=name)``."""
 
 
 def check_name(what: str, name: object) -> str:

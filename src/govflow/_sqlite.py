@@ -138,6 +138,7 @@ _LEDGER_COLUMNS: Final = (
 )
 _OUTBOX_COLUMNS: Final = "id, seq, hook, plugin, status, attempts, next_attempt_at, created_at, last_error"
 _dumps = canonical_json
+_MARGIN: Final = dt.timedelta(days=2)
 _date = dt.date.fromisoformat
 _datetime = dt.datetime.fromisoformat
 
@@ -416,6 +417,15 @@ class SQLiteStore:
         if trigger is not None:
             where.append("trigger = ?")
             args.append(trigger)
+        # `at` is ISO text with its own offset: text order is wall-clock order, which differs from
+        # instant order by at most a day across offsets. A two-day margin lets the ledger_at index
+        # narrow the scan; the exact comparison on datetimes follows below.
+        if since is not None:
+            where.append("at >= ?")
+            args.append((since - _MARGIN).isoformat())
+        if until is not None:
+            where.append("at < ?")
+            args.append((until + _MARGIN).isoformat())
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY seq" if issue_id is None else " ORDER BY issue_seq"

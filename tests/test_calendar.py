@@ -504,3 +504,22 @@ def test_extension_counted_into_an_uncovered_year_stays_provisional(provisional_
     assert recounted.due == D(2027, 1, 13)
     assert recounted.original_due == D(2026, 12, 28)
     assert recounted.due_provisional is False
+
+
+def test_changing_the_fallback_forgets_answers_counted_under_the_old_one() -> None:
+    calendar = govflow.ChinaCalendar(fallback="provisional")
+    assert calendar.is_working_day(dt.date(2027, 1, 4)) is True  # a Monday, counted provisionally
+    calendar.fallback = "refuse"
+    with pytest.raises(govflow.CalendarError, match="2027"):
+        calendar.is_working_day(dt.date(2027, 1, 4))
+    with pytest.raises(govflow.ValidationError, match="calendar_fallback"):
+        calendar.fallback = "guess"  # type: ignore[assignment]
+
+
+def test_loading_a_schedule_replaces_answers_already_given() -> None:
+    calendar = govflow.ChinaCalendar(fallback="provisional")
+    assert calendar.is_working_day(dt.date(2027, 2, 20)) is False  # a Saturday
+    calendar.load_schedule({"2027": {"holidays": [], "workdays": ["2027-02-20"]}})
+    assert calendar.is_working_day(dt.date(2027, 2, 20)) is True
+    calendar.add_closure(dt.date(2027, 2, 20))
+    assert calendar.is_working_day(dt.date(2027, 2, 20)) is False

@@ -583,3 +583,28 @@ def test_an_issue_reported_back_waits_on_the_supervisor_and_is_not_escalated(set
     assert setup.sweep_at(at(D(2026, 2, 27))) == []
     assert flow.overdue() == []
     assert flow.get(issue.id).escalation_steps == 0
+
+
+def test_an_issue_changed_during_a_sweep_is_left_to_the_next_one(clock: FakeClock) -> None:
+    """The batch loses its version check on one issue: the others are written, that one waits."""
+    clock.set("2026-03-02T09:00:00+08:00")
+    with govflow.open(":memory:", clock=clock, delivery="manual") as flow:
+        add_units(flow)
+        a = flow.assign("甲", lead="XIANGYUN", due="2026-03-04", by="OFFICE")
+        b = flow.assign("乙", lead="BINCHUAN", due="2026-03-04", by="OFFICE")
+        store = flow.store
+        original = store.commit_many
+        calls: list[int] = []
+
+        def meddling(works: Any) -> Any:
+            calls.append(len(works))
+            if len(calls) == 1:
+                flow.accept(a.id, by="XIANGYUN")  # a command lands between the sweep's read and write
+            return original(works)
+
+        store.commit_many = meddling  # type: ignore[method-assign]
+        events = flow.sweep()
+        assert [(e.issue_id, e.step) for e in events] == [(b.id, "due_soon")]
+        assert flow.get(a.id).escalation_steps == 0 and flow.get(b.id).escalation_steps == 1
+        assert [(e.issue_id, e.step) for e in flow.sweep()] == [(a.id, "due_soon")]
+        assert flow.verify_ledger().entries == 5

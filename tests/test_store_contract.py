@@ -714,3 +714,34 @@ def test_a_reopened_store_sees_everything(kind: str, tmp_path: Path) -> None:
             assert flow.get("GF-2026-0001").version == 7
     finally:
         again.close()
+
+
+# -- several units of work in one transaction ----------------------------------------------
+
+
+def test_commit_many_writes_steps_in_order_even_on_one_issue(store: Store) -> None:
+    first, _ = create(store)
+    second, _ = create(store)
+    step1 = update_work(first)
+    step2 = update_work(step1.issue)  # the next step on the same issue names the version step1 writes
+    other = update_work(second, notify=(("deadline", "mailer"),))
+    written = store.commit_many([step1, step2, other])
+    assert [(issue.id, issue.version, entry.seq) for issue, entry in written] == [
+        (first.id, 2, 3), (first.id, 3, 4), (second.id, 2, 5),
+    ]
+    assert store.load(first.id) == step2.issue and store.chain_head() == (5, written[-1][1].hash)
+    assert [row.seq for row in store.outbox("pending")] == [5]
+
+
+def test_commit_many_is_all_or_nothing(store: Store) -> None:
+    first, _ = create(store)
+    second, _ = create(store)
+    before = everything(store)
+    stale = update_work(second, expected=7)
+    with pytest.raises(ConcurrentUpdateError):
+        store.commit_many([update_work(first), stale])
+    not_json = update_work(second, data={"ratio": float("nan")})
+    with pytest.raises(ValueError):
+        store.commit_many([update_work(first), not_json])
+    assert everything(store) == before
+    assert [issue.version for issue, _ in store.commit_many([update_work(first)])] == [2]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 import attrs
@@ -22,12 +22,12 @@ from ._events import DeadlineEvent
 from ._exceptions import ConcurrentUpdateError, ValidationError
 from ._model import Issue
 from ._registries import Calendar
-from ._store import IssueQuery, Store
+from ._store import IssueQuery, Store, UnitOfWork
 
 __all__ = ["DEFAULT_LADDER", "STEP_LABELS", "Ladder", "Overdue", "Rung", "sweep"]
 
-#: Commits one system step: (issue, trigger, data, changes, hook, at) -> the stored issue.
-SystemStep = Callable[[Issue, str, dict[str, Any], dict[str, Any], str, dt.datetime], Issue]
+#: Plans one system step: (issue, trigger, data, changes, hook, at) -> the new issue and its unit of work.
+PlanStep = Callable[[Issue, str, dict[str, Any], dict[str, Any], str, dt.datetime], tuple[Issue, UnitOfWork]]
 
 _log = logging.getLogger("govflow")
 
@@ -126,32 +126,75 @@ def sweep(
     ladder: Ladder,
     open_states: tuple[str, ...],
     now: dt.datetime,
-    step: SystemStep,
+    plan: PlanStep,
+    commit: Callable[[Sequence[UnitOfWork]], None],
 ) -> list[DeadlineEvent]:
     """Take every ladder step that has fallen due by ``now``; return the events, in order.
 
     Reads only candidates: open issues due within the ladder's lead time that
-    have rungs left (an index on state and due serves the query).
+    have rungs left (an index on state and due serves the query). The steps are
+    written in batches, each batch one transaction.
     """
     today = now.date()
     horizon = add_working_days(calendar, today, ladder.lead_time) + dt.timedelta(days=1)
     candidates = store.query(IssueQuery(states=open_states, due_before=horizon, escalation_below=len(ladder.rungs)))
-    events: list[DeadlineEvent] = []
+    batch = _Batch(commit)
     for issue in candidates:
         try:
-            events.extend(_climb(store, calendar, ladder, issue, now, step))
-        except ConcurrentUpdateError:
-            continue  # changed under us (a command, another worker): the next sweep sees it afresh
+            _climb(store, calendar, ladder, issue, now, plan, batch)
         except CalendarError as error:
             # One issue whose steps fall in a year without a schedule must not stop the others.
             _log.warning("govflow sweep: issue %s skipped: %s", issue.id, error)
-    return events
+        if len(batch.works) >= _BATCH:
+            batch.flush()
+    batch.flush()
+    return batch.events
+
+
+_BATCH: Final = 500
+
+
+@attrs.define
+class _Batch:
+    """Steps planned but not written yet, and the events of those written."""
+
+    commit: Callable[[Sequence[UnitOfWork]], None]
+    works: list[UnitOfWork] = attrs.field(factory=list)
+    planned: list[DeadlineEvent] = attrs.field(factory=list)
+    events: list[DeadlineEvent] = attrs.field(factory=list)
+
+    def add(self, work: UnitOfWork, event: DeadlineEvent) -> None:
+        self.works.append(work)
+        self.planned.append(event)
+
+    def flush(self) -> None:
+        works, planned = self.works, self.planned
+        self.works, self.planned = [], []
+        if not works:
+            return
+        try:
+            self.commit(works)
+            self.events.extend(planned)
+            return
+        except ConcurrentUpdateError:
+            pass
+        # Something changed under us (a command, another sweeper): write issue by issue and
+        # leave the issues that changed to the next sweep, which sees them afresh.
+        lost: set[str] = set()
+        for work, event in zip(works, planned, strict=True):
+            if work.issue.id in lost:
+                continue
+            try:
+                self.commit([work])
+            except ConcurrentUpdateError:
+                lost.add(work.issue.id)
+                continue
+            self.events.append(event)
 
 
 def _climb(
-    store: Store, calendar: Calendar, ladder: Ladder, issue: Issue, now: dt.datetime, step: SystemStep
-) -> list[DeadlineEvent]:
-    events: list[DeadlineEvent] = []
+    store: Store, calendar: Calendar, ladder: Ladder, issue: Issue, now: dt.datetime, plan: PlanStep, batch: _Batch
+) -> None:
     today = now.date()
     while issue.escalation_steps < len(ladder.rungs):
         rung = ladder.rungs[issue.escalation_steps]
@@ -161,23 +204,33 @@ def _climb(
                 "working_days": rung.working_days, "unit": issue.lead}
         changes = {"escalation_steps": issue.escalation_steps + 1,
                    "escalation_level": max(issue.escalation_level, rung.level)}
-        issue = step(issue, "deadline", data, changes, "deadline", now)
-        events.append(_event(issue, data, now))
+        issue, work = plan(issue, "deadline", data, changes, "deadline", now)
+        batch.add(work, _event(issue, data, now))
         if rung.step == "supervise":
-            interview = _interview(store, calendar, ladder, issue, now, step)
+            batch.flush()  # the 约谈 rule reads the ledger: this sweep's 督办 must be in it
+            if issue.version != store_version(store, issue.id):
+                return  # the step was not written (the issue changed): leave it to the next sweep
+            interview = _interview(store, calendar, ladder, issue, now)
             if interview is not None:
-                issue, event = interview
-                events.append(event)
-    return events
+                data, changes = interview
+                issue, work = plan(issue, "deadline", data, changes, "deadline", now)
+                batch.add(work, _event(issue, data, now))
+
+
+def store_version(store: Store, issue_id: str) -> int | None:
+    """The stored version of an issue (None if there is none)."""
+    found = store.load(issue_id)
+    return None if found is None else found.version
 
 
 def _interview(
-    store: Store, calendar: Calendar, ladder: Ladder, issue: Issue, now: dt.datetime, step: SystemStep
-) -> tuple[Issue, DeadlineEvent] | None:
+    store: Store, calendar: Calendar, ladder: Ladder, issue: Issue, now: dt.datetime
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """约谈 when the lead unit has had ``interview_after`` 督办 in the window and no 约谈 in it yet.
 
     A 督办 counts by the day it fell due, not the day a late sweep took it, so a
     catch-up after a long gap does not crowd old steps into one window.
+    Returns the step's ledger data and the changes to the issue.
     """
     since = now - ladder.interview_window
     supervised: list[str] = []
@@ -198,8 +251,7 @@ def _interview(
     data = {"step": "interview", "level": ladder.interview_level, "due": issue.due.isoformat(),
             "unit": issue.lead, "supervised": supervised}
     changes = {"escalation_level": max(issue.escalation_level, ladder.interview_level)}
-    issue = step(issue, "deadline", data, changes, "deadline", now)
-    return issue, _event(issue, data, now)
+    return data, changes
 
 
 def _event(issue: Issue, data: dict[str, Any], at: dt.datetime) -> DeadlineEvent:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -487,7 +487,10 @@ class Govflow:
         step is taken once, in order. Run it from cron or a worker loop.
         """
         when = self.now() if now is None else require_aware("now", now)
-        return sweep(self._store, self._calendar, self.ladder, self._lead_states(), when, self._system_step)
+        return sweep(
+            self._store, self._calendar, self.ladder, self._lead_states(), when, self._plan_system_step,
+            self._commit_many,
+        )
 
     def overdue(self, unit: str | None = None) -> list[Overdue]:
         """Issues past their due date while the lead unit still has to act (of one unit, lead or
@@ -538,16 +541,34 @@ class Govflow:
         states = {s for lc in self._lifecycles.values() for s in lc.definition.states if s not in lc.definition.final}
         return tuple(sorted(states))
 
-    def _system_step(
+    def _plan_system_step(
         self, issue: Issue, trigger: str, data: dict[str, Any], changes: dict[str, Any], hook: str, at: dt.datetime
-    ) -> Issue:
+    ) -> tuple[Issue, UnitOfWork]:
         """A step govflow takes itself (actor ``govflow``): a ledger entry, no state change."""
         new = attrs.evolve(issue, version=issue.version + 1, updated_at=at, **changes)
         draft = LedgerDraft(
             issue_id=issue.id, issue_seq=new.version, trigger=trigger, from_state=issue.state,
             to_state=issue.state, actor=SYSTEM_ACTOR, person=None, at=at, data=data,
         )
-        return self._commit(UnitOfWork(new, issue.version, draft), hook)
+        notify = tuple((hook, name) for name in self._plugins.subscribers(hook))
+        return new, UnitOfWork(new, issue.version, draft, notify=notify)
+
+    def _system_step(
+        self, issue: Issue, trigger: str, data: dict[str, Any], changes: dict[str, Any], hook: str, at: dt.datetime
+    ) -> Issue:
+        """Plan and write one system step."""
+        new, work = self._plan_system_step(issue, trigger, data, changes, hook, at)
+        self._commit_many([work])
+        return new
+
+    def _commit_many(self, works: Sequence[UnitOfWork]) -> None:
+        """Write units of work (with their outbox rows) in one transaction, then start delivery."""
+        self._store.commit_many(works)
+        if any(work.notify for work in works):
+            if self._courier is not None:
+                self._courier.wake()
+            elif self._delivery == "inline":
+                self.outbox.deliver()
 
     # -- reading --------------------------------------------------------------------------
 

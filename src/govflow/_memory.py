@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 import attrs
 
@@ -56,37 +56,51 @@ class MemoryStore:
 
     def commit(self, work: UnitOfWork) -> tuple[Issue, LedgerEntry]:
         """Write ``work`` atomically (see :meth:`govflow.Store.commit`)."""
+        return self.commit_many([work])[0]
+
+    def commit_many(self, works: Sequence[UnitOfWork]) -> list[tuple[Issue, LedgerEntry]]:
+        """Write several units of work at once: all of them, or none."""
         with self._lock:
-            issue, draft = work.issue, work.entry
-            if work.id_scope is not None:
-                number = self._counters.get(work.id_scope, 0) + 1
-                issue_id = f"{work.id_scope}{number:04d}"
-                if issue_id in self._issues:
-                    raise ConcurrentUpdateError(issue_id, 0, self._issues[issue_id].version)
-                issue = attrs.evolve(issue, id=issue_id)
-                draft = attrs.evolve(draft, issue_id=issue_id)
-            else:
-                number = 0
-                current = self._issues.get(issue.id)
-                if current is None or current.version != work.expected_version:
-                    actual = None if current is None else current.version
-                    raise ConcurrentUpdateError(issue.id, work.expected_version, actual)
-            seq = self._head[0] + 1
-            entry = seal(draft, seq, self._head[1])
-            # Nothing above can fail half-way; from here on every write is a plain assignment.
-            if work.id_scope is not None:
-                self._counters[work.id_scope] = number
-            self._issues[issue.id] = issue
-            self._entries.append(entry)
-            self._by_issue[issue.id] = (*self._by_issue.get(issue.id, ()), entry)
-            self._head = (seq, entry.hash)
-            for hook, plugin in work.notify:
-                row_id = len(self._outbox) + 1
-                self._outbox[row_id] = OutboxRow(
-                    id=row_id, seq=seq, hook=hook, plugin=plugin, status="pending", attempts=0,
-                    next_attempt_at=entry.at, created_at=entry.at,
-                )
-            return issue, entry
+            # Check every version first (an issue may appear several times, each step on the last).
+            versions: dict[str, int | None] = {}
+            for work in works:
+                if work.id_scope is not None:
+                    continue
+                issue_id = work.issue.id
+                if issue_id not in versions:
+                    current = self._issues.get(issue_id)
+                    versions[issue_id] = None if current is None else current.version
+                if versions[issue_id] is None or versions[issue_id] != work.expected_version:
+                    raise ConcurrentUpdateError(issue_id, work.expected_version, versions[issue_id])
+                versions[issue_id] = work.issue.version
+            # Then number and seal everything (sealing refuses data that is not JSON) ...
+            counters: dict[str, int] = {}
+            head = self._head
+            planned: list[tuple[UnitOfWork, Issue, LedgerEntry]] = []
+            for work in works:
+                issue, draft = work.issue, work.entry
+                if work.id_scope is not None:
+                    number = counters.get(work.id_scope, self._counters.get(work.id_scope, 0)) + 1
+                    counters[work.id_scope] = number
+                    issue = attrs.evolve(issue, id=f"{work.id_scope}{number:04d}")
+                    draft = attrs.evolve(draft, issue_id=issue.id)
+                entry = seal(draft, head[0] + 1, head[1])
+                head = (entry.seq, entry.hash)
+                planned.append((work, issue, entry))
+            # ... and only then write: plain assignments that cannot fail half-way.
+            self._counters.update(counters)
+            self._head = head
+            for work, issue, entry in planned:
+                self._issues[issue.id] = issue
+                self._entries.append(entry)
+                self._by_issue[issue.id] = (*self._by_issue.get(issue.id, ()), entry)
+                for hook, plugin in work.notify:
+                    row_id = len(self._outbox) + 1
+                    self._outbox[row_id] = OutboxRow(
+                        id=row_id, seq=entry.seq, hook=hook, plugin=plugin, status="pending", attempts=0,
+                        next_attempt_at=entry.at, created_at=entry.at,
+                    )
+            return [(issue, entry) for _, issue, entry in planned]
 
     def ledger(
         self,

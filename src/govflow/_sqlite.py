@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
@@ -314,61 +314,70 @@ class SQLiteStore:
 
     def commit(self, work: UnitOfWork) -> tuple[Issue, LedgerEntry]:
         """Write ``work`` in one transaction (see :meth:`govflow.Store.commit`)."""
+        with self._transaction():
+            return self._write(work)
+
+    def commit_many(self, works: Sequence[UnitOfWork]) -> list[tuple[Issue, LedgerEntry]]:
+        """Write several units of work in one transaction: all of them, or none."""
+        with self._transaction():
+            return [self._write(work) for work in works]
+
+    def _write(self, work: UnitOfWork) -> tuple[Issue, LedgerEntry]:
+        """One unit of work, inside the open transaction."""
         db = self._db
         issue, draft = work.issue, work.entry
-        with self._transaction():
-            if work.id_scope is not None:
-                row = db.execute(
-                    "SELECT value FROM counters WHERE scope = ?", (work.id_scope,)
-                ).fetchone()
-                number = 1 if row is None else row[0] + 1
-                issue = attrs.evolve(issue, id=f"{work.id_scope}{number:04d}")
-                draft = attrs.evolve(draft, issue_id=issue.id)
-                db.execute(
-                    "INSERT OR REPLACE INTO counters VALUES (?, ?)", (work.id_scope, number)
+        if work.id_scope is not None:
+            row = db.execute(
+                "SELECT value FROM counters WHERE scope = ?", (work.id_scope,)
+            ).fetchone()
+            number = 1 if row is None else row[0] + 1
+            issue = attrs.evolve(issue, id=f"{work.id_scope}{number:04d}")
+            draft = attrs.evolve(draft, issue_id=issue.id)
+            db.execute(
+                "INSERT OR REPLACE INTO counters VALUES (?, ?)", (work.id_scope, number)
+            )
+            try:
+                db.execute(f"INSERT INTO issues ({_ISSUE_COLUMNS}) VALUES "
+                           f"({', '.join('?' * len(_issue_row(issue)))})", _issue_row(issue))
+            except sqlite3.IntegrityError:
+                raise ConcurrentUpdateError(issue.id, 0, self._version(issue.id)) from None
+            db.executemany(
+                "INSERT INTO cooperation VALUES (?, ?)",
+                [(unit, issue.id) for unit in issue.cooperating],
+            )
+        else:
+            # Every column, so that a lifecycle's effect on any field is kept.
+            row = _issue_row(issue)
+            cursor = db.execute(
+                f"UPDATE issues SET {_ISSUE_ASSIGNMENTS} WHERE id = ? AND version = ?",
+                (*row[1:], issue.id, work.expected_version),
+            )
+            if cursor.rowcount != 1:
+                raise ConcurrentUpdateError(
+                    issue.id, work.expected_version, self._version(issue.id)
                 )
-                try:
-                    db.execute(f"INSERT INTO issues ({_ISSUE_COLUMNS}) VALUES "
-                               f"({', '.join('?' * len(_issue_row(issue)))})", _issue_row(issue))
-                except sqlite3.IntegrityError:
-                    raise ConcurrentUpdateError(issue.id, 0, self._version(issue.id)) from None
+            if work.units_changed:
+                db.execute("DELETE FROM cooperation WHERE issue_id = ?", (issue.id,))
                 db.executemany(
                     "INSERT INTO cooperation VALUES (?, ?)",
                     [(unit, issue.id) for unit in issue.cooperating],
                 )
-            else:
-                # Every column, so that a lifecycle's effect on any field is kept.
-                row = _issue_row(issue)
-                cursor = db.execute(
-                    f"UPDATE issues SET {_ISSUE_ASSIGNMENTS} WHERE id = ? AND version = ?",
-                    (*row[1:], issue.id, work.expected_version),
-                )
-                if cursor.rowcount != 1:
-                    raise ConcurrentUpdateError(
-                        issue.id, work.expected_version, self._version(issue.id)
-                    )
-                if work.units_changed:
-                    db.execute("DELETE FROM cooperation WHERE issue_id = ?", (issue.id,))
-                    db.executemany(
-                        "INSERT INTO cooperation VALUES (?, ?)",
-                        [(unit, issue.id) for unit in issue.cooperating],
-                    )
-            entry = self._append_to_chain(draft)
-            db.execute(
-                f"INSERT INTO ledger ({_LEDGER_COLUMNS}) VALUES ({', '.join('?' * 12)})",
-                (
-                    entry.seq, entry.issue_id, entry.issue_seq, entry.trigger, entry.from_state,
-                    entry.to_state, entry.actor, entry.person, entry.at.isoformat(),
-                    _dumps(entry.data), entry.prev_hash, entry.hash,
-                ),
+        entry = self._append_to_chain(draft)
+        db.execute(
+            f"INSERT INTO ledger ({_LEDGER_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+            (
+                entry.seq, entry.issue_id, entry.issue_seq, entry.trigger, entry.from_state,
+                entry.to_state, entry.actor, entry.person, entry.at.isoformat(),
+                _dumps(entry.data), entry.prev_hash, entry.hash,
+            ),
+        )
+        if work.notify:
+            at = _utc(entry.at)
+            db.executemany(
+                "INSERT INTO outbox (seq, hook, plugin, status, attempts, next_attempt_at, created_at)"
+                " VALUES (?, ?, ?, 'pending', 0, ?, ?)",
+                [(entry.seq, hook, plugin, at, at) for hook, plugin in work.notify],
             )
-            if work.notify:
-                at = _utc(entry.at)
-                db.executemany(
-                    "INSERT INTO outbox (seq, hook, plugin, status, attempts, next_attempt_at, created_at)"
-                    " VALUES (?, ?, ?, 'pending', 0, ?, ?)",
-                    [(entry.seq, hook, plugin, at, at) for hook, plugin in work.notify],
-                )
         return issue, entry
 
     def _append_to_chain(self, draft: LedgerDraft) -> LedgerEntry:

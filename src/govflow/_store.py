@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 import attrs
@@ -114,6 +114,13 @@ class Store(Protocol):
 
         Raises :class:`ConcurrentUpdateError` when the issue is no longer at
         ``work.expected_version`` (or, for a new issue, already exists).
+        """
+
+    def commit_many(self, works: Sequence[UnitOfWork]) -> list[tuple[Issue, LedgerEntry]]:
+        """Write several units of work in one transaction: all of them, in order, or none.
+
+        An issue may appear more than once, each unit naming the version the one
+        before it writes. Raises :class:`ConcurrentUpdateError` as :meth:`commit` does.
         """
 
     def ledger(

@@ -608,3 +608,16 @@ def test_an_issue_changed_during_a_sweep_is_left_to_the_next_one(clock: FakeCloc
         assert flow.get(a.id).escalation_steps == 0 and flow.get(b.id).escalation_steps == 1
         assert [(e.issue_id, e.step) for e in flow.sweep()] == [(a.id, "due_soon")]
         assert flow.verify_ledger().entries == 5
+
+
+def test_load_schedule_on_the_flow_recounts_provisional_due_dates(clock: FakeClock) -> None:
+    clock.set("2026-12-21T09:00:00+08:00")
+    with govflow.open(":memory:", clock=clock, delivery="manual", calendar_fallback="provisional") as flow:
+        add_units(flow)
+        issue = flow.assign("跨年问题", lead="XIANGYUN", due=govflow.working_days(10), by="OFFICE")
+        assert issue.due_provisional and issue.due == dt.date(2027, 1, 5)  # 1 January off, no other guess
+        recounted = flow.load_schedule({"2027": {"holidays": ["2027-01-01..2027-01-03", "2027-01-04"]}})
+        assert [(i.id, i.due, i.due_provisional) for i in recounted] == [(issue.id, dt.date(2027, 1, 6), False)]
+        assert flow.ledger(issue.id)[-1].trigger == "recount_due"
+    with govflow.open(":memory:", calendar="weekdays") as flow, pytest.raises(ValidationError, match="schedules"):
+        flow.load_schedule({})

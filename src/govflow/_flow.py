@@ -500,6 +500,16 @@ class Govflow:
         found = [Overdue(issue, days_late(self._calendar, issue, today)) for issue in late]
         return sorted(found, key=lambda o: (-o.working_days, o.issue.id))
 
+    def load_schedule(self, source: str | os.PathLike[str] | Mapping[str, Any]) -> list[Issue]:
+        """Load an official holiday schedule (TOML file or mapping) into :attr:`calendar`, then
+        count the provisional due dates again; return the issues whose due date was recounted."""
+        load = getattr(self._calendar, "load_schedule", None)
+        if load is None:
+            raise ValidationError("calendar", f"{type(self._calendar).__name__} takes no schedules",
+                                  "a calendar with load_schedule(), such as the built-in 'cn'")
+        load(source)
+        return self.recount_provisional_dues()
+
     def recount_provisional_dues(self) -> list[Issue]:
         """Count provisional due dates again (after loading an official schedule); return the changed issues.
 

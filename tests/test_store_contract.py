@@ -745,3 +745,27 @@ def test_commit_many_is_all_or_nothing(store: Store) -> None:
         store.commit_many([update_work(first), not_json])
     assert everything(store) == before
     assert [issue.version for issue, _ in store.commit_many([update_work(first)])] == [2]
+
+
+# -- period facts --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("period", ["2026-02", "2026-03", "2026-Q1", "2026-04", "2026"])
+def test_period_facts_agree_with_the_reference_semantics(store: Store, period: str) -> None:
+    from govflow._facts import FactsQuery, compute_facts
+
+    from .conftest import add_units
+    from .month_scenario import run_april, run_march
+
+    clock = FakeClock("2026-03-02T09:00:00+08:00", tick=dt.timedelta(minutes=1))
+    flow = govflow.open(store, clock=clock)
+    add_units(flow)
+    run_april(flow, clock, run_march(flow, clock))
+    chosen = govflow.Period.parse(period)
+    limits = flow._accept_limits(chosen)  # each day of the period and its acceptance limit
+    assert limits[0] == (chosen.first_day, govflow.add_working_days(flow.calendar, chosen.first_day, 1))
+    query = FactsQuery(chosen.start, chosen.end, limits, ("assigned", "implemented"))
+    found = store.period_facts(query)
+    assert found == compute_facts(store.ledger(), query)
+    assert list(found) == sorted(found)
+    assert all(not facts.is_empty() for facts in found.values())

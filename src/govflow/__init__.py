@@ -35,6 +35,7 @@ from ._exceptions import (
     TransitionVetoed,
     ValidationError,
 )
+from ._facts import UnitFacts
 from ._flow import Delivery, Govflow
 from ._issue_list import ISSUE_LIST
 from ._ledger import GENESIS_HASH, LedgerCheck, LedgerDraft, canonical_bytes
@@ -43,8 +44,10 @@ from ._memory import MemoryStore
 from ._model import LEVELS, Actor, ExtensionRequest, Issue, LedgerEntry, Responsible, Unit
 from ._open import open
 from ._outbox import DeliveryReport, Outbox, RetryPolicy
+from ._period import Period
 from ._plugins import PluginInfo, PluginLoadError, PluginWarning, hookimpl
 from ._registries import Calendar
+from ._scoring import DEFAULT_WEIGHTS, DefaultScoring, Indicator, ScoringPolicy, UnitEvaluation, UnitScore
 from ._sqlite import SCHEMA_VERSION, SQLiteStore
 from ._store import IssueQuery, OutboxRow, Store, UnitOfWork
 
@@ -53,6 +56,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "DEFAULT_LADDER",
     "DEFAULT_PLUGINS",
+    "DEFAULT_WEIGHTS",
     "DEFAULT_ZONE",
     "GENESIS_HASH",
     "ISSUE_LIST",
@@ -67,11 +71,13 @@ __all__ = [
     "Clock",
     "ConcurrentUpdateError",
     "DeadlineEvent",
+    "DefaultScoring",
     "Delivery",
     "DeliveryReport",
     "ExtensionRequest",
     "Govflow",
     "GovflowError",
+    "Indicator",
     "InvalidTransition",
     "Issue",
     "IssueQuery",
@@ -87,6 +93,7 @@ __all__ = [
     "Outbox",
     "OutboxRow",
     "Overdue",
+    "Period",
     "PermissionDenied",
     "PluginInfo",
     "PluginLoadError",
@@ -97,13 +104,17 @@ __all__ = [
     "Rung",
     "SQLiteStore",
     "SchemaVersionError",
+    "ScoringPolicy",
     "Store",
     "StoreError",
     "TransitionEvent",
     "TransitionSpec",
     "TransitionVetoed",
     "Unit",
+    "UnitEvaluation",
+    "UnitFacts",
     "UnitOfWork",
+    "UnitScore",
     "ValidationError",
     "Weekdays",
     "WorkingDays",

@@ -10,6 +10,7 @@ from ._memory import MemoryStore
 from ._plugins import hookimpl
 from ._registries import RegisterCalendar, RegisterLifecycle, RegisterRenderer, RegisterStorage
 from ._render import ledger_csv, ledger_json, ledger_markdown
+from ._scoring import DefaultScoring
 from ._sqlite import SQLiteStore
 
 __all__ = ["DEFAULT_PLUGINS"]
@@ -82,4 +83,6 @@ class Calendars:
 
 
 #: The built-in plugins every flow starts with; ``GOVFLOW_DISABLE_PLUGINS`` can block them by name.
-DEFAULT_PLUGINS: Final = (MemoryStorage, SQLiteStorage, IssueListLifecycle, LedgerRenderers, Calendars)
+DEFAULT_PLUGINS: Final = (
+    MemoryStorage, SQLiteStorage, IssueListLifecycle, LedgerRenderers, Calendars, DefaultScoring,
+)

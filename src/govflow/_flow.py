@@ -18,18 +18,21 @@ from typing import Any, Literal
 import attrs
 
 from ._builtin import DEFAULT_PLUGINS
-from ._calendar import Fallback, WorkingDays, resolve_due
+from ._calendar import CalendarError, Fallback, Weekdays, WorkingDays, add_working_days, resolve_due
 from ._clock import Clock, default_clock, require_aware
 from ._deadlines import DEFAULT_LADDER, Ladder, Overdue, days_late, sweep
 from ._events import DeadlineEvent, ProposedTransition
 from ._exceptions import ConcurrentUpdateError, LifecycleError, NotFound, PermissionDenied, ValidationError
+from ._facts import FactsQuery, UnitFacts
 from ._fields import iso_date, parse_due
 from ._ledger import LedgerCheck, LedgerDraft, verify_chain
 from ._lifecycle import Lifecycle, LifecycleDefinition, describe_roles, roles_of
 from ._model import LEVELS, Actor, Issue, LedgerEntry, Level, Responsible, Unit
 from ._outbox import Courier, DeliveryReport, Outbox, RetryPolicy
+from ._period import Period
 from ._plugins import PluginInfo, PluginLoadError, Plugins
 from ._registries import Calendar, calendar_registry, renderer_registry
+from ._scoring import Indicator, ScoringPolicy, UnitEvaluation, UnitScore, rank_within_levels, total_of
 from ._store import IssueQuery, Store, UnitOfWork
 
 __all__ = ["SYSTEM_ACTOR", "Delivery", "Govflow"]
@@ -61,6 +64,7 @@ class Govflow:
         calendar_fallback: Fallback | None = None,
         max_extensions: int = 2,
         ladder: Ladder | None = None,
+        scoring: ScoringPolicy | None = None,
     ) -> None:
         if not isinstance(id_prefix, str):
             raise ValidationError("id_prefix", f"got {id_prefix!r}", "a string such as 'GF-'")
@@ -97,6 +101,9 @@ class Govflow:
             raise ValidationError("max_extensions", f"got {max_extensions!r}", "an integer >= 0")
         self._max_extensions = max_extensions
         self.ladder = ladder or DEFAULT_LADDER
+        if scoring is not None and not isinstance(scoring, ScoringPolicy):
+            raise ValidationError("scoring", f"got {scoring!r}", "a govflow.ScoringPolicy or None")
+        self._scoring = scoring or ScoringPolicy()
         self.outbox = Outbox(store, plugins, self.now, retry or RetryPolicy())
         self._delivery = delivery
         self._courier: Courier | None = None
@@ -636,6 +643,109 @@ class Govflow:
             assigned = f"; it was assigned at {first.at.isoformat()}" if first else ""
             raise NotFound("issue", issue_id, f"it did not exist at {when.isoformat()}{assigned}")
         return state
+
+
+    # -- periods and scoring (月收集、考评) ----------------------------------------------------
+
+    @property
+    def scoring(self) -> ScoringPolicy:
+        """The scoring policy (``govflow.open(..., scoring=ScoringPolicy(...))``)."""
+        return self._scoring
+
+    def facts(self, period: str | Period) -> dict[str, UnitFacts]:
+        """Per-unit facts of a period (``"2020-06"``, ``"2020-Q3"``, ``"2020"``), from the ledger.
+
+        Only ledger entries before the period's end count, so a past period comes out
+        the same however late it is asked for. The store aggregates them. Keys are unit
+        ids: every non-supervisor unit in the order units were added (zeros when nothing
+        happened), then any other unit with something to count. docs/scoring.md has the
+        exact rule for each figure.
+        """
+        chosen = Period.parse(period)
+        query = FactsQuery(chosen.start, chosen.end, self._accept_limits(chosen), self._lead_states())
+        found = self._store.period_facts(query)
+        result: dict[str, UnitFacts] = {}
+        for unit in self.units():
+            if unit.id in found or not unit.supervisor:
+                result[unit.id] = found.pop(unit.id, UnitFacts(unit.id))
+        result.update(found)
+        return result
+
+    def _accept_limits(self, period: Period) -> tuple[tuple[dt.date, dt.date], ...]:
+        """Each day of ``period`` and the last day an assignment made on it may be accepted on time."""
+        within = self._scoring.accept_within
+        limits = []
+        day = period.first_day
+        while day <= period.last_day:
+            try:
+                limit = add_working_days(self._calendar, day, within)
+            except CalendarError:  # a year without an official schedule: weekends only
+                limit = add_working_days(Weekdays(), day, within)
+            limits.append((day, limit))
+            day += dt.timedelta(days=1)
+        return tuple(limits)
+
+    def scores(self, period: str | Period) -> list[UnitScore]:
+        """Every unit's score for a period, with its breakdown and its rank within its level.
+
+        The indicators come from every ``govflow_score_unit`` plugin (the default
+        :class:`DefaultScoring` first). Ordered by level (county, township, ...), then
+        rank, unscored units (``total`` None: nothing fell due) last, then unit id.
+        """
+        chosen = Period.parse(period)
+        rows: list[tuple[Unit, UnitFacts, tuple[Indicator, ...], float | None]] = []
+        for unit_id, unit_facts in self.facts(chosen).items():
+            unit = self._find_unit(unit_id) or Unit(unit_id, unit_id, "department")
+            breakdown = tuple(self._indicators(unit, str(chosen), unit_facts))
+            rows.append((unit, unit_facts, breakdown, total_of(breakdown, unit_facts)))
+        ranks = rank_within_levels([(unit.id, unit.level, total) for unit, _, _, total in rows])
+        found = [UnitScore(unit.id, unit.level, total, breakdown, ranks[unit.id], unit_facts)
+                 for unit, unit_facts, breakdown, total in rows]
+        return sorted(found, key=_score_order)
+
+    def _indicators(self, unit: Unit, period: str, unit_facts: UnitFacts) -> list[Indicator]:
+        indicators = self._plugins.score_unit(unit, period, unit_facts)
+        for indicator in indicators:
+            if not isinstance(indicator, Indicator):
+                raise ValidationError(
+                    "govflow_score_unit", f"a plugin returned {indicator!r}", "govflow.Indicator items"
+                )
+        return indicators
+
+    def evaluation(self, period: str | Period) -> list[UnitEvaluation]:
+        """The comprehensive evaluation (综合考评) of a period, usually a year (``"2020"``).
+
+        Per unit, the mean of its monthly totals weighted by what fell due in each month,
+        graded by the policy (优秀 >= 90, 良好 >= 80, 合格 >= 60, else 不合格) and ranked
+        within its level. Ordered like :meth:`scores`.
+        """
+        chosen = Period.parse(period)
+        levels: dict[str, str] = {}
+        weighted: dict[str, float] = {}
+        due: dict[str, int] = {}
+        months: dict[str, int] = {}
+        for month in chosen.months():
+            for score in self.scores(month):
+                levels[score.unit] = score.level
+                due[score.unit] = due.get(score.unit, 0) + score.facts.due
+                weighted.setdefault(score.unit, 0.0)
+                months.setdefault(score.unit, 0)
+                if score.total is not None:
+                    weighted[score.unit] += score.total * score.facts.due
+                    months[score.unit] += 1
+        means = {unit: round(weighted[unit] / due[unit], 2) if due[unit] else None for unit in levels}
+        ranks = rank_within_levels([(unit, levels[unit], means[unit]) for unit in levels])
+        found = [
+            UnitEvaluation(unit, levels[unit], means[unit], self._scoring.grade(means[unit]), ranks[unit],
+                           due[unit], months[unit])
+            for unit in levels
+        ]
+        return sorted(found, key=_score_order)
+
+
+def _score_order(score: UnitScore | UnitEvaluation) -> tuple[int, bool, int, str]:
+    level = LEVELS.index(score.level) if score.level in LEVELS else len(LEVELS)
+    return level, score.rank is None, score.rank or 0, score.unit
 
 
 def _actor(by: ActorLike) -> Actor:

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 import attrs
 
 from ._exceptions import ConcurrentUpdateError
+from ._facts import FactsQuery, UnitFacts, compute_facts
 from ._ledger import GENESIS_HASH, seal
 from ._model import Issue, LedgerEntry, Unit
 from ._store import IssueQuery, OutboxRow, UnitOfWork
@@ -120,6 +121,10 @@ class MemoryStore:
             if until is not None and entry.at >= until:
                 continue
             yield entry
+
+    def period_facts(self, query: FactsQuery) -> dict[str, UnitFacts]:
+        """Per-unit facts of a period (the reference semantics, :func:`compute_facts`)."""
+        return compute_facts(list(self._entries), query)
 
     def entry(self, seq: int) -> LedgerEntry | None:
         """One ledger entry by its global sequence number."""

@@ -15,6 +15,7 @@ from ._flow import Delivery, Govflow
 from ._outbox import RetryPolicy
 from ._plugins import Plugins
 from ._registries import storage_registry
+from ._scoring import ScoringPolicy
 from ._store import Store
 
 __all__ = ["open"]
@@ -33,6 +34,7 @@ def open(
     calendar_fallback: Fallback | None = None,
     max_extensions: int = 2,
     ladder: Ladder | None = None,
+    scoring: ScoringPolicy | None = None,
 ) -> Govflow:
     """Open a flow on a store.
 
@@ -55,6 +57,10 @@ def open(
     statutory holidays (the due date is then marked provisional);
     ``max_extensions`` caps approved extensions per issue; ``ladder`` is the
     escalation ladder (default :data:`DEFAULT_LADDER`).
+
+    Scoring: ``scoring`` is the :class:`ScoringPolicy` (indicator weights,
+    deductions, floor, acceptance limit, grades) for ``flow.scores()`` and
+    ``flow.evaluation()``; docs/scoring.md describes the defaults.
     """
     manager = Plugins(strict=strict_plugins)
     manager.load([cls() for cls in DEFAULT_PLUGINS], list(plugins))
@@ -65,6 +71,7 @@ def open(
         return Govflow(
             store, clock=clock, id_prefix=id_prefix, plugins=manager, delivery=delivery, retry=retry,
             calendar=calendar, calendar_fallback=calendar_fallback, max_extensions=max_extensions, ladder=ladder,
+            scoring=scoring,
         )
     except BaseException:
         store.close()

@@ -19,6 +19,7 @@ from typing import Any, Final
 import attrs
 
 from ._exceptions import ConcurrentUpdateError, SchemaVersionError, StoreError
+from ._facts import COUNTS, FactsQuery, UnitFacts, build_facts, local_day
 from ._ledger import LedgerDraft, canonical_json, seal
 from ._model import ExtensionRequest, Issue, LedgerEntry, Responsible, Unit
 from ._store import IssueQuery, OutboxRow, UnitOfWork
@@ -141,6 +142,103 @@ _dumps = canonical_json
 _MARGIN: Final = dt.timedelta(days=2)
 _date = dt.date.fromisoformat
 _datetime = dt.datetime.fromisoformat
+
+
+# The exact UTC instant of a ledger row's `at` (ISO text with its own offset) as fixed-width text,
+# microseconds kept: SQLite's own date functions round to milliseconds.
+_AT_UTC: Final = (
+    "strftime('%Y-%m-%dT%H:%M:%S', substr(at, 1, 19) || substr(at, -6))"
+    " || CASE WHEN substr(at, 20, 1) = '.' THEN substr(at, 20, 7) ELSE '.000000' END"
+)
+# The day of `at` in Asia/Shanghai (UTC+8, no daylight saving since 1991).
+_AT_DAY: Final = "date(substr(at, 1, 19) || substr(at, -6), '+8 hours')"
+
+_FACTS_SQL: Final = f"""
+WITH base AS (
+    SELECT seq, issue_id, trigger, to_state, data, {_AT_UTC} AS u, {_AT_DAY} AS d,
+        CASE trigger WHEN 'assign' THEN json_extract(data, '$.lead')
+                     WHEN 'reassign' THEN json_extract(data, '$.new_lead') END AS lead_set,
+        CASE WHEN trigger = 'request_extension' THEN json_extract(data, '$.due') END AS req_set,
+        CASE WHEN trigger NOT IN ('request_extension', 'deadline', 'approve_extension')
+             THEN json_extract(data, '$.due') END AS due_set0
+    FROM ledger WHERE at < :end_margin
+),
+g1 AS (
+    SELECT *, count(lead_set) OVER w AS lg, count(req_set) OVER w AS rg,
+        count(CASE WHEN trigger = 'reject' THEN 1 END) OVER w AS rejects
+    FROM base WHERE u < :end
+    WINDOW w AS (PARTITION BY issue_id ORDER BY seq)
+),
+g2 AS (
+    SELECT *, first_value(lead_set) OVER (PARTITION BY issue_id, lg ORDER BY seq) AS lead,
+        first_value(req_set) OVER (PARTITION BY issue_id, rg ORDER BY seq) AS req
+    FROM g1
+),
+g3 AS (
+    SELECT *, count(due_set) OVER (PARTITION BY issue_id ORDER BY seq) AS dg
+    FROM (SELECT *, CASE WHEN trigger = 'approve_extension' THEN req ELSE due_set0 END AS due_set FROM g2)
+),
+x AS MATERIALIZED (
+    SELECT seq, issue_id, trigger, to_state, data, u, d, lead, lg, rejects,
+        first_value(due_set) OVER (PARTITION BY issue_id, dg ORDER BY seq) AS due_cur,
+        u >= :start AS in_period
+    FROM g3
+),
+per_issue AS (
+    SELECT issue_id, max(seq) AS last_seq,
+        min(CASE WHEN trigger = 'report' THEN d END) AS first_report,
+        max(trigger = 'cancel') AS cancelled,
+        max(CASE WHEN trigger = 'assign' THEN json_extract(data, '$.due') END) AS odue
+    FROM x GROUP BY issue_id
+),
+issue_end AS (
+    SELECT l.lead AS unit, p.odue >= :start_day AND p.odue < :end_day AND NOT p.cancelled AS is_due,
+        p.first_report IS NOT NULL AND p.first_report <= p.odue AS on_time,
+        l.to_state IN (SELECT value FROM json_each(:lead_states)) AND l.due_cur < :end_day AS overdue
+    FROM per_issue p JOIN x l ON l.seq = p.last_seq
+),
+accepted AS (
+    SELECT issue_id, lg, min(d) AS day FROM x WHERE trigger = 'accept' GROUP BY issue_id, lg
+),
+limits AS (
+    SELECT json_extract(value, '$[0]') AS day, json_extract(value, '$[1]') AS until FROM json_each(:accept_by)
+)
+SELECT lead, 'assigned', count(*) FROM x
+    WHERE in_period AND trigger IN ('assign', 'reassign') GROUP BY lead
+UNION ALL
+SELECT x.lead, 'accepted_on_time', count(*) FROM x
+    JOIN accepted a ON a.issue_id = x.issue_id AND a.lg = x.lg JOIN limits ON limits.day = x.d
+    WHERE x.in_period AND x.trigger IN ('assign', 'reassign') AND a.day <= limits.until GROUP BY x.lead
+UNION ALL
+SELECT j.value, 'cooperating', count(*) FROM x, json_each(x.data, '$.cooperating') AS j
+    WHERE x.in_period AND x.trigger = 'assign' GROUP BY j.value
+UNION ALL
+SELECT lead, 'feedbacks', count(*) FROM x WHERE in_period AND trigger = 'report' GROUP BY lead
+UNION ALL
+SELECT lead, 'rejections', count(*) FROM x WHERE in_period AND trigger = 'reject' GROUP BY lead
+UNION ALL
+SELECT lead, 'extensions', count(*) FROM x WHERE in_period AND trigger = 'approve_extension' GROUP BY lead
+UNION ALL
+SELECT lead, 'closed', count(*) FROM x WHERE in_period AND trigger = 'verify' GROUP BY lead
+UNION ALL
+SELECT lead, 'first_pass', count(*) FROM x WHERE in_period AND trigger = 'verify' AND rejects = 0 GROUP BY lead
+UNION ALL
+SELECT lead, 'ratings', count(json_extract(data, '$.rating')) FROM x
+    WHERE in_period AND trigger = 'verify' GROUP BY lead
+UNION ALL
+SELECT lead, 'rating_sum', sum(json_extract(data, '$.rating')) FROM x
+    WHERE in_period AND trigger = 'verify' GROUP BY lead
+UNION ALL
+SELECT unit, 'due', sum(is_due) FROM issue_end GROUP BY unit
+UNION ALL
+SELECT unit, 'fed_back_on_time', sum(is_due AND on_time) FROM issue_end GROUP BY unit
+UNION ALL
+SELECT unit, 'overdue_at_end', sum(overdue) FROM issue_end GROUP BY unit
+UNION ALL
+SELECT json_extract(data, '$.unit'), 'step:' || json_extract(data, '$.step'), count(*) FROM x
+    WHERE in_period AND trigger = 'deadline' AND json_extract(data, '$.step') IS NOT NULL
+    GROUP BY json_extract(data, '$.unit'), json_extract(data, '$.step')
+"""
 
 
 def _utc(when: dt.datetime) -> str:
@@ -452,6 +550,30 @@ class SQLiteStore:
                     if until is not None and entry.at >= until:
                         continue
                     yield entry
+
+    def period_facts(self, query: FactsQuery) -> dict[str, UnitFacts]:
+        """Per-unit facts of a period, aggregated in one SQL statement (see :meth:`govflow.Store.period_facts`)."""
+        args = {
+            "start": query.start.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f"),
+            "end": query.end.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f"),
+            "end_margin": (query.end + _MARGIN).isoformat(),
+            "start_day": local_day(query.start),
+            "end_day": local_day(query.end),
+            "lead_states": json.dumps(list(query.lead_states)),
+            "accept_by": json.dumps([[day.isoformat(), until.isoformat()] for day, until in query.accept_by]),
+        }
+        with self._lock:
+            rows = self._db.execute(_FACTS_SQL, args).fetchall()
+        counts: dict[str, dict[str, int]] = {}
+        escalations: dict[str, dict[str, int]] = {}
+        for unit, name, value in rows:
+            if unit is None or not value:
+                continue
+            if name.startswith("step:"):
+                escalations.setdefault(unit, {})[name[5:]] = int(value)
+            elif name in COUNTS:
+                counts.setdefault(unit, {})[name] = int(value)
+        return build_facts(counts, escalations)
 
     def entry(self, seq: int) -> LedgerEntry | None:
         """One ledger entry by its global sequence number."""

@@ -8,6 +8,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from ._facts import FactsQuery, UnitFacts
 from ._ledger import LedgerDraft
 from ._model import Issue, LedgerEntry, Unit
 
@@ -136,6 +137,14 @@ class Store(Protocol):
 
     def entry(self, seq: int) -> LedgerEntry | None:
         """One ledger entry by its global sequence number."""
+
+    def period_facts(self, query: FactsQuery) -> dict[str, UnitFacts]:
+        """Per-unit facts of the period ``[query.start, query.end)``, from ledger entries before its end.
+
+        Units with nothing to count are left out; keys are sorted. Aggregate in the
+        store (SQL), not by loading every entry: :func:`govflow._facts.compute_facts`
+        is the reference semantics.
+        """
 
     def chain_head(self) -> tuple[int, str]:
         """The separately kept (seq, hash) of the last ledger entry."""

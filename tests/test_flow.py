@@ -375,3 +375,22 @@ def test_a_store_missing_methods_is_named() -> None:
     with pytest.raises(ValidationError, match="lacks") as info:
         govflow.open(HalfStore())  # type: ignore[arg-type]
     assert "claim_outbox" in str(info.value) and "load" in str(info.value)
+
+
+def test_days_are_counted_in_shanghai_whatever_zone_the_clock_gives(tmp_path: Path) -> None:
+    # 2026-12-31 17:00 UTC is already 2027-01-01 01:00 in Shanghai.
+    utc = dt.datetime(2026, 12, 31, 17, tzinfo=dt.timezone.utc)
+    with govflow.open(":memory:", clock=lambda: utc) as flow:
+        add_units(flow)
+        with pytest.raises(ValidationError, match="before the assignment"):
+            flow.assign("t", lead="XIANGYUN", due="2026-12-31", by="OFFICE")
+        issue = flow.assign("t", lead="XIANGYUN", due="2027-01-05", by="OFFICE")
+        assert issue.id == "GF-2027-0001" and issue.created_at.utcoffset() == dt.timedelta(hours=8)
+
+
+def test_an_extension_cannot_be_approved_after_the_requested_date(flow: govflow.Govflow, clock: FakeClock) -> None:
+    issue = new_issue(flow)
+    flow.request_extension(issue.id, by="XIANGYUN", due="2026-03-25", reason="需协调")
+    clock.set("2026-03-26T09:00:00+08:00")
+    refused(flow, ValidationError, lambda: flow.approve_extension(issue.id, by="OFFICE"))
+    assert flow.deny_extension(issue.id, by="OFFICE", reason="已过期").extension is None

@@ -223,3 +223,46 @@ def test_a_plugins_own_lookup_error_is_retried_not_skipped(target: str, clock: F
         clock.advance(hours=1)
         assert flow.deliver().dead == 1
         assert "KeyError" in (flow.outbox.dead()[0].last_error or "")
+
+
+class AutoAccept:
+    """Accepts every issue as soon as it is assigned: a plugin that fires a trigger itself."""
+
+    name = "auto-accept"
+
+    def __init__(self) -> None:
+        self.flow: govflow.Govflow | None = None
+
+    @hookimpl
+    def govflow_startup(self, flow: govflow.Govflow) -> None:
+        self.flow = flow
+
+    @hookimpl
+    def govflow_after_transition(self, event: TransitionEvent) -> None:
+        if event.trigger == "assign" and self.flow is not None:
+            self.flow.accept(event.issue_id, by=str(event.data["lead"]))
+
+
+def test_a_plugin_that_fires_a_trigger_during_inline_delivery_does_not_deadlock(
+    target: str, clock: FakeClock
+) -> None:
+    recorder = RecordingNotifier()
+    with open_flow(target, clock, AutoAccept(), recorder, delivery="inline") as flow:
+        issue = flow.assign("道路积水", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        assert flow.get(issue.id).accepted_at is not None
+        flow.deliver()  # the accept's own rows, left by the nested call
+        assert recorder.triggers == ["assign", "accept"]
+        assert flow.outbox.pending() == []
+
+
+def test_rows_for_a_missing_plugin_do_not_crowd_out_deliverable_ones(tmp_path: Path, clock: FakeClock) -> None:
+    path = tmp_path / "crowd.sqlite3"
+    with open_flow(str(path), clock, RecordingNotifier("gone")) as flow:
+        for n in range(5):
+            flow.assign(f"t{n}", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+    recorder = RecordingNotifier("here")
+    with govflow.open(path, clock=clock, plugins=[recorder], delivery="manual") as flow:
+        flow.assign("new", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        flow.outbox.deliver(limit=3)  # claims three rows of the missing plugin, and keeps them leased
+        assert flow.outbox.deliver(limit=3).delivered == 1
+        assert recorder.triggers == ["assign"]

@@ -363,3 +363,30 @@ def test_an_entry_point_factory_may_decline(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("OPTIONAL_URL", "http://127.0.0.1:9")
     with govflow.open(":memory:") as flow:
         assert {p.name: p.distribution for p in flow.plugins()}["optional"] == "govflow-optional"
+
+
+class Meddler:
+    """Changes what it is given: neither the ledger nor the other plugins may see it."""
+
+    name = "meddler"
+
+    @hookimpl
+    def govflow_before_transition(self, event: govflow.ProposedTransition) -> None:
+        if isinstance(event.data, dict) and "rating" in event.data:
+            event.data["rating"] = 99
+
+    @hookimpl
+    def govflow_after_transition(self, event: govflow.TransitionEvent) -> None:
+        if isinstance(event.data, dict):
+            event.data.clear()
+
+
+def test_plugins_get_copies_of_the_ledger_data() -> None:
+    with memory_flow(plugins=[Meddler()]) as flow:
+        issue = flow.assign("t", lead="COUNTY-A", due="2026-02-01", by="OFFICE")
+        flow.implement(issue.id, by="COUNTY-A", note="n")
+        flow.report(issue.id, by="COUNTY-A", result="r")
+        flow.verify(issue.id, by="OFFICE", rating=4)
+        assert flow.ledger(issue.id)[-1].data == {"rating": 4}
+        assert flow.ledger(issue.id)[1].data == {"note": "n"}
+        assert flow.verify_ledger().entries == 4

@@ -140,6 +140,11 @@ def _request_extension(work: Work) -> None:
 def _approve_extension(work: Work) -> None:
     request = work.issue.extension
     assert request is not None  # guarded
+    if request.due < work.now.date():
+        raise ValidationError(
+            "due", f"the requested date {request.due.isoformat()} has already passed",
+            "approval on or before the requested date; deny it and let the unit ask again", work.issue.id,
+        )
     work.changes["due"] = request.due
     work.changes["due_provisional"] = request.due_provisional
     work.changes["due_basis"] = request.due_basis

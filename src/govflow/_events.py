@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
@@ -63,7 +64,7 @@ class TransitionEvent:
         """The event for a ledger entry."""
         return cls(
             issue_id=entry.issue_id, trigger=entry.trigger, from_state=entry.from_state,
-            to_state=entry.to_state, actor=entry.actor, at=entry.at, data=entry.data,
+            to_state=entry.to_state, actor=entry.actor, at=entry.at, data=copy.deepcopy(entry.data),
             idempotency_key=f"{entry.issue_id}#{entry.issue_seq}", person=entry.person, seq=entry.seq,
         )
 

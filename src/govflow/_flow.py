@@ -7,6 +7,7 @@ entry in one unit of work that names the version that was read.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import os
@@ -19,7 +20,7 @@ import attrs
 
 from ._builtin import DEFAULT_PLUGINS
 from ._calendar import CalendarError, Fallback, Weekdays, WorkingDays, add_working_days, resolve_due
-from ._clock import Clock, default_clock, require_aware
+from ._clock import DEFAULT_ZONE, Clock, default_clock, require_aware
 from ._deadlines import DEFAULT_LADDER, Ladder, Overdue, days_late, sweep
 from ._events import DeadlineEvent, ProposedTransition
 from ._exceptions import ConcurrentUpdateError, LifecycleError, NotFound, PermissionDenied, ValidationError
@@ -157,8 +158,8 @@ class Govflow:
         self.close()
 
     def now(self) -> dt.datetime:
-        """The clock's current time (timezone-aware)."""
-        return require_aware("clock()", self._clock())
+        """The clock's current time, in Asia/Shanghai (days and years are counted there)."""
+        return require_aware("clock()", self._clock()).astimezone(DEFAULT_ZONE)
 
     # -- units ----------------------------------------------------------------------------
 
@@ -386,7 +387,7 @@ class Govflow:
             to_state=definition.initial, actor=actor.unit, person=actor.person, at=now, data=data,
         )
         if self._plugins.has_guards:
-            self._plugins.before_transition(ProposedTransition(None, issue, "assign", actor, now, data))
+            self._plugins.before_transition(ProposedTransition(None, issue, "assign", actor, now, copy.deepcopy(data)))
         scope = f"{self._id_prefix}{now.year}-"
         return self._commit(UnitOfWork(issue, 0, draft, id_scope=scope))
 
@@ -417,7 +418,8 @@ class Govflow:
             to_state=new.state, actor=actor.unit, person=actor.person, at=now, data=ledger_data,
         )
         if self._plugins.has_guards:
-            self._plugins.before_transition(ProposedTransition(issue, new, trigger, actor, now, ledger_data))
+            proposed = ProposedTransition(issue, new, trigger, actor, now, copy.deepcopy(ledger_data))
+            self._plugins.before_transition(proposed)
         units_changed = new.lead != issue.lead or new.cooperating != issue.cooperating
         return self._commit(UnitOfWork(new, issue.version, draft, units_changed=units_changed))
 
@@ -493,7 +495,7 @@ class Govflow:
         Sweeping twice at one moment takes nothing new; after a gap, each missed
         step is taken once, in order. Run it from cron or a worker loop.
         """
-        when = self.now() if now is None else require_aware("now", now)
+        when = self.now() if now is None else require_aware("now", now).astimezone(DEFAULT_ZONE)
         return sweep(
             self._store, self._calendar, self.ladder, self._lead_states(), when, self._plan_system_step,
             self._commit_many,

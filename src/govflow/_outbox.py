@@ -79,6 +79,7 @@ class Outbox:
     policy: RetryPolicy = attrs.field(factory=RetryPolicy)
     lease: dt.timedelta = dt.timedelta(minutes=5)
     _lock: threading.Lock = attrs.field(factory=threading.Lock)
+    _local: threading.local = attrs.field(factory=threading.local)
 
     def pending(self) -> list[OutboxRow]:
         """Rows waiting for their first or next attempt."""
@@ -100,18 +101,31 @@ class Outbox:
     def deliver(self, limit: int = 1000) -> DeliveryReport:
         """Deliver every due row (up to ``limit``), each plugin isolated from the others."""
         delivered = retrying = dead = skipped = 0
+        if getattr(self._local, "delivering", False):
+            # A plugin fired a trigger while being delivered to (inline delivery): the outer
+            # run, or the next one, takes the new rows; re-entering would deadlock.
+            return DeliveryReport()
         # One delivery run at a time in this process; other processes are kept apart by the claim.
         with self._lock:
-            for row in self._store.claim_outbox(self._now(), self.lease, limit):
-                outcome = self._deliver_one(row)
-                if outcome == "done":
-                    delivered += 1
-                elif outcome == "retry":
-                    retrying += 1
-                elif outcome == "dead":
-                    dead += 1
-                else:
-                    skipped += 1
+            self._local.delivering = True
+            try:
+                rows = self._store.claim_outbox(self._now(), self.lease, limit)
+            except BaseException:
+                self._local.delivering = False
+                raise
+            try:
+                for row in rows:
+                    outcome = self._deliver_one(row)
+                    if outcome == "done":
+                        delivered += 1
+                    elif outcome == "retry":
+                        retrying += 1
+                    elif outcome == "dead":
+                        dead += 1
+                    else:
+                        skipped += 1
+            finally:
+                self._local.delivering = False
         return DeliveryReport(delivered, retrying, dead, skipped)
 
     def _deliver_one(self, row: OutboxRow) -> str:
@@ -124,8 +138,9 @@ class Outbox:
         try:
             self._plugins.deliver(row.hook, row.plugin, make(entry))
         except PluginNotLoaded:
-            # This process does not have that plugin: leave the row for one that does.
-            self._store.release_outbox(row.id)
+            # This process does not have that plugin: keep the claim until its lease runs out, so
+            # that these rows do not crowd out the ones this process can deliver; then a worker
+            # that has the plugin (or this one, once it is loaded) claims them again.
             return "skipped"
         except Exception as exc:  # a plugin's failure must never escape delivery
             attempts = row.attempts + 1

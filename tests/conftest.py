@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import importlib.metadata
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,3 +63,25 @@ def flow(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> It
     with open_flow(request.param, tmp_path, clock) as flow:
         add_units(flow)
         yield flow
+
+
+def snapshot(flow: govflow.Govflow) -> tuple[Any, ...]:
+    """Everything a refused command must leave as it was: every issue, the ledger, the chain head."""
+    return (
+        [
+            (i.id, i.state, i.version, i.lead, i.due, i.due_provisional, i.extension, i.extension_count,
+             i.escalation_steps)
+            for i in flow.issues()
+        ],
+        [(e.seq, e.hash) for e in flow.ledger()],
+        flow.store.chain_head(),
+    )
+
+
+def refused(flow: govflow.Govflow, error: type[Exception], command: Callable[[], object]) -> Exception:
+    """Run ``command``, expect ``error``, and check that nothing was written."""
+    before = snapshot(flow)
+    with pytest.raises(error) as info:
+        command()
+    assert snapshot(flow) == before, "a refused command wrote something"
+    return info.value

@@ -4,7 +4,7 @@ calendar, years without official data (refuse / provisional), TOML schedules and
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,30 +17,13 @@ import govflow
 from govflow import CalendarError, ChinaCalendar, ValidationError, Weekdays, add_working_days, working_days_between
 from govflow.testing import FakeClock
 
-from .conftest import STORES, add_units
+from .conftest import STORES, add_units, refused
 
 D = dt.date
 
 
 def days(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
-
-
-def snapshot(flow: govflow.Govflow) -> tuple[Any, ...]:
-    """Everything a refused command must leave as it was."""
-    return (
-        [(i.id, i.state, i.version, i.due, i.due_provisional, i.extension) for i in flow.issues()],
-        [(e.seq, e.hash) for e in flow.ledger()],
-        flow.store.chain_head(),
-    )
-
-
-def refused(flow: govflow.Govflow, error: type[Exception], command: Callable[[], object]) -> Exception:
-    before = snapshot(flow)
-    with pytest.raises(error) as info:
-        command()
-    assert snapshot(flow) == before, "a refused command wrote something"
-    return info.value
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import govflow
 from govflow import DeadlineEvent, Ladder, Rung, ValidationError
 from govflow.testing import FakeClock, RecordingNotifier
 
-from .conftest import STORES, add_units
+from .conftest import STORES, add_units, refused
 
 D = dt.date
 ZONE = govflow.DEFAULT_ZONE
@@ -96,22 +96,6 @@ def check_steps(flow: govflow.Govflow, events: list[DeadlineEvent]) -> None:
         assert entry.data["due"] == event.due.isoformat()
         assert entry.data["unit"] == flow.get(event.issue_id).lead
         assert DeadlineEvent.from_entry(entry) == event
-
-
-def snapshot(flow: govflow.Govflow) -> tuple[Any, ...]:
-    return (
-        [(i.id, i.state, i.version, i.due, i.extension, i.extension_count) for i in flow.issues()],
-        [(e.seq, e.hash) for e in flow.ledger()],
-        flow.store.chain_head(),
-    )
-
-
-def refused(flow: govflow.Govflow, error: type[Exception], command: Callable[[], object]) -> Exception:
-    before = snapshot(flow)
-    with pytest.raises(error) as info:
-        command()
-    assert snapshot(flow) == before, "a refused command wrote something"
-    return info.value
 
 
 # -- the ladder across the holidays -------------------------------------------------------------------------

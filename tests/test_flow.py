@@ -21,7 +21,7 @@ from govflow import (
 )
 from govflow.testing import FakeClock
 
-from .conftest import add_units
+from .conftest import add_units, refused
 
 DUE = dt.date(2026, 3, 20)
 
@@ -30,23 +30,6 @@ def new_issue(flow: govflow.Govflow, **kwargs: Any) -> govflow.Issue:
     params: dict[str, Any] = {"lead": "XIANGYUN", "due": DUE, "by": "OFFICE", **kwargs}
     title = params.pop("title", "某村道路积水问题")
     return flow.assign(title, **params)
-
-
-def snapshot(flow: govflow.Govflow) -> tuple[Any, ...]:
-    """Everything a refused command must leave as it was."""
-    return (
-        [(i.id, i.state, i.version, i.lead, i.due, i.extension) for i in flow.issues()],
-        [(e.seq, e.hash) for e in flow.ledger()],
-        flow.store.chain_head(),
-    )
-
-
-def refused(flow: govflow.Govflow, error: type[GovflowError], command: Callable[[], object]) -> GovflowError:
-    before = snapshot(flow)
-    with pytest.raises(error) as info:
-        command()
-    assert snapshot(flow) == before, "a refused command wrote something"
-    return info.value
 
 
 def test_main_line_to_verified(flow: govflow.Govflow) -> None:

@@ -10,6 +10,8 @@ is a hash-chained ledger entry (台账).
 
 from . import hookspecs
 from ._builtin import DEFAULT_PLUGINS
+from ._bulletin import Bulletin, ListedUnit, OverdueIssue, ScoreChange
+from ._bulletin_labels import BULLETIN_LABELS
 from ._calendar import (
     CalendarError,
     ChinaCalendar,
@@ -35,7 +37,7 @@ from ._exceptions import (
     TransitionVetoed,
     ValidationError,
 )
-from ._facts import UnitFacts
+from ._facts import FactsQuery, OverdueAtEnd, UnitFacts
 from ._flow import Delivery, Govflow
 from ._issue_list import ISSUE_LIST
 from ._ledger import GENESIS_HASH, LedgerCheck, LedgerDraft, canonical_bytes
@@ -54,6 +56,7 @@ from ._store import IssueQuery, OutboxRow, Store, UnitOfWork
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "BULLETIN_LABELS",
     "DEFAULT_LADDER",
     "DEFAULT_PLUGINS",
     "DEFAULT_WEIGHTS",
@@ -65,6 +68,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "STEP_LABELS",
     "Actor",
+    "Bulletin",
     "Calendar",
     "CalendarError",
     "ChinaCalendar",
@@ -75,6 +79,7 @@ __all__ = [
     "Delivery",
     "DeliveryReport",
     "ExtensionRequest",
+    "FactsQuery",
     "Govflow",
     "GovflowError",
     "Indicator",
@@ -88,11 +93,14 @@ __all__ = [
     "LedgerEntry",
     "LifecycleDefinition",
     "LifecycleError",
+    "ListedUnit",
     "MemoryStore",
     "NotFound",
     "Outbox",
     "OutboxRow",
     "Overdue",
+    "OverdueAtEnd",
+    "OverdueIssue",
     "Period",
     "PermissionDenied",
     "PluginInfo",
@@ -104,6 +112,7 @@ __all__ = [
     "Rung",
     "SQLiteStore",
     "SchemaVersionError",
+    "ScoreChange",
     "ScoringPolicy",
     "Store",
     "StoreError",

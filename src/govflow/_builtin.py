@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
+from ._bulletin_render import bulletin_csv, bulletin_json, bulletin_markdown
 from ._calendar import ChinaCalendar, Weekdays
 from ._issue_list import ISSUE_LIST
 from ._memory import MemoryStore
@@ -70,6 +71,33 @@ class LedgerRenderers:
         register("ledger", "markdown", ledger_markdown)
 
 
+def _bulletin_html(flow: Any, **options: Any) -> str:
+    from ._bulletin_html import bulletin_html  # imported on use: it loads matplotlib
+
+    return bulletin_html(flow, **options)
+
+
+def _bulletin_xlsx(flow: Any, **options: Any) -> bytes:
+    from ._bulletin_xlsx import bulletin_xlsx  # imported on use: it loads openpyxl
+
+    return bulletin_xlsx(flow, **options)
+
+
+class BulletinRenderers:
+    """Registers the bulletin formats ``markdown``, ``html``, ``xlsx``, ``csv`` and ``json``."""
+
+    name = "bulletin-renderers"
+
+    @hookimpl(trylast=True)
+    def govflow_register_renderers(self, register: RegisterRenderer) -> None:
+        """Register the bulletin renderers."""
+        register("bulletin", "markdown", bulletin_markdown)
+        register("bulletin", "html", _bulletin_html)
+        register("bulletin", "xlsx", _bulletin_xlsx)
+        register("bulletin", "csv", bulletin_csv)
+        register("bulletin", "json", bulletin_json)
+
+
 class Calendars:
     """Registers the calendars ``cn`` (China's official working days, the default) and ``weekdays``."""
 
@@ -84,5 +112,6 @@ class Calendars:
 
 #: The built-in plugins every flow starts with; ``GOVFLOW_DISABLE_PLUGINS`` can block them by name.
 DEFAULT_PLUGINS: Final = (
-    MemoryStorage, SQLiteStorage, IssueListLifecycle, LedgerRenderers, Calendars, DefaultScoring,
+    MemoryStorage, SQLiteStorage, IssueListLifecycle, LedgerRenderers, BulletinRenderers, Calendars,
+    DefaultScoring,
 )

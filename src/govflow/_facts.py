@@ -50,7 +50,7 @@ import attrs
 from ._clock import DEFAULT_ZONE
 from ._model import LedgerEntry
 
-__all__ = ["COUNTS", "FactsQuery", "UnitFacts", "compute_facts"]
+__all__ = ["COUNTS", "FactsQuery", "OverdueAtEnd", "UnitFacts", "compute_facts", "compute_overdue"]
 
 #: The integer counts of :class:`UnitFacts`, in order.
 COUNTS: Final = (
@@ -120,6 +120,25 @@ class FactsQuery:
     lead_states: tuple[str, ...]
 
 
+@attrs.frozen
+class OverdueAtEnd:
+    """An issue overdue at a period's end (see ``overdue_at_end`` in the rules above).
+
+    ``unit`` is the lead unit at the period's end, ``due`` the current due date then
+    and ``state`` the issue's state then.
+    """
+
+    issue_id: str
+    unit: str
+    due: dt.date
+    state: str
+
+
+def overdue_order(row: OverdueAtEnd) -> tuple[str, dt.date, str]:
+    """How overdue issues are listed: by unit, then due date, then issue id."""
+    return row.unit, row.due, row.issue_id
+
+
 def local_day(when: dt.datetime) -> str:
     """The ISO day of an instant in Asia/Shanghai."""
     return when.astimezone(DEFAULT_ZONE).date().isoformat()
@@ -140,8 +159,20 @@ def build_facts(counts: Mapping[str, Mapping[str, int]], escalations: Mapping[st
     }
 
 
-def compute_facts(entries: Iterable[LedgerEntry], query: FactsQuery) -> dict[str, UnitFacts]:
-    """The reference aggregation: per-unit facts from ``entries`` (in sequence order)."""
+def compute_overdue(entries: Iterable[LedgerEntry], query: FactsQuery) -> list[OverdueAtEnd]:
+    """The reference list of issues overdue at the period's end, in :func:`overdue_order`."""
+    found: list[OverdueAtEnd] = []
+    compute_facts(entries, query, overdue=found)
+    return sorted(found, key=overdue_order)
+
+
+def compute_facts(
+    entries: Iterable[LedgerEntry], query: FactsQuery, *, overdue: list[OverdueAtEnd] | None = None
+) -> dict[str, UnitFacts]:
+    """The reference aggregation: per-unit facts from ``entries`` (in sequence order).
+
+    When ``overdue`` is given, the issues counted in ``overdue_at_end`` are appended to it.
+    """
     by_issue: dict[str, list[LedgerEntry]] = defaultdict(list)
     for entry in entries:
         if entry.at < query.end:
@@ -217,4 +248,6 @@ def compute_facts(entries: Iterable[LedgerEntry], query: FactsQuery) -> dict[str
                 counts[lead]["fed_back_on_time"] += 1
         if steps[-1].to_state in query.lead_states and due is not None and due < end_day:
             counts[lead]["overdue_at_end"] += 1
+            if overdue is not None:
+                overdue.append(OverdueAtEnd(steps[-1].issue_id, lead, dt.date.fromisoformat(due), steps[-1].to_state))
     return build_facts(counts, escalations)

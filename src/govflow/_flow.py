@@ -19,6 +19,7 @@ from typing import Any, Literal
 import attrs
 
 from ._builtin import DEFAULT_PLUGINS
+from ._bulletin import Bulletin, build_bulletin
 from ._calendar import CalendarError, Fallback, Weekdays, WorkingDays, add_working_days, resolve_due
 from ._clock import DEFAULT_ZONE, Clock, default_clock, require_aware
 from ._deadlines import DEFAULT_LADDER, Ladder, Overdue, days_late, sweep
@@ -614,11 +615,17 @@ class Govflow:
         actor = _actor(by)
         return roles_of(self._find_unit(actor.unit), actor.unit, self.get(issue_id))
 
-    def ledger(self, issue_id: str | None = None) -> list[LedgerEntry]:
-        """Ledger entries in order: the whole ledger, or one issue's steps."""
+    def ledger(
+        self, issue_id: str | None = None, *, since: dt.datetime | None = None, until: dt.datetime | None = None
+    ) -> list[LedgerEntry]:
+        """Ledger entries in order: the whole ledger, or one issue's steps; ``[since, until)`` narrows them."""
         if issue_id is not None:
             self.get(issue_id)
-        return list(self._store.ledger(issue_id))
+        if since is not None:
+            require_aware("since", since)
+        if until is not None:
+            require_aware("until", until)
+        return list(self._store.ledger(issue_id, since=since, until=until))
 
     def verify_ledger(self) -> LedgerCheck:
         """Check the hash chain, the sequence and every issue's version against its entries.
@@ -663,15 +670,16 @@ class Govflow:
         happened), then any other unit with something to count. docs/scoring.md has the
         exact rule for each figure.
         """
-        chosen = Period.parse(period)
-        query = FactsQuery(chosen.start, chosen.end, self._accept_limits(chosen), self._lead_states())
-        found = self._store.period_facts(query)
+        found = self._store.period_facts(self._facts_query(Period.parse(period)))
         result: dict[str, UnitFacts] = {}
         for unit in self.units():
             if unit.id in found or not unit.supervisor:
                 result[unit.id] = found.pop(unit.id, UnitFacts(unit.id))
         result.update(found)
         return result
+
+    def _facts_query(self, period: Period) -> FactsQuery:
+        return FactsQuery(period.start, period.end, self._accept_limits(period), self._lead_states())
 
     def _accept_limits(self, period: Period) -> tuple[tuple[dt.date, dt.date], ...]:
         """Each day of ``period`` and the last day an assignment made on it may be accepted on time."""
@@ -695,8 +703,11 @@ class Govflow:
         rank, unscored units (``total`` None: nothing fell due) last, then unit id.
         """
         chosen = Period.parse(period)
+        return self._scores(chosen, self.facts(chosen))
+
+    def _scores(self, chosen: Period, facts: Mapping[str, UnitFacts]) -> list[UnitScore]:
         rows: list[tuple[Unit, UnitFacts, tuple[Indicator, ...], float | None]] = []
-        for unit_id, unit_facts in self.facts(chosen).items():
+        for unit_id, unit_facts in facts.items():
             unit = self._find_unit(unit_id) or Unit(unit_id, unit_id, "department")
             breakdown = tuple(self._indicators(unit, str(chosen), unit_facts))
             rows.append((unit, unit_facts, breakdown, total_of(breakdown, unit_facts)))
@@ -713,6 +724,19 @@ class Govflow:
                     "govflow_score_unit", f"a plugin returned {indicator!r}", "govflow.Indicator items"
                 )
         return indicators
+
+    def bulletin(self, period: str | Period) -> Bulletin:
+        """The bulletin (月通报) of a period: facts, scores, red and black lists, overdue issues, changes.
+
+        ``bulletin.render(fmt, lang)`` writes it as ``markdown``, ``html``, ``xlsx``,
+        ``csv`` or ``json``, in ``zh`` or ``en``. Like :meth:`facts`, it reads only
+        ledger entries before the period's end.
+        """
+        chosen = Period.parse(period)
+        scores = self._scores(chosen, self.facts(chosen))
+        previous = self._scores(chosen.previous(), self.facts(chosen.previous()))
+        overdue = self._store.overdue_at_end(self._facts_query(chosen))
+        return build_bulletin(self, chosen, scores, previous, overdue)
 
     def evaluation(self, period: str | Period) -> list[UnitEvaluation]:
         """The comprehensive evaluation (综合考评) of a period, usually a year (``"2020"``).

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 import attrs
 
 from ._exceptions import ConcurrentUpdateError
-from ._facts import FactsQuery, UnitFacts, compute_facts
+from ._facts import FactsQuery, OverdueAtEnd, UnitFacts, compute_facts, compute_overdue
 from ._ledger import GENESIS_HASH, seal
 from ._model import Issue, LedgerEntry, Unit
 from ._store import IssueQuery, OutboxRow, UnitOfWork
@@ -125,6 +125,10 @@ class MemoryStore:
     def period_facts(self, query: FactsQuery) -> dict[str, UnitFacts]:
         """Per-unit facts of a period (the reference semantics, :func:`compute_facts`)."""
         return compute_facts(list(self._entries), query)
+
+    def overdue_at_end(self, query: FactsQuery) -> list[OverdueAtEnd]:
+        """Issues overdue at the period's end (the reference semantics, :func:`compute_overdue`)."""
+        return compute_overdue(list(self._entries), query)
 
     def entry(self, seq: int) -> LedgerEntry | None:
         """One ledger entry by its global sequence number."""

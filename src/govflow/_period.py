@@ -114,6 +114,15 @@ class Period:
         """The period's last day (inclusive)."""
         return self.end.date() - dt.timedelta(days=1)
 
+    def previous(self) -> Period:
+        """The period of the same kind just before this one (``"2020-06"`` -> ``"2020-05"``)."""
+        if self.kind == "year":
+            return Period(self.year - 1, "year", 1)
+        top = 12 if self.kind == "month" else 4
+        if self.index == 1:
+            return Period(self.year - 1, self.kind, top)
+        return Period(self.year, self.kind, self.index - 1)
+
     def months(self) -> list[Period]:
         """The months in the period, in order."""
         return [Period(self.year, "month", self.first_month + i) for i in range(self.month_count)]

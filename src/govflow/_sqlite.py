@@ -19,7 +19,7 @@ from typing import Any, Final
 import attrs
 
 from ._exceptions import ConcurrentUpdateError, SchemaVersionError, StoreError
-from ._facts import COUNTS, FactsQuery, UnitFacts, build_facts, local_day
+from ._facts import COUNTS, FactsQuery, OverdueAtEnd, UnitFacts, build_facts, local_day
 from ._ledger import LedgerDraft, canonical_json, seal
 from ._model import ExtensionRequest, Issue, LedgerEntry, Responsible, Unit
 from ._store import IssueQuery, OutboxRow, UnitOfWork
@@ -153,15 +153,24 @@ _AT_UTC: Final = (
 # The day of `at` in Asia/Shanghai (UTC+8, no daylight saving since 1991).
 _AT_DAY: Final = "date(substr(at, 1, 19) || substr(at, -6), '+8 hours')"
 
-_FACTS_SQL: Final = f"""
-WITH base AS (
+_FACTS_CTES: Final = f"""
+
+WITH relevant AS (
+    -- Only issues that can count: touched since the period began, open where the lead must act, or
+    -- due in the period. Issue times carry their own offsets, hence the two-day margins.
+    SELECT id FROM issues
+    WHERE created_at < :end_margin
+      AND (updated_at >= :start_margin OR original_due >= :start_day AND original_due < :end_day
+           OR state IN (SELECT value FROM json_each(:lead_states)))
+),
+base AS (
     SELECT seq, issue_id, trigger, to_state, data, {_AT_UTC} AS u, {_AT_DAY} AS d,
         CASE trigger WHEN 'assign' THEN json_extract(data, '$.lead')
                      WHEN 'reassign' THEN json_extract(data, '$.new_lead') END AS lead_set,
         CASE WHEN trigger = 'request_extension' THEN json_extract(data, '$.due') END AS req_set,
         CASE WHEN trigger NOT IN ('request_extension', 'deadline', 'approve_extension')
              THEN json_extract(data, '$.due') END AS due_set0
-    FROM ledger WHERE at < :end_margin
+    FROM ledger WHERE issue_id IN relevant AND at < :end_margin
 ),
 g1 AS (
     SELECT *, count(lead_set) OVER w AS lg, count(req_set) OVER w AS rg,
@@ -192,7 +201,8 @@ per_issue AS (
     FROM x GROUP BY issue_id
 ),
 issue_end AS (
-    SELECT l.lead AS unit, p.odue >= :start_day AND p.odue < :end_day AND NOT p.cancelled AS is_due,
+    SELECT p.issue_id, l.lead AS unit, l.to_state AS state, l.due_cur AS due,
+        p.odue >= :start_day AND p.odue < :end_day AND NOT p.cancelled AS is_due,
         p.first_report IS NOT NULL AND p.first_report <= p.odue AS on_time,
         l.to_state IN (SELECT value FROM json_each(:lead_states)) AND l.due_cur < :end_day AS overdue
     FROM per_issue p JOIN x l ON l.seq = p.last_seq
@@ -203,6 +213,9 @@ accepted AS (
 limits AS (
     SELECT json_extract(value, '$[0]') AS day, json_extract(value, '$[1]') AS until FROM json_each(:accept_by)
 )
+"""
+
+_FACTS_SQL: Final = _FACTS_CTES + """
 SELECT lead, 'assigned', count(*) FROM x
     WHERE in_period AND trigger IN ('assign', 'reassign') GROUP BY lead
 UNION ALL
@@ -238,6 +251,10 @@ UNION ALL
 SELECT json_extract(data, '$.unit'), 'step:' || json_extract(data, '$.step'), count(*) FROM x
     WHERE in_period AND trigger = 'deadline' AND json_extract(data, '$.step') IS NOT NULL
     GROUP BY json_extract(data, '$.unit'), json_extract(data, '$.step')
+"""
+
+_OVERDUE_SQL: Final = _FACTS_CTES + """
+SELECT issue_id, unit, due, state FROM issue_end WHERE overdue ORDER BY unit, due, issue_id
 """
 
 
@@ -301,6 +318,20 @@ def _entry(row: tuple[Any, ...]) -> LedgerEntry:
         to_state=to_state, actor=actor, person=person, at=_datetime(at), data=json.loads(data),
         prev_hash=prev, hash=h,
     )
+
+
+def _facts_args(query: FactsQuery) -> dict[str, str]:
+    """The named parameters of the facts queries."""
+    return {
+        "start": query.start.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f"),
+        "end": query.end.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f"),
+        "start_margin": (query.start - _MARGIN).isoformat(),
+        "end_margin": (query.end + _MARGIN).isoformat(),
+        "start_day": local_day(query.start),
+        "end_day": local_day(query.end),
+        "lead_states": json.dumps(list(query.lead_states)),
+        "accept_by": json.dumps([[day.isoformat(), until.isoformat()] for day, until in query.accept_by]),
+    }
 
 
 class SQLiteStore:
@@ -553,15 +584,7 @@ class SQLiteStore:
 
     def period_facts(self, query: FactsQuery) -> dict[str, UnitFacts]:
         """Per-unit facts of a period, aggregated in one SQL statement (see :meth:`govflow.Store.period_facts`)."""
-        args = {
-            "start": query.start.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f"),
-            "end": query.end.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f"),
-            "end_margin": (query.end + _MARGIN).isoformat(),
-            "start_day": local_day(query.start),
-            "end_day": local_day(query.end),
-            "lead_states": json.dumps(list(query.lead_states)),
-            "accept_by": json.dumps([[day.isoformat(), until.isoformat()] for day, until in query.accept_by]),
-        }
+        args = _facts_args(query)
         with self._lock:
             rows = self._db.execute(_FACTS_SQL, args).fetchall()
         counts: dict[str, dict[str, int]] = {}
@@ -574,6 +597,12 @@ class SQLiteStore:
             elif name in COUNTS:
                 counts.setdefault(unit, {})[name] = int(value)
         return build_facts(counts, escalations)
+
+    def overdue_at_end(self, query: FactsQuery) -> list[OverdueAtEnd]:
+        """The issues overdue at the period's end (see :meth:`govflow.Store.overdue_at_end`), in SQL."""
+        with self._lock:
+            rows = self._db.execute(_OVERDUE_SQL, _facts_args(query)).fetchall()
+        return [OverdueAtEnd(issue_id, unit, _date(due), state) for issue_id, unit, due, state in rows]
 
     def entry(self, seq: int) -> LedgerEntry | None:
         """One ledger entry by its global sequence number."""

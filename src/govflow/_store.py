@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from ._facts import FactsQuery, UnitFacts
+from ._facts import FactsQuery, OverdueAtEnd, UnitFacts
 from ._ledger import LedgerDraft
 from ._model import Issue, LedgerEntry, Unit
 
@@ -144,6 +144,13 @@ class Store(Protocol):
         Units with nothing to count are left out; keys are sorted. Aggregate in the
         store (SQL), not by loading every entry: :func:`govflow._facts.compute_facts`
         is the reference semantics.
+        """
+
+    def overdue_at_end(self, query: FactsQuery) -> list[OverdueAtEnd]:
+        """The issues overdue at the end of the period ``query`` describes, by unit, due date and id.
+
+        The same issues ``period_facts`` counts in ``overdue_at_end``
+        (:func:`govflow._facts.compute_overdue` is the reference semantics).
         """
 
     def chain_head(self) -> tuple[int, str]:

@@ -1,0 +1,256 @@
+"""The monthly bulletin (月通报): a period's facts, scores, lists and changes in one value.
+
+``flow.bulletin("2020-06")`` builds a :class:`Bulletin`; ``bulletin.render(fmt, lang)``
+hands it to the renderer registered for ``("bulletin", fmt)`` through
+``govflow_register_renderers`` (markdown, html, xlsx, csv and json are built in).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+
+from ._bulletin_labels import check_lang, label
+from ._facts import COUNTS, OverdueAtEnd, UnitFacts
+from ._model import LedgerEntry, Responsible, Unit
+from ._period import Period
+from ._scoring import UnitScore
+
+if TYPE_CHECKING:
+    from ._flow import Govflow
+
+__all__ = ["Bulletin", "ListedUnit", "OverdueIssue", "ScoreChange", "build_bulletin"]
+
+#: How many units the red list takes per level and the black list overall.
+LIST_SIZE: Final = 5
+
+
+@attrs.frozen
+class OverdueIssue:
+    """An issue overdue at the period's end, with the people answerable for it.
+
+    ``unit`` is the lead unit at the period's end, ``due`` the due date then (after
+    any approved extension), ``days_overdue`` the calendar days from ``due`` to the
+    period's last day, ``state`` the issue's state then, ``responsible`` the
+    第一责任人 and 直接责任人 named at assignment.
+    """
+
+    issue_id: str
+    title: str
+    unit: str
+    due: dt.date
+    days_overdue: int
+    state: str
+    responsible: Responsible | None
+
+
+@attrs.frozen
+class ListedUnit:
+    """A unit on the red list (红榜) or the black list (黑榜), and why.
+
+    ``reasons`` holds ``top`` (among the best of its level), ``bottom`` (among the
+    lowest overall) or ``interview`` (约谈 in the period, with ``interviews`` the count).
+    """
+
+    unit: str
+    level: str
+    total: float | None
+    rank: int | None
+    reasons: tuple[str, ...]
+    interviews: int = 0
+
+
+@attrs.frozen
+class ScoreChange:
+    """How a unit's score and rank moved since the previous period.
+
+    ``change`` is ``total - previous_total`` and ``rank_change`` is
+    ``previous_rank - rank`` (positive: moved up); each is None when either side is.
+    """
+
+    unit: str
+    level: str
+    total: float | None
+    previous_total: float | None
+    rank: int | None
+    previous_rank: int | None
+
+    @property
+    def change(self) -> float | None:
+        """Points gained (negative: lost) since the previous period."""
+        if self.total is None or self.previous_total is None:
+            return None
+        return round(self.total - self.previous_total, 2)
+
+    @property
+    def rank_change(self) -> int | None:
+        """Places moved up (negative: down) within the level since the previous period."""
+        if self.rank is None or self.previous_rank is None:
+            return None
+        return self.previous_rank - self.rank
+
+
+@attrs.frozen
+class Bulletin:
+    """One period's bulletin: build it with ``flow.bulletin(period)``.
+
+    ``facts`` and ``scores`` cover every unit (scores ordered by level, then rank);
+    ``red_list`` is the top five scored units of each level, ``black_list`` the
+    lowest five scored units overall (not counting those on the red list) and every
+    unit with a 约谈 in the period;
+    ``overdue`` maps each unit to its issues overdue at the period's end;
+    ``changes`` compares each unit with ``previous`` (the period before).
+    Ties at the fifth place are all listed. Every figure comes from ledger entries
+    recorded before the period's end.
+    """
+
+    period: Period
+    previous: Period
+    produced_at: dt.datetime
+    units: Mapping[str, Unit] = attrs.field(hash=False)
+    facts: Mapping[str, UnitFacts] = attrs.field(hash=False)
+    scores: tuple[UnitScore, ...]
+    red_list: tuple[ListedUnit, ...]
+    black_list: tuple[ListedUnit, ...]
+    overdue: Mapping[str, tuple[OverdueIssue, ...]] = attrs.field(hash=False)
+    changes: tuple[ScoreChange, ...]
+    flow: Govflow = attrs.field(eq=False, repr=False, hash=False)
+
+    def render(self, fmt: str, lang: str = "zh", **options: Any) -> str | bytes:
+        """The bulletin in ``fmt`` (``markdown``, ``html``, ``csv``, ``json``: str; ``xlsx``: bytes).
+
+        ``lang`` is ``zh`` or ``en``; ``options`` go to the renderer (``csv`` takes
+        ``table=``). Any format a plugin registers for the report ``bulletin`` works
+        too. Raises :class:`ValidationError` for an unknown format or language.
+        """
+        check_lang(lang)
+        return self.flow.render("bulletin", fmt, **options, bulletin=self, lang=lang)
+
+    def title(self, lang: str = "zh") -> str:
+        """The bulletin's title in ``lang`` (``"2026年3月问题清单办理情况通报"``)."""
+        return label("title", lang).format(period=self.period_name(lang))
+
+    def period_name(self, lang: str = "zh") -> str:
+        """The period in words (``"2026年3月"``, ``"March 2026"``, ``"2026年第一季度"``)."""
+        return period_name(self.period, lang)
+
+    def unit_name(self, unit_id: str) -> str:
+        """A unit's name (its id when the unit is not registered)."""
+        unit = self.units.get(unit_id)
+        return unit.name if unit is not None else unit_id
+
+    def totals(self) -> UnitFacts:
+        """Every unit's counts added up (``unit`` is ``"*"``; cooperating work counts once per unit)."""
+        sums = {name: sum(getattr(facts, name) for facts in self.facts.values()) for name in COUNTS}
+        steps: dict[str, int] = {}
+        for facts in self.facts.values():
+            for step, count in facts.escalations.items():
+                steps[step] = steps.get(step, 0) + count
+        return UnitFacts("*", escalations=dict(sorted(steps.items())), **sums)
+
+    def overdue_issues(self) -> Iterator[OverdueIssue]:
+        """Every overdue issue, unit by unit."""
+        for issues in self.overdue.values():
+            yield from issues
+
+    def issue_ids(self) -> list[str]:
+        """The issues the bulletin covers: any step in the period, or overdue at its end; sorted."""
+        touched = {entry.issue_id for entry in self.flow.ledger(since=self.period.start, until=self.period.end)}
+        touched.update(issue.issue_id for issue in self.overdue_issues())
+        return sorted(touched)
+
+    def ledger(self) -> Iterator[tuple[str, list[LedgerEntry]]]:
+        """``(issue id, its steps up to the period's end)`` for every issue the bulletin covers (台账)."""
+        for issue_id in self.issue_ids():
+            yield issue_id, self.flow.ledger(issue_id, until=self.period.end)
+
+
+def period_name(period: Period, lang: str = "zh") -> str:
+    """A period in words, in ``lang``."""
+    if lang == "en":
+        if period.kind == "month":
+            return dt.date(period.year, period.index, 1).strftime("%B %Y")
+        if period.kind == "quarter":
+            return f"Q{period.index} {period.year}"
+        return str(period.year)
+    if period.kind == "month":
+        return f"{period.year}年{period.index}月"
+    if period.kind == "quarter":
+        return f"{period.year}年第{'一二三四'[period.index - 1]}季度"
+    return f"{period.year}年"
+
+
+def _top(scores: list[UnitScore], best_first: bool) -> list[UnitScore]:
+    """The first LIST_SIZE scored units by total, and any tied with the last of them."""
+    scored = sorted(
+        (s for s in scores if s.total is not None),
+        key=lambda s: (-s.total if best_first else s.total, s.unit),  # type: ignore[operator]
+    )
+    if len(scored) <= LIST_SIZE:
+        return scored
+    edge = scored[LIST_SIZE - 1].total
+    return scored[:LIST_SIZE] + [s for s in scored[LIST_SIZE:] if s.total == edge]
+
+
+def build_bulletin(
+    flow: Govflow,
+    period: Period,
+    scores: list[UnitScore],
+    previous_scores: list[UnitScore],
+    overdue: list[OverdueAtEnd],
+) -> Bulletin:
+    """Put a bulletin together from the period's scores, the previous period's and the overdue issues."""
+    units = {unit.id: unit for unit in flow.units()}
+    for score in scores:
+        units.setdefault(score.unit, Unit(score.unit, score.unit, "department"))
+    red: list[ListedUnit] = []
+    for level in dict.fromkeys(s.level for s in scores):
+        for score in _top([s for s in scores if s.level == level], best_first=True):
+            red.append(ListedUnit(score.unit, score.level, score.total, score.rank, ("top",)))
+    reasons: dict[str, list[str]] = {}
+    on_red = {u.unit for u in red}  # with few units the lowest five would reach into the red list
+    for score in _top([s for s in scores if s.unit not in on_red], best_first=False):
+        reasons.setdefault(score.unit, []).append("bottom")
+    for score in scores:
+        if score.facts.interviews:
+            reasons.setdefault(score.unit, []).append("interview")
+    by_unit = {s.unit: s for s in scores}
+    black = sorted(
+        (
+            ListedUnit(unit, by_unit[unit].level, by_unit[unit].total, by_unit[unit].rank, tuple(why),
+                       by_unit[unit].facts.interviews)
+            for unit, why in reasons.items()
+        ),
+        key=lambda u: (u.total is None, u.total or 0.0, u.unit),
+    )
+    before = {s.unit: s for s in previous_scores}
+    changes = tuple(
+        ScoreChange(
+            s.unit, s.level, s.total, before[s.unit].total if s.unit in before else None, s.rank,
+            before[s.unit].rank if s.unit in before else None,
+        )
+        for s in scores
+    )
+    found: dict[str, list[OverdueIssue]] = {}
+    for row in overdue:
+        issue = flow.get(row.issue_id)
+        found.setdefault(row.unit, []).append(
+            OverdueIssue(row.issue_id, issue.title, row.unit, row.due, (period.last_day - row.due).days, row.state,
+                         issue.responsible)
+        )
+    return Bulletin(
+        period=period,
+        previous=period.previous(),
+        produced_at=flow.now(),
+        units=units,
+        facts={s.unit: s.facts for s in scores},
+        scores=tuple(scores),
+        red_list=tuple(red),
+        black_list=tuple(black),
+        overdue={unit: tuple(rows) for unit, rows in found.items()},
+        changes=changes,
+        flow=flow,
+    )

@@ -34,6 +34,7 @@ from ._outbox import Courier, DeliveryReport, Outbox, RetryPolicy
 from ._period import Period
 from ._plugins import PluginInfo, PluginLoadError, Plugins
 from ._registries import Calendar, calendar_registry, renderer_registry
+from ._retry import retry_on_conflict
 from ._scoring import Indicator, ScoringPolicy, UnitEvaluation, UnitScore, rank_within_levels, total_of
 from ._store import IssueQuery, Store, UnitOfWork
 
@@ -393,7 +394,8 @@ class Govflow:
         return self._commit(UnitOfWork(issue, 0, draft, id_scope=scope))
 
     def fire(
-        self, issue_id: str, trigger: str, *, by: ActorLike, expected_version: int | None = None, **data: Any
+        self, issue_id: str, trigger: str, *, by: ActorLike, expected_version: int | None = None, retries: int = 0,
+        **data: Any,
     ) -> Issue:
         """Fire ``trigger`` on an issue as ``by``; return the new snapshot.
 
@@ -402,8 +404,17 @@ class Govflow:
         keywords given as None are left out. ``expected_version`` is the
         version the caller last read (say, when a form was shown): if the issue
         has moved on since, :class:`ConcurrentUpdateError` is raised. On any
-        error nothing is written.
+        error nothing is written. ``retries`` (without ``expected_version``) runs the
+        command again, reading the issue afresh, up to that many times when another
+        writer committed between this call's read and its write (see :func:`retry_on_conflict`).
         """
+        if retries:
+            if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+                raise ValidationError("retries", f"got {retries!r}", "an integer >= 0")
+            if expected_version is not None:
+                raise ValidationError("retries", "a retry cannot help when expected_version is given",
+                                      "retries=0 with expected_version, or no expected_version")
+            return retry_on_conflict(lambda: self.fire(issue_id, trigger, by=by, **data), attempts=retries + 1)
         issue = self.get(issue_id)
         actor = _actor(by)
         if expected_version is not None and expected_version != issue.version:

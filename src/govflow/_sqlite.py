@@ -19,7 +19,7 @@ from typing import Any, Final
 import attrs
 
 from ._exceptions import ConcurrentUpdateError, SchemaVersionError, StoreError
-from ._facts import COUNTS, FactsQuery, OverdueAtEnd, UnitFacts, build_facts, local_day
+from ._facts import COUNTS, FactsQuery, OverdueAtEnd, UnitFacts, build_facts, local_day, overdue_order
 from ._ledger import LedgerDraft, canonical_json, seal
 from ._model import ExtensionRequest, Issue, LedgerEntry, Responsible, Unit
 from ._store import IssueQuery, OutboxRow, UnitOfWork
@@ -144,103 +144,133 @@ _date = dt.date.fromisoformat
 _datetime = dt.datetime.fromisoformat
 
 
-# The exact UTC instant of a ledger row's `at` (ISO text with its own offset) as fixed-width text,
-# microseconds kept: SQLite's own date functions round to milliseconds.
-_AT_UTC: Final = (
-    "strftime('%Y-%m-%dT%H:%M:%S', substr(at, 1, 19) || substr(at, -6))"
-    " || CASE WHEN substr(at, 20, 1) = '.' THEN substr(at, 20, 7) ELSE '.000000' END"
-)
-# The day of `at` in Asia/Shanghai (UTC+8, no daylight saving since 1991).
-_AT_DAY: Final = "date(substr(at, 1, 19) || substr(at, -6), '+8 hours')"
 
+def _at_utc(at: str = "at") -> str:
+    """SQL for the exact UTC instant of the ISO text ``at`` (with its own offset), as fixed-width text."""
+    return (
+        f"strftime('%Y-%m-%dT%H:%M:%S', substr({at}, 1, 19) || substr({at}, -6))"
+        f" || CASE WHEN substr({at}, 20, 1) = '.' THEN substr({at}, 20, 7) ELSE '.000000' END"
+    )
+
+
+def _day(at: str = "at") -> str:
+    """SQL for the day of the ISO text ``at`` in Asia/Shanghai (UTC+8, no daylight saving since 1991).
+
+    Most entries are written in +08:00 and need no date arithmetic.
+    """
+    return (f"CASE WHEN substr({at}, -6) = '+08:00' THEN substr({at}, 1, 10)"
+            f" ELSE date(substr({at}, 1, 19) || substr({at}, -6), '+8 hours') END")
+
+
+def _before_end(at: str = "at") -> str:
+    """SQL: ``at`` is before the period's end, exactly: compared as text two days off the bound
+    (where offsets cannot matter), converted to UTC only near it."""
+    return f"({at} < :end_lo OR {at} < :end_hi AND {_at_utc(at)} < :end)"
+
+
+def _from_start(at: str = "at") -> str:
+    """SQL: ``at`` is at or after the period's start (as :func:`_before_end`)."""
+    return f"({at} >= :start_hi OR {at} >= :start_lo AND {_at_utc(at)} >= :start)"
+
+
+# "The value at the last row where ...": the row's seq, zero-padded, before the value; max() picks it.
+_PAD: Final = "printf('%012d', seq)"
+
+# The rules are in govflow._facts (compute_facts is the reference). Read only the issues that can
+# count; per issue, one pass over its entries (GROUP BY); per entry in the period, its lead at the
+# time (looked up only for issues that were reassigned) and, for assignments, the next acceptance.
 _FACTS_CTES: Final = f"""
-
 WITH relevant AS (
-    -- Only issues that can count: touched since the period began, open where the lead must act, or
-    -- due in the period. Issue times carry their own offsets, hence the two-day margins.
+    -- touched since the period began, open where the lead must act, or due in the period
+    -- (issue times carry their own offsets, hence the two-day margins)
     SELECT id FROM issues
-    WHERE created_at < :end_margin
-      AND (updated_at >= :start_margin OR original_due >= :start_day AND original_due < :end_day
+    WHERE created_at < :end_hi
+      AND (updated_at >= :start_lo OR original_due >= :start_day AND original_due < :end_day
            OR state IN (SELECT value FROM json_each(:lead_states)))
 ),
-base AS (
-    SELECT seq, issue_id, trigger, to_state, data, {_AT_UTC} AS u, {_AT_DAY} AS d,
-        CASE trigger WHEN 'assign' THEN json_extract(data, '$.lead')
-                     WHEN 'reassign' THEN json_extract(data, '$.new_lead') END AS lead_set,
-        CASE WHEN trigger = 'request_extension' THEN json_extract(data, '$.due') END AS req_set,
-        CASE WHEN trigger NOT IN ('request_extension', 'deadline', 'approve_extension')
-             THEN json_extract(data, '$.due') END AS due_set0
-    FROM ledger WHERE issue_id IN relevant AND at < :end_margin
+e AS MATERIALIZED (
+    SELECT seq, issue_id, trigger, to_state, at, data FROM ledger
+    WHERE issue_id IN relevant AND at < :end_hi AND {_before_end()}
 ),
-g1 AS (
-    SELECT *, count(lead_set) OVER w AS lg, count(req_set) OVER w AS rg,
-        count(CASE WHEN trigger = 'reject' THEN 1 END) OVER w AS rejects
-    FROM base WHERE u < :end
-    WINDOW w AS (PARTITION BY issue_id ORDER BY seq)
-),
-g2 AS (
-    SELECT *, first_value(lead_set) OVER (PARTITION BY issue_id, lg ORDER BY seq) AS lead,
-        first_value(req_set) OVER (PARTITION BY issue_id, rg ORDER BY seq) AS req
-    FROM g1
-),
-g3 AS (
-    SELECT *, count(due_set) OVER (PARTITION BY issue_id ORDER BY seq) AS dg
-    FROM (SELECT *, CASE WHEN trigger = 'approve_extension' THEN req ELSE due_set0 END AS due_set FROM g2)
-),
-x AS MATERIALIZED (
-    SELECT seq, issue_id, trigger, to_state, data, u, d, lead, lg, rejects,
-        first_value(due_set) OVER (PARTITION BY issue_id, dg ORDER BY seq) AS due_cur,
-        u >= :start AS in_period
-    FROM g3
-),
-per_issue AS (
-    SELECT issue_id, max(seq) AS last_seq,
-        min(CASE WHEN trigger = 'report' THEN d END) AS first_report,
+per_issue AS MATERIALIZED (
+    SELECT issue_id,
+        substr(max({_PAD} || to_state), 13) AS state,
+        max(CASE WHEN trigger = 'assign' THEN json_extract(data, '$.lead') END) AS assign_lead,
+        max(CASE WHEN trigger = 'assign' THEN json_extract(data, '$.due') END) AS odue,
+        substr(max(CASE trigger WHEN 'assign' THEN {_PAD} || json_extract(data, '$.lead')
+                                WHEN 'reassign' THEN {_PAD} || json_extract(data, '$.new_lead') END), 13) AS lead,
+        sum(trigger = 'reassign') AS reassigns,
+        min(CASE WHEN trigger = 'reject' THEN seq END) AS first_reject,
+        min(CASE WHEN trigger = 'report' THEN {_day()} END) AS first_report,
         max(trigger = 'cancel') AS cancelled,
-        max(CASE WHEN trigger = 'assign' THEN json_extract(data, '$.due') END) AS odue
-    FROM x GROUP BY issue_id
+        max(CASE WHEN trigger NOT IN ('request_extension', 'deadline', 'approve_extension')
+                      AND json_extract(data, '$.due') IS NOT NULL
+                 THEN {_PAD} || json_extract(data, '$.due') END) AS last_due,
+        min(CASE WHEN trigger = 'request_extension' THEN seq END) AS first_request,
+        max(CASE WHEN trigger = 'approve_extension' THEN seq END) AS last_approve
+    FROM e GROUP BY issue_id
 ),
 issue_end AS (
-    SELECT p.issue_id, l.lead AS unit, l.to_state AS state, l.due_cur AS due,
-        p.odue >= :start_day AND p.odue < :end_day AND NOT p.cancelled AS is_due,
-        p.first_report IS NOT NULL AND p.first_report <= p.odue AS on_time,
-        l.to_state IN (SELECT value FROM json_each(:lead_states)) AND l.due_cur < :end_day AS overdue
-    FROM per_issue p JOIN x l ON l.seq = p.last_seq
+    SELECT issue_id, lead AS unit, state, due,
+        odue >= :start_day AND odue < :end_day AND NOT cancelled AS is_due,
+        first_report IS NOT NULL AND first_report <= odue AS on_time,
+        state IN (SELECT value FROM json_each(:lead_states)) AND due < :end_day AS overdue
+    FROM (
+        SELECT *, CASE
+            -- an approval after the last date set otherwise moves the due date to the request it approves
+            WHEN last_approve > first_request AND last_approve > coalesce(CAST(substr(last_due, 1, 12) AS INTEGER), 0)
+            THEN (SELECT json_extract(r.data, '$.due') FROM ledger r
+                  WHERE r.issue_id = per_issue.issue_id AND r.trigger = 'request_extension' AND r.seq < last_approve
+                  ORDER BY r.seq DESC LIMIT 1)
+            ELSE substr(last_due, 13) END AS due
+        FROM per_issue
+    )
 ),
-accepted AS (
-    SELECT issue_id, lg, min(d) AS day FROM x WHERE trigger = 'accept' GROUP BY issue_id, lg
+x AS MATERIALIZED (
+    SELECT e.seq, e.issue_id, e.trigger, e.at, e.data, p.first_reject,
+        CASE WHEN p.reassigns = 0 OR e.trigger = 'assign' THEN p.assign_lead
+             ELSE coalesce((SELECT json_extract(r.data, '$.new_lead') FROM ledger r
+                            WHERE r.issue_id = e.issue_id AND r.trigger = 'reassign' AND r.seq <= e.seq
+                            ORDER BY r.seq DESC LIMIT 1), p.assign_lead) END AS lead
+    FROM e JOIN per_issue p USING (issue_id)
+    WHERE e.at >= :start_lo AND {_from_start("e.at")}
 ),
 limits AS (
     SELECT json_extract(value, '$[0]') AS day, json_extract(value, '$[1]') AS until FROM json_each(:accept_by)
+),
+accepted AS (
+    -- each assignment in the period, and whether the next acceptance (before any reassignment) was on time
+    SELECT x.lead, (
+        SELECT n.trigger = 'accept' AND {_day("n.at")} <= limits.until
+        FROM ledger n WHERE n.issue_id = x.issue_id AND n.seq > x.seq AND n.trigger IN ('accept', 'reassign')
+            AND {_before_end("n.at")}
+        ORDER BY n.seq LIMIT 1
+    ) AS on_time
+    FROM x JOIN limits ON limits.day = {_day("x.at")}
+    WHERE x.trigger IN ('assign', 'reassign')
 )
 """
 
 _FACTS_SQL: Final = _FACTS_CTES + """
-SELECT lead, 'assigned', count(*) FROM x
-    WHERE in_period AND trigger IN ('assign', 'reassign') GROUP BY lead
+SELECT lead, 'assigned', count(*) FROM x WHERE trigger IN ('assign', 'reassign') GROUP BY lead
 UNION ALL
-SELECT x.lead, 'accepted_on_time', count(*) FROM x
-    JOIN accepted a ON a.issue_id = x.issue_id AND a.lg = x.lg JOIN limits ON limits.day = x.d
-    WHERE x.in_period AND x.trigger IN ('assign', 'reassign') AND a.day <= limits.until GROUP BY x.lead
+SELECT lead, 'accepted_on_time', count(*) FROM accepted WHERE on_time GROUP BY lead
 UNION ALL
 SELECT j.value, 'cooperating', count(*) FROM x, json_each(x.data, '$.cooperating') AS j
-    WHERE x.in_period AND x.trigger = 'assign' GROUP BY j.value
+    WHERE x.trigger = 'assign' GROUP BY j.value
 UNION ALL
-SELECT lead, 'feedbacks', count(*) FROM x WHERE in_period AND trigger = 'report' GROUP BY lead
+SELECT lead, CASE trigger WHEN 'report' THEN 'feedbacks' WHEN 'reject' THEN 'rejections'
+                          WHEN 'approve_extension' THEN 'extensions' END, count(*) FROM x
+    WHERE trigger IN ('report', 'reject', 'approve_extension') GROUP BY lead, trigger
 UNION ALL
-SELECT lead, 'rejections', count(*) FROM x WHERE in_period AND trigger = 'reject' GROUP BY lead
+SELECT lead, 'closed', count(*) FROM x WHERE trigger = 'verify' GROUP BY lead
 UNION ALL
-SELECT lead, 'extensions', count(*) FROM x WHERE in_period AND trigger = 'approve_extension' GROUP BY lead
+SELECT lead, 'first_pass', count(*) FROM x
+    WHERE trigger = 'verify' AND (first_reject IS NULL OR first_reject > seq) GROUP BY lead
 UNION ALL
-SELECT lead, 'closed', count(*) FROM x WHERE in_period AND trigger = 'verify' GROUP BY lead
+SELECT lead, 'ratings', count(json_extract(data, '$.rating')) FROM x WHERE trigger = 'verify' GROUP BY lead
 UNION ALL
-SELECT lead, 'first_pass', count(*) FROM x WHERE in_period AND trigger = 'verify' AND rejects = 0 GROUP BY lead
-UNION ALL
-SELECT lead, 'ratings', count(json_extract(data, '$.rating')) FROM x
-    WHERE in_period AND trigger = 'verify' GROUP BY lead
-UNION ALL
-SELECT lead, 'rating_sum', sum(json_extract(data, '$.rating')) FROM x
-    WHERE in_period AND trigger = 'verify' GROUP BY lead
+SELECT lead, 'rating_sum', sum(json_extract(data, '$.rating')) FROM x WHERE trigger = 'verify' GROUP BY lead
 UNION ALL
 SELECT unit, 'due', sum(is_due) FROM issue_end GROUP BY unit
 UNION ALL
@@ -248,12 +278,14 @@ SELECT unit, 'fed_back_on_time', sum(is_due AND on_time) FROM issue_end GROUP BY
 UNION ALL
 SELECT unit, 'overdue_at_end', sum(overdue) FROM issue_end GROUP BY unit
 UNION ALL
+SELECT unit, 'overdue:' || issue_id, due || ' ' || state FROM issue_end WHERE overdue
+UNION ALL
 SELECT json_extract(data, '$.unit'), 'step:' || json_extract(data, '$.step'), count(*) FROM x
-    WHERE in_period AND trigger = 'deadline' AND json_extract(data, '$.step') IS NOT NULL
+    WHERE trigger = 'deadline' AND json_extract(data, '$.step') IS NOT NULL
     GROUP BY json_extract(data, '$.unit'), json_extract(data, '$.step')
 """
 
-_OVERDUE_SQL: Final = _FACTS_CTES + """
+_OVERDUE_SQL: Final = _FACTS_CTES.split("x AS MATERIALIZED")[0].rstrip().rstrip(",") + """
 SELECT issue_id, unit, due, state FROM issue_end WHERE overdue ORDER BY unit, due, issue_id
 """
 
@@ -325,8 +357,10 @@ def _facts_args(query: FactsQuery) -> dict[str, str]:
     return {
         "start": query.start.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f"),
         "end": query.end.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f"),
-        "start_margin": (query.start - _MARGIN).isoformat(),
-        "end_margin": (query.end + _MARGIN).isoformat(),
+        "start_lo": (query.start - _MARGIN).isoformat(),
+        "start_hi": (query.start + _MARGIN).isoformat(),
+        "end_lo": (query.end - _MARGIN).isoformat(),
+        "end_hi": (query.end + _MARGIN).isoformat(),
         "start_day": local_day(query.start),
         "end_day": local_day(query.end),
         "lead_states": json.dumps(list(query.lead_states)),
@@ -347,6 +381,7 @@ class SQLiteStore:
         self.path = os.fspath(path)
         self._lock = threading.RLock()
         self._head: tuple[int, str] | None = None  # the chain head as this connection last left it
+        self._overdue: tuple[FactsQuery, int, list[OverdueAtEnd]] | None = None  # the last facts' overdue issues
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -587,20 +622,31 @@ class SQLiteStore:
         args = _facts_args(query)
         with self._lock:
             rows = self._db.execute(_FACTS_SQL, args).fetchall()
+            head = self._db.execute("SELECT seq FROM chain_head").fetchone()[0]
         counts: dict[str, dict[str, int]] = {}
         escalations: dict[str, dict[str, int]] = {}
+        overdue: list[OverdueAtEnd] = []
         for unit, name, value in rows:
             if unit is None or not value:
                 continue
-            if name.startswith("step:"):
+            if name.startswith("overdue:"):
+                due, state = value.split(" ", 1)
+                overdue.append(OverdueAtEnd(name[8:], unit, _date(due), state))
+            elif name.startswith("step:"):
                 escalations.setdefault(unit, {})[name[5:]] = int(value)
             elif name in COUNTS:
                 counts.setdefault(unit, {})[name] = int(value)
+        # A bulletin asks for the overdue issues right after the facts: keep them while the ledger stays as it is.
+        self._overdue = (query, head, sorted(overdue, key=overdue_order))
         return build_facts(counts, escalations)
 
     def overdue_at_end(self, query: FactsQuery) -> list[OverdueAtEnd]:
         """The issues overdue at the period's end (see :meth:`govflow.Store.overdue_at_end`), in SQL."""
         with self._lock:
+            head = self._db.execute("SELECT seq FROM chain_head").fetchone()[0]
+            kept = self._overdue
+            if kept is not None and kept[0] == query and kept[1] == head:
+                return list(kept[2])
             rows = self._db.execute(_OVERDUE_SQL, _facts_args(query)).fetchall()
         return [OverdueAtEnd(issue_id, unit, _date(due), state) for issue_id, unit, due, state in rows]
 

@@ -70,3 +70,56 @@ def test_deadlines(tmp_path: Path) -> None:
         first = flow.get("DL2026-0001")
         assert (first.due.isoformat(), first.original_due.isoformat()) == ("2026-03-06", "2026-02-14")
         assert flow.verify_ledger().entries == 36
+
+
+def test_monthly_bulletin(tmp_path: Path) -> None:
+    import io
+    import json
+
+    import attrs
+    import openpyxl
+
+    out = tmp_path / "bulletin"
+    run = subprocess.run(
+        [sys.executable, str(EXAMPLES / "monthly_bulletin.py"), str(out)],
+        capture_output=True, text=True, encoding="utf-8", check=True, timeout=120,
+    )
+    assert "2026 年度综合考评 Comprehensive evaluation" in run.stdout
+    assert "台账校验 Ledger verified:" in run.stdout
+    stem = "bulletin-2026-06"
+    tables = ("ranking", "facts", "red_list", "black_list", "overdue", "changes")
+    expected = {f"{stem}.zh.{suffix}" for suffix in ("md", "html", "xlsx", "json")}
+    expected |= {f"{stem}.zh.{name}.csv" for name in tables} | {f"{stem}.en.md", f"{stem}.en.html"}
+    written = {p.name for p in out.iterdir()}
+    assert expected <= written, expected - written
+    for name in expected:
+        assert (out / name).stat().st_size > 0 and name in run.stdout
+
+    assert "2026年6月问题清单办理情况通报" in (out / f"{stem}.zh.html").read_text(encoding="utf-8")
+    assert "June 2026" in (out / f"{stem}.en.html").read_text(encoding="utf-8")
+    assert (out / f"{stem}.zh.md").read_text(encoding="utf-8").startswith("# 2026年6月问题清单办理情况通报")
+    for name in tables:
+        assert (out / f"{stem}.zh.{name}.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    book = openpyxl.load_workbook(io.BytesIO((out / f"{stem}.zh.xlsx").read_bytes()))
+    assert book.sheetnames
+
+    # Every figure in the JSON is what the ledger in the example's SQLite file says.
+    document = json.loads((out / f"{stem}.zh.json").read_text(encoding="utf-8"))
+    assert document["period"] == "2026-06"
+    counts = [f.name for f in attrs.fields(govflow.UnitFacts) if f.name not in ("unit", "escalations")]
+    with govflow.open(out / "monthly_bulletin.sqlite3") as flow:
+        facts = flow.facts("2026-06")
+        assert set(document["facts"]) == set(facts)
+        for unit, figures in facts.items():
+            shown = document["facts"][unit]
+            assert {name: shown[name] for name in counts} == {name: getattr(figures, name) for name in counts}
+            assert shown["escalations"] == dict(figures.escalations)
+            assert shown["mean_rating"] == figures.mean_rating
+        assert sum(f.assigned for f in facts.values()) >= 100  # a month with enough issues to rank
+        assert any(f.interviews for f in facts.values())  # and a unit that was interviewed (约谈)
+        scores = {s.unit: (s.total, s.rank) for s in flow.scores("2026-06")}
+        assert {s["unit"]: (s["total"], s["rank"]) for s in document["scores"]} == scores
+        overdue = {i.issue_id for i in flow.bulletin("2026-06").overdue_issues()}
+        assert {i["issue_id"] for i in document["overdue"]} == overdue
+        assert all(flow.get(i).state in ("assigned", "implemented") for i in overdue)
+        assert flow.verify_ledger().issues > 500

@@ -21,7 +21,7 @@ def test_a_new_file_gets_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
     assert db.execute("PRAGMA user_version").fetchone()[0] == govflow.SCHEMA_VERSION
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert {"issues_state_due", "issues_lead", "ledger_at"} <= indexes
+    assert {"issues_state_due", "issues_lead", "ledger_at_issue"} <= indexes
     db.close()
 
 

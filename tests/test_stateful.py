@@ -219,6 +219,8 @@ def expected_error(
         return govflow.InvalidTransition
     if any(name not in spec.accepts for name in given):
         return govflow.ValidationError
+    if trigger == "approve_extension" and issue.extension is not None and issue.extension.due < today:
+        return govflow.ValidationError  # the requested date has passed: deny it and let the unit ask again
     if any(is_missing(given.get(name)) for name in spec.requires):
         return govflow.ValidationError
     if not all(field_ok(name, value) for name, value in given.items()):
@@ -252,6 +254,7 @@ def apply(issue: ModelIssue, trigger: str, actor: str, given: dict[str, Any], no
         issue.cooperating = tuple(u for u in issue.cooperating if u != issue.lead)
         issue.accepted_at = None
         issue.extension = None  # the old lead's request does not pass to the new lead
+        issue.responsible = None  # the people named were the old lead's
     elif trigger == "request_extension":
         issue.extension = Extension(as_date(given["due"]), given["reason"], actor, now)  # type: ignore[arg-type]
     elif trigger == "approve_extension":

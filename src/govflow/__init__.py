@@ -49,6 +49,7 @@ from ._outbox import DeliveryReport, Outbox, RetryPolicy
 from ._period import Period
 from ._plugins import PluginInfo, PluginLoadError, PluginWarning, hookimpl
 from ._registries import Calendar
+from ._retry import retry_on_conflict
 from ._scoring import DEFAULT_WEIGHTS, DefaultScoring, Indicator, ScoringPolicy, UnitEvaluation, UnitScore
 from ._sqlite import SCHEMA_VERSION, SQLiteStore
 from ._store import IssueQuery, OutboxRow, Store, UnitOfWork
@@ -134,6 +135,7 @@ __all__ = [
     "hookimpl",
     "hookspecs",
     "open",
+    "retry_on_conflict",
     "working_days",
     "working_days_between",
 ]

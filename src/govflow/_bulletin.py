@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from ._bulletin_labels import check_lang, label
+from ._calendar import CalendarError, Weekdays, working_days_between
+from ._clock import DEFAULT_ZONE
 from ._facts import COUNTS, OverdueAtEnd, UnitFacts
 from ._model import LedgerEntry, Responsible, Unit
 from ._period import Period
@@ -33,9 +35,11 @@ class OverdueIssue:
     """An issue overdue at the period's end, with the people answerable for it.
 
     ``unit`` is the lead unit at the period's end, ``due`` the due date then (after
-    any approved extension), ``days_overdue`` the calendar days from ``due`` to the
-    period's last day, ``state`` the issue's state then, ``responsible`` the
-    第一责任人 and 直接责任人 named at assignment.
+    any approved extension), ``days_overdue`` the working days it was late on the
+    day after the period (as the escalation ladder counts them: an issue due on the
+    period's last day is 1 day late), ``state`` the issue's state then,
+    ``responsible`` the 第一责任人 and 直接责任人 named at assignment (None after a
+    reassignment: they were the old lead's people).
     """
 
     issue_id: str
@@ -97,10 +101,12 @@ class ScoreChange:
 class Bulletin:
     """One period's bulletin: build it with ``flow.bulletin(period)``.
 
-    ``facts`` and ``scores`` cover every unit (scores ordered by level, then rank);
-    ``red_list`` is the top five scored units of each level, ``black_list`` the
-    lowest five scored units overall (not counting those on the red list) and every
-    unit with a 约谈 in the period;
+    ``facts`` and ``scores`` cover every unit (facts in the order of ``flow.facts``,
+    scores ordered by level, then rank);
+    ``red_list`` is the top five scored units of each level, but never more than
+    half of the level's scored units and never a unit with a 约谈 in the period;
+    ``black_list`` the lowest five scored units overall (not counting those on the
+    red list) and every unit with a 约谈 in the period;
     ``overdue`` maps each unit to its issues overdue at the period's end;
     ``changes`` compares each unit with ``previous`` (the period before).
     Ties at the fifth place are all listed. Every figure comes from ledger entries
@@ -136,6 +142,21 @@ class Bulletin:
     def period_name(self, lang: str = "zh") -> str:
         """The period in words (``"2026年3月"``, ``"March 2026"``, ``"2026年第一季度"``)."""
         return period_name(self.period, lang)
+
+    @property
+    def issuer(self) -> str | None:
+        """The name of the supervising unit that issues the bulletin (the first supervisor unit), if any."""
+        for unit in self.units.values():
+            if unit.supervisor:
+                return unit.name
+        return None
+
+    def produced_on(self, lang: str = "zh") -> str:
+        """When the bulletin was produced, in words (``"2026年7月1日 09:00"``, ``"1 July 2026, 09:00"``)."""
+        local = self.produced_at.astimezone(DEFAULT_ZONE)
+        if lang == "en":
+            return f"{local.day} {local.strftime('%B %Y')}, {local.strftime('%H:%M')}"
+        return f"{local.year}年{local.month}月{local.day}日 {local.strftime('%H:%M')}"
 
     def unit_name(self, unit_id: str) -> str:
         """A unit's name (its id when the unit is not registered)."""
@@ -183,21 +204,24 @@ def period_name(period: Period, lang: str = "zh") -> str:
     return f"{period.year}年"
 
 
-def _top(scores: list[UnitScore], best_first: bool) -> list[UnitScore]:
-    """The first LIST_SIZE scored units by total, and any tied with the last of them."""
+def _top(scores: list[UnitScore], best_first: bool, size: int = LIST_SIZE) -> list[UnitScore]:
+    """The first ``size`` scored units by total, and any tied with the last of them."""
     scored = sorted(
         (s for s in scores if s.total is not None),
         key=lambda s: (-s.total if best_first else s.total, s.unit),  # type: ignore[operator]
     )
-    if len(scored) <= LIST_SIZE:
+    if size <= 0:
+        return []
+    if len(scored) <= size:
         return scored
-    edge = scored[LIST_SIZE - 1].total
-    return scored[:LIST_SIZE] + [s for s in scored[LIST_SIZE:] if s.total == edge]
+    edge = scored[size - 1].total
+    return scored[:size] + [s for s in scored[size:] if s.total == edge]
 
 
 def build_bulletin(
     flow: Govflow,
     period: Period,
+    facts: Mapping[str, UnitFacts],
     scores: list[UnitScore],
     previous_scores: list[UnitScore],
     overdue: list[OverdueAtEnd],
@@ -208,7 +232,10 @@ def build_bulletin(
         units.setdefault(score.unit, Unit(score.unit, score.unit, "department"))
     red: list[ListedUnit] = []
     for level in dict.fromkeys(s.level for s in scores):
-        for score in _top([s for s in scores if s.level == level], best_first=True):
+        peers = [s for s in scores if s.level == level]
+        half = sum(1 for s in peers if s.total is not None) // 2  # a small level does not put everyone on it
+        eligible = [s for s in peers if not s.facts.interviews]
+        for score in _top(eligible, best_first=True, size=min(LIST_SIZE, half)):
             red.append(ListedUnit(score.unit, score.level, score.total, score.rank, ("top",)))
     reasons: dict[str, list[str]] = {}
     on_red = {u.unit for u in red}  # with few units the lowest five would reach into the red list
@@ -234,23 +261,28 @@ def build_bulletin(
         )
         for s in scores
     )
-    found: dict[str, list[OverdueIssue]] = {}
+    found: dict[str, list[OverdueIssue]] = {s.unit: [] for s in scores}  # units in ranking order
+    calendar = flow.calendar
+    day_after = period.end.date()
     for row in overdue:
         issue = flow.get(row.issue_id)
+        try:
+            late = max(1, working_days_between(calendar, row.due, day_after))
+        except CalendarError:  # a year without an official schedule: weekends only
+            late = max(1, working_days_between(Weekdays(), row.due, day_after))
         found.setdefault(row.unit, []).append(
-            OverdueIssue(row.issue_id, issue.title, row.unit, row.due, (period.last_day - row.due).days, row.state,
-                         issue.responsible)
+            OverdueIssue(row.issue_id, issue.title, row.unit, row.due, late, row.state, issue.responsible)
         )
     return Bulletin(
         period=period,
         previous=period.previous(),
         produced_at=flow.now(),
         units=units,
-        facts={s.unit: s.facts for s in scores},
+        facts=dict(facts),
         scores=tuple(scores),
         red_list=tuple(red),
         black_list=tuple(black),
-        overdue={unit: tuple(rows) for unit, rows in found.items()},
+        overdue={unit: tuple(rows) for unit, rows in found.items() if rows},
         changes=changes,
         flow=flow,
     )

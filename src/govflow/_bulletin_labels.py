@@ -8,10 +8,13 @@ from typing import Final
 from ._deadlines import STEP_LABELS
 from ._exceptions import ValidationError
 
-__all__ = ["BULLETIN_LABELS", "LANGS", "check_lang", "label"]
+__all__ = ["BULLETIN_LABELS", "DEFAULT_GRADE_NAMES", "LANGS", "check_lang", "grade_name", "label"]
 
 #: The languages a bulletin is rendered in.
 LANGS: Final = ("zh", "en")
+
+#: The default grades in English.
+DEFAULT_GRADE_NAMES: Final[Mapping[str, str]] = {"优秀": "excellent", "良好": "good", "合格": "pass", "不合格": "fail"}
 
 #: key -> (Chinese, English). ``{period}`` and ``{previous}`` are filled in by the renderers.
 BULLETIN_LABELS: Final[Mapping[str, tuple[str, str]]] = {
@@ -27,9 +30,24 @@ BULLETIN_LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "changes": ("与上期（{previous}）相比", "Changes since {previous}"),
     "facts": ("各单位办理情况", "Figures by unit"),
     "ledger": ("台账", "Ledger"),
+    "overdue_sheet": ("期末逾期问题", "Overdue at period end"),
     "charts": ("图表", "Charts"),
     "chart_totals": ("各单位综合得分", "Total score by unit"),
     "chart_rates": ("主要指标", "Main rates"),
+    # the HTML bulletin
+    "chart_overdue": ("期末逾期问题最多的单位", "Units with the most issues overdue"),
+    "chart_missing": ("缺柱表示本期无可计算的事项", "a missing bar: nothing to measure this period"),
+    "grade_lines": ("虚线为等次分数线", "dashed lines: grade thresholds"),
+    "rate_percent": ("比率（%）", "rate (%)"),
+    "overall_rates": ("总体指标", "Overall rates"),
+    "units_ranked": ("参与排名单位", "Units ranked"),
+    "units_not_ranked": ("本期无到期任务单位", "Units with nothing due"),
+    "period_range": ("{start}至{end}", "{start} to {end}"),
+    "source_note": (
+        "本通报所有数据均取自台账，统计截至{end}。",
+        "Every figure in this bulletin comes from the ledger, up to and including {end}.",
+    ),
+    "breakdown_hint": ("得分明细为各指标计入综合得分的分值", "the breakdown shows the points each indicator adds"),
     "unit": ("单位", "Unit"),
     "unit_id": ("单位编码", "Unit id"),
     "level": ("层级", "Level"),
@@ -48,7 +66,9 @@ BULLETIN_LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "issue": ("问题编号", "Issue"),
     "issue_title": ("问题", "Title"),
     "due": ("办理时限", "Due"),
-    "days_overdue": ("逾期天数", "Days overdue"),
+    "days_overdue": ("逾期工作日", "Working days overdue"),
+    "points_of": ("{name}得分", "{name} (points)"),
+    "issuer": ("发布单位", "Issued by"),
     "state": ("状态", "State"),
     "responsible_first": ("第一责任人", "First responsible"),
     "responsible_direct": ("直接责任人", "Directly responsible"),
@@ -93,6 +113,15 @@ BULLETIN_LABELS: Final[Mapping[str, tuple[str, str]]] = {
     # the escalation ladder's steps
     **{f"step_{step}": (names["zh"], names["en"]) for step, names in STEP_LABELS.items()},
 }
+
+
+def grade_name(grade: str | None, lang: str = "zh") -> str:
+    """A grade in ``lang``: the default grades (优秀, 良好, 合格, 不合格) have English names; others stay as given."""
+    if grade is None:
+        return ""
+    if lang == "en":
+        return DEFAULT_GRADE_NAMES.get(grade, grade)
+    return grade
 
 
 def check_lang(lang: object) -> str:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from ._bulletin_labels import check_lang, label
+from ._bulletin_labels import check_lang, grade_name, label
 from ._exceptions import ValidationError
 from ._facts import COUNTS
 
@@ -78,14 +78,14 @@ def bulletin_tables(bulletin: Bulletin, lang: str = "zh") -> list[Table]:
     name = bulletin.unit_name
     ranking_head = [label(k, lang) for k in ("level", "rank", "unit", "total", "grade")]
     indicators = [i for i in bulletin.scores[0].breakdown] if bulletin.scores else []
-    ranking_head += [i.label(lang) for i in indicators]
+    ranking_head += [label("points_of", lang).format(name=i.label(lang)) for i in indicators]
     ranking: list[list[Cell]] = []
     for score in bulletin.scores:
         total = score.total
         row: list[Cell] = [
             level_name(score.level, lang), score.rank, name(score.unit),
             total if total is not None else label("not_scored", lang),
-            bulletin.flow.scoring.grade(total) or "",
+            grade_name(bulletin.flow.scoring.grade(total), lang),
         ]
         row += [round(i.score, 2) if total is not None else None for i in score.breakdown]
         ranking.append(row)
@@ -151,7 +151,9 @@ def bulletin_markdown(flow: Govflow, **options: Any) -> str:
 
     totals = bulletin.totals()
     out = [f"# {bulletin.title(lang)}", ""]
-    out.append(f"{label('produced_at', lang)}: {bulletin.produced_at.isoformat(timespec='minutes')}")
+    if bulletin.issuer:
+        out.append(f"{label('issuer', lang)}: {bulletin.issuer}  ")
+    out.append(f"{label('produced_at', lang)}: {bulletin.produced_on(lang)}")
     out += ["", f"## {label('summary', lang)}", ""]
     out += [f"- {_fact_heading(n, lang)}: {cell_text(_fact_value(totals, n))}" for n in FACT_COLUMNS]
     for _, heading, head, rows in bulletin_tables(bulletin, lang):
@@ -174,6 +176,7 @@ def bulletin_json(flow: Govflow, **options: Any) -> str:
         "title": bulletin.title(lang),
         "lang": lang,
         "produced_at": bulletin.produced_at.isoformat(),
+        "issuer": bulletin.issuer,
         "units": {
             unit_id: {"name": unit.name, "level": unit.level, "parent": unit.parent}
             for unit_id, unit in bulletin.units.items()
@@ -186,6 +189,7 @@ def bulletin_json(flow: Govflow, **options: Any) -> str:
         "scores": [
             {
                 "unit": s.unit, "level": s.level, "total": s.total, "rank": s.rank, "grade": grade(s.total),
+                "grade_label": grade_name(grade(s.total), lang),
                 "breakdown": [
                     {"name": i.name, "label": i.label(lang), "value": i.value, "weight": i.weight,
                      "score": i.score, "count": i.count}

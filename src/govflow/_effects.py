@@ -80,6 +80,7 @@ def _change_lead(work: Work) -> None:
     work.changes["cooperating"] = tuple(u for u in issue.cooperating if u != new_lead)
     work.changes["accepted_at"] = None
     work.changes["extension"] = None  # the old lead's request does not pass to the new one
+    work.changes["responsible"] = None  # the people named were the old lead's
 
 
 def _set_due(work: Work) -> None:

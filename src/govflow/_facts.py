@@ -19,7 +19,8 @@ The rules, by trigger name (custom lifecycles are counted the same way):
   acceptance limit: the ``accept_within``-th working day after the day of the
   assignment (by default 1: accept by the end of the next working day).
 * **cooperating**: ``assign`` entries in the period naming the unit in ``data["cooperating"]``.
-* **due**: issues whose original due date (``assign`` data ``due``) falls in the
+* **due**: issues whose original due date (``assign`` data ``due``, or the latest
+  ``original_due`` in an entry's data: a provisional date counted again) falls in the
   period and that were not cancelled (a ``cancel`` entry) before the period's end,
   counted for the lead at the period's end. **fed_back_on_time**: those of them
   with a ``report`` entry on or before the original due date.
@@ -35,7 +36,7 @@ The rules, by trigger name (custom lifecycles are counted the same way):
   the due date of the request it approves.
 * **escalations**: ``deadline`` entries in the period by ``data["step"]``.
 
-Days are taken in Asia/Shanghai (UTC+8).
+Days are taken at UTC+8 (Asia/Shanghai without the summer time of 1986-1991).
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ from typing import Any, Final
 
 import attrs
 
-from ._clock import DEFAULT_ZONE
 from ._model import LedgerEntry
 
 __all__ = ["COUNTS", "FactsQuery", "OverdueAtEnd", "UnitFacts", "compute_facts", "compute_overdue"]
@@ -139,9 +139,12 @@ def overdue_order(row: OverdueAtEnd) -> tuple[str, dt.date, str]:
     return row.unit, row.due, row.issue_id
 
 
+_UTC8: Final = dt.timezone(dt.timedelta(hours=8))
+
+
 def local_day(when: dt.datetime) -> str:
-    """The ISO day of an instant in Asia/Shanghai."""
-    return when.astimezone(DEFAULT_ZONE).date().isoformat()
+    """The ISO day of an instant at UTC+8 (Asia/Shanghai; a fixed offset, as the SQL stores count)."""
+    return when.astimezone(_UTC8).date().isoformat()
 
 
 def build_facts(counts: Mapping[str, Mapping[str, int]], escalations: Mapping[str, Mapping[str, int]]) -> dict[
@@ -196,6 +199,8 @@ def compute_facts(
                 lead, original_due = data.get("lead"), data.get("due")
                 for unit in data.get("cooperating", ()) if in_period else ():
                     counts[unit]["cooperating"] += 1
+            elif data.get("original_due") is not None:
+                original_due = data["original_due"]
             elif trigger == "reassign":
                 lead = data.get("new_lead")
             if trigger == "request_extension":

@@ -548,6 +548,7 @@ class Govflow:
             changes: dict[str, Any] = {"due": due, "due_provisional": provisional, "due_basis": basis}
             if issue.original_due == issue.due and issue.extension_count == 0 and issue.rework_count == 0:
                 changes["original_due"] = due  # it was the assignment's own due date, counted again
+                data["original_due"] = iso_date(due)  # the period facts read it from here
             if due != issue.due:
                 changes.update(escalation_steps=0, escalation_level=0)
             changed.append(self._system_step(issue, "recount_due", data, changes, "after_transition", self.now()))
@@ -744,15 +745,17 @@ class Govflow:
         ledger entries before the period's end.
         """
         chosen = Period.parse(period)
-        scores = self._scores(chosen, self.facts(chosen))
+        facts = self.facts(chosen)
+        overdue = self._store.overdue_at_end(self._facts_query(chosen))  # straight after the facts: a store may reuse
+        scores = self._scores(chosen, facts)
         previous = self._scores(chosen.previous(), self.facts(chosen.previous()))
-        overdue = self._store.overdue_at_end(self._facts_query(chosen))
-        return build_bulletin(self, chosen, scores, previous, overdue)
+        return build_bulletin(self, chosen, facts, scores, previous, overdue)
 
     def evaluation(self, period: str | Period) -> list[UnitEvaluation]:
         """The comprehensive evaluation (综合考评) of a period, usually a year (``"2020"``).
 
-        Per unit, the mean of its monthly totals weighted by what fell due in each month,
+        Per unit, the mean of its monthly totals weighted by what fell due in each month
+        (months not over yet are left out),
         graded by the policy (优秀 >= 90, 良好 >= 80, 合格 >= 60, else 不合格) and ranked
         within its level. Ordered like :meth:`scores`.
         """
@@ -761,7 +764,10 @@ class Govflow:
         weighted: dict[str, float] = {}
         due: dict[str, int] = {}
         months: dict[str, int] = {}
+        now = self.now()
         for month in chosen.months():
+            if month.end > now:  # a month not over yet has issues not yet due: it would count them as missed
+                continue
             for score in self.scores(month):
                 levels[score.unit] = score.level
                 due[score.unit] = due.get(score.unit, 0) + score.facts.due

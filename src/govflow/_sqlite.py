@@ -19,9 +19,10 @@ from typing import Any, Final
 import attrs
 
 from ._exceptions import ConcurrentUpdateError, SchemaVersionError, StoreError
-from ._facts import COUNTS, FactsQuery, OverdueAtEnd, UnitFacts, build_facts, local_day, overdue_order
+from ._facts import FactsQuery, OverdueAtEnd, UnitFacts, build_facts
 from ._ledger import LedgerDraft, canonical_json, seal
 from ._model import ExtensionRequest, Issue, LedgerEntry, Responsible, Unit
+from ._sqlite_facts import FACTS_SQL, OVERDUE_SQL, facts_args, parse_facts_rows
 from ._store import IssueQuery, OutboxRow, UnitOfWork
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
@@ -123,6 +124,11 @@ _MIGRATIONS: Final = (
     ALTER TABLE issues ADD COLUMN escalation_level INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE issues ADD COLUMN escalation_steps INTEGER NOT NULL DEFAULT 0;
     """,
+    # 4: period facts find a period's issues in the time index without reading the entries.
+    """
+    CREATE INDEX ledger_at_issue ON ledger(at, issue_id);
+    DROP INDEX ledger_at;
+    """,
 )
 #: The schema version this govflow writes and reads.
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
@@ -139,155 +145,9 @@ _LEDGER_COLUMNS: Final = (
 )
 _OUTBOX_COLUMNS: Final = "id, seq, hook, plugin, status, attempts, next_attempt_at, created_at, last_error"
 _dumps = canonical_json
-_MARGIN: Final = dt.timedelta(days=2)
 _date = dt.date.fromisoformat
 _datetime = dt.datetime.fromisoformat
-
-
-
-def _at_utc(at: str = "at") -> str:
-    """SQL for the exact UTC instant of the ISO text ``at`` (with its own offset), as fixed-width text."""
-    return (
-        f"strftime('%Y-%m-%dT%H:%M:%S', substr({at}, 1, 19) || substr({at}, -6))"
-        f" || CASE WHEN substr({at}, 20, 1) = '.' THEN substr({at}, 20, 7) ELSE '.000000' END"
-    )
-
-
-def _day(at: str = "at") -> str:
-    """SQL for the day of the ISO text ``at`` in Asia/Shanghai (UTC+8, no daylight saving since 1991).
-
-    Most entries are written in +08:00 and need no date arithmetic.
-    """
-    return (f"CASE WHEN substr({at}, -6) = '+08:00' THEN substr({at}, 1, 10)"
-            f" ELSE date(substr({at}, 1, 19) || substr({at}, -6), '+8 hours') END")
-
-
-def _before_end(at: str = "at") -> str:
-    """SQL: ``at`` is before the period's end, exactly: compared as text two days off the bound
-    (where offsets cannot matter), converted to UTC only near it."""
-    return f"({at} < :end_lo OR {at} < :end_hi AND {_at_utc(at)} < :end)"
-
-
-def _from_start(at: str = "at") -> str:
-    """SQL: ``at`` is at or after the period's start (as :func:`_before_end`)."""
-    return f"({at} >= :start_hi OR {at} >= :start_lo AND {_at_utc(at)} >= :start)"
-
-
-# "The value at the last row where ...": the row's seq, zero-padded, before the value; max() picks it.
-_PAD: Final = "printf('%012d', seq)"
-
-# The rules are in govflow._facts (compute_facts is the reference). Read only the issues that can
-# count; per issue, one pass over its entries (GROUP BY); per entry in the period, its lead at the
-# time (looked up only for issues that were reassigned) and, for assignments, the next acceptance.
-_FACTS_CTES: Final = f"""
-WITH relevant AS (
-    -- touched since the period began, open where the lead must act, or due in the period
-    -- (issue times carry their own offsets, hence the two-day margins)
-    SELECT id FROM issues
-    WHERE created_at < :end_hi
-      AND (updated_at >= :start_lo OR original_due >= :start_day AND original_due < :end_day
-           OR state IN (SELECT value FROM json_each(:lead_states)))
-),
-e AS MATERIALIZED (
-    SELECT seq, issue_id, trigger, to_state, at, data FROM ledger
-    WHERE issue_id IN relevant AND at < :end_hi AND {_before_end()}
-),
-per_issue AS MATERIALIZED (
-    SELECT issue_id,
-        substr(max({_PAD} || to_state), 13) AS state,
-        max(CASE WHEN trigger = 'assign' THEN json_extract(data, '$.lead') END) AS assign_lead,
-        max(CASE WHEN trigger = 'assign' THEN json_extract(data, '$.due') END) AS odue,
-        substr(max(CASE trigger WHEN 'assign' THEN {_PAD} || json_extract(data, '$.lead')
-                                WHEN 'reassign' THEN {_PAD} || json_extract(data, '$.new_lead') END), 13) AS lead,
-        sum(trigger = 'reassign') AS reassigns,
-        min(CASE WHEN trigger = 'reject' THEN seq END) AS first_reject,
-        min(CASE WHEN trigger = 'report' THEN {_day()} END) AS first_report,
-        max(trigger = 'cancel') AS cancelled,
-        max(CASE WHEN trigger NOT IN ('request_extension', 'deadline', 'approve_extension')
-                      AND json_extract(data, '$.due') IS NOT NULL
-                 THEN {_PAD} || json_extract(data, '$.due') END) AS last_due,
-        min(CASE WHEN trigger = 'request_extension' THEN seq END) AS first_request,
-        max(CASE WHEN trigger = 'approve_extension' THEN seq END) AS last_approve
-    FROM e GROUP BY issue_id
-),
-issue_end AS (
-    SELECT issue_id, lead AS unit, state, due,
-        odue >= :start_day AND odue < :end_day AND NOT cancelled AS is_due,
-        first_report IS NOT NULL AND first_report <= odue AS on_time,
-        state IN (SELECT value FROM json_each(:lead_states)) AND due < :end_day AS overdue
-    FROM (
-        SELECT *, CASE
-            -- an approval after the last date set otherwise moves the due date to the request it approves
-            WHEN last_approve > first_request AND last_approve > coalesce(CAST(substr(last_due, 1, 12) AS INTEGER), 0)
-            THEN (SELECT json_extract(r.data, '$.due') FROM ledger r
-                  WHERE r.issue_id = per_issue.issue_id AND r.trigger = 'request_extension' AND r.seq < last_approve
-                  ORDER BY r.seq DESC LIMIT 1)
-            ELSE substr(last_due, 13) END AS due
-        FROM per_issue
-    )
-),
-x AS MATERIALIZED (
-    SELECT e.seq, e.issue_id, e.trigger, e.at, e.data, p.first_reject,
-        CASE WHEN p.reassigns = 0 OR e.trigger = 'assign' THEN p.assign_lead
-             ELSE coalesce((SELECT json_extract(r.data, '$.new_lead') FROM ledger r
-                            WHERE r.issue_id = e.issue_id AND r.trigger = 'reassign' AND r.seq <= e.seq
-                            ORDER BY r.seq DESC LIMIT 1), p.assign_lead) END AS lead
-    FROM e JOIN per_issue p USING (issue_id)
-    WHERE e.at >= :start_lo AND {_from_start("e.at")}
-),
-limits AS (
-    SELECT json_extract(value, '$[0]') AS day, json_extract(value, '$[1]') AS until FROM json_each(:accept_by)
-),
-accepted AS (
-    -- each assignment in the period, and whether the next acceptance (before any reassignment) was on time
-    SELECT x.lead, (
-        SELECT n.trigger = 'accept' AND {_day("n.at")} <= limits.until
-        FROM ledger n WHERE n.issue_id = x.issue_id AND n.seq > x.seq AND n.trigger IN ('accept', 'reassign')
-            AND {_before_end("n.at")}
-        ORDER BY n.seq LIMIT 1
-    ) AS on_time
-    FROM x JOIN limits ON limits.day = {_day("x.at")}
-    WHERE x.trigger IN ('assign', 'reassign')
-)
-"""
-
-_FACTS_SQL: Final = _FACTS_CTES + """
-SELECT lead, 'assigned', count(*) FROM x WHERE trigger IN ('assign', 'reassign') GROUP BY lead
-UNION ALL
-SELECT lead, 'accepted_on_time', count(*) FROM accepted WHERE on_time GROUP BY lead
-UNION ALL
-SELECT j.value, 'cooperating', count(*) FROM x, json_each(x.data, '$.cooperating') AS j
-    WHERE x.trigger = 'assign' GROUP BY j.value
-UNION ALL
-SELECT lead, CASE trigger WHEN 'report' THEN 'feedbacks' WHEN 'reject' THEN 'rejections'
-                          WHEN 'approve_extension' THEN 'extensions' END, count(*) FROM x
-    WHERE trigger IN ('report', 'reject', 'approve_extension') GROUP BY lead, trigger
-UNION ALL
-SELECT lead, 'closed', count(*) FROM x WHERE trigger = 'verify' GROUP BY lead
-UNION ALL
-SELECT lead, 'first_pass', count(*) FROM x
-    WHERE trigger = 'verify' AND (first_reject IS NULL OR first_reject > seq) GROUP BY lead
-UNION ALL
-SELECT lead, 'ratings', count(json_extract(data, '$.rating')) FROM x WHERE trigger = 'verify' GROUP BY lead
-UNION ALL
-SELECT lead, 'rating_sum', sum(json_extract(data, '$.rating')) FROM x WHERE trigger = 'verify' GROUP BY lead
-UNION ALL
-SELECT unit, 'due', sum(is_due) FROM issue_end GROUP BY unit
-UNION ALL
-SELECT unit, 'fed_back_on_time', sum(is_due AND on_time) FROM issue_end GROUP BY unit
-UNION ALL
-SELECT unit, 'overdue_at_end', sum(overdue) FROM issue_end GROUP BY unit
-UNION ALL
-SELECT unit, 'overdue:' || issue_id, due || ' ' || state FROM issue_end WHERE overdue
-UNION ALL
-SELECT json_extract(data, '$.unit'), 'step:' || json_extract(data, '$.step'), count(*) FROM x
-    WHERE trigger = 'deadline' AND json_extract(data, '$.step') IS NOT NULL
-    GROUP BY json_extract(data, '$.unit'), json_extract(data, '$.step')
-"""
-
-_OVERDUE_SQL: Final = _FACTS_CTES.split("x AS MATERIALIZED")[0].rstrip().rstrip(",") + """
-SELECT issue_id, unit, due, state FROM issue_end WHERE overdue ORDER BY unit, due, issue_id
-"""
+_MARGIN: Final = dt.timedelta(days=2)  # entry times carry their own offsets: compare text this far off
 
 
 def _utc(when: dt.datetime) -> str:
@@ -350,22 +210,6 @@ def _entry(row: tuple[Any, ...]) -> LedgerEntry:
         to_state=to_state, actor=actor, person=person, at=_datetime(at), data=json.loads(data),
         prev_hash=prev, hash=h,
     )
-
-
-def _facts_args(query: FactsQuery) -> dict[str, str]:
-    """The named parameters of the facts queries."""
-    return {
-        "start": query.start.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f"),
-        "end": query.end.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f"),
-        "start_lo": (query.start - _MARGIN).isoformat(),
-        "start_hi": (query.start + _MARGIN).isoformat(),
-        "end_lo": (query.end - _MARGIN).isoformat(),
-        "end_hi": (query.end + _MARGIN).isoformat(),
-        "start_day": local_day(query.start),
-        "end_day": local_day(query.end),
-        "lead_states": json.dumps(list(query.lead_states)),
-        "accept_by": json.dumps([[day.isoformat(), until.isoformat()] for day, until in query.accept_by]),
-    }
 
 
 class SQLiteStore:
@@ -619,25 +463,17 @@ class SQLiteStore:
 
     def period_facts(self, query: FactsQuery) -> dict[str, UnitFacts]:
         """Per-unit facts of a period, aggregated in one SQL statement (see :meth:`govflow.Store.period_facts`)."""
-        args = _facts_args(query)
+        args = facts_args(query)
         with self._lock:
-            rows = self._db.execute(_FACTS_SQL, args).fetchall()
-            head = self._db.execute("SELECT seq FROM chain_head").fetchone()[0]
-        counts: dict[str, dict[str, int]] = {}
-        escalations: dict[str, dict[str, int]] = {}
-        overdue: list[OverdueAtEnd] = []
-        for unit, name, value in rows:
-            if unit is None or not value:
-                continue
-            if name.startswith("overdue:"):
-                due, state = value.split(" ", 1)
-                overdue.append(OverdueAtEnd(name[8:], unit, _date(due), state))
-            elif name.startswith("step:"):
-                escalations.setdefault(unit, {})[name[5:]] = int(value)
-            elif name in COUNTS:
-                counts.setdefault(unit, {})[name] = int(value)
+            self._db.execute("BEGIN")  # one snapshot for the facts and the chain head they belong to
+            try:
+                rows = self._db.execute(FACTS_SQL, args).fetchall()
+                head = self._db.execute("SELECT seq FROM chain_head").fetchone()[0]
+            finally:
+                self._db.execute("COMMIT")
+        counts, escalations, overdue = parse_facts_rows(rows)
         # A bulletin asks for the overdue issues right after the facts: keep them while the ledger stays as it is.
-        self._overdue = (query, head, sorted(overdue, key=overdue_order))
+        self._overdue = (query, head, overdue)
         return build_facts(counts, escalations)
 
     def overdue_at_end(self, query: FactsQuery) -> list[OverdueAtEnd]:
@@ -647,7 +483,7 @@ class SQLiteStore:
             kept = self._overdue
             if kept is not None and kept[0] == query and kept[1] == head:
                 return list(kept[2])
-            rows = self._db.execute(_OVERDUE_SQL, _facts_args(query)).fetchall()
+            rows = self._db.execute(OVERDUE_SQL, facts_args(query)).fetchall()
         return [OverdueAtEnd(issue_id, unit, _date(due), state) for issue_id, unit, due, state in rows]
 
     def entry(self, seq: int) -> LedgerEntry | None:

@@ -1,0 +1,573 @@
+"""The monthly bulletin (月通报): lists, overdue issues, changes, renderers, on both stores.
+
+Scores are set up so they can be read off: one issue per unit due in the month,
+implemented, reported and verified early with a rating ``r`` scores ``80 + 4r``
+when it was accepted on the day it was assigned and ``70 + 4r`` when it never
+was (及时签收率 10, 按时办结率 30, 销号率 20, 一次核验通过率 20, 满意率 20).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from typing import Any
+
+import attrs
+import pytest
+
+import govflow
+from govflow import BULLETIN_LABELS, Period, UnitFacts
+from govflow.testing import FakeClock
+
+from .month_scenario import SH, at, run_april, run_march
+
+OFFICE = "OFFICE"
+
+#: total -> (accepted on time?, rating) for one issue done early in the month.
+RECIPE: dict[float, tuple[bool, int]] = {
+    100.0: (True, 5), 96.0: (True, 4), 92.0: (True, 3), 88.0: (True, 2), 84.0: (True, 1),
+    90.0: (False, 5), 86.0: (False, 4), 82.0: (False, 3), 78.0: (False, 2), 74.0: (False, 1),
+}
+
+
+def add_level(flow: govflow.Govflow, prefix: str, level: str, count: int, name: str) -> list[str]:
+    """Add ``count`` units of one level (``C01``, ``C02``...); return their ids."""
+    ids = []
+    for n in range(1, count + 1):
+        unit_id = f"{prefix}{n:02d}"
+        flow.add_unit(unit_id, f"{name}{n}", level=level, parent="OFFICE")  # type: ignore[arg-type]
+        ids.append(unit_id)
+    return ids
+
+
+def score(flow: govflow.Govflow, clock: FakeClock, unit: str, total: float, month: int = 3) -> str:
+    """Give ``unit`` one issue in 2026-``month`` that earns exactly ``total``; return its id."""
+    accepted, rating = RECIPE[total]
+    at(clock, month, 2)
+    issue = flow.assign(f"{unit} 问题", lead=unit, due=dt.date(2026, month, 25), by=OFFICE)
+    if accepted:
+        flow.accept(issue.id, by=unit)
+    at(clock, month, 5)
+    flow.implement(issue.id, by=unit, note="已整改")
+    flow.report(issue.id, by=unit, result="已完成")
+    flow.verify(issue.id, by=OFFICE, rating=rating)
+    return issue.id
+
+
+def interview(flow: govflow.Govflow, clock: FakeClock, unit: str) -> list[str]:
+    """Three issues assigned to ``unit`` in February and left alone; a sweep in March takes a 约谈."""
+    at(clock, 2, 2)
+    ids = [flow.assign(f"{unit} 积案{n}", lead=unit, due="2026-02-06", by=OFFICE).id for n in range(3)]
+    at(clock, 3, 10, 18)
+    flow.sweep()
+    return ids
+
+
+def listed(units: tuple[govflow.ListedUnit, ...]) -> list[tuple[Any, ...]]:
+    return [(u.unit, u.level, u.total, u.rank, u.reasons, u.interviews) for u in units]
+
+
+def without_produced_at(text: str | bytes) -> dict[str, Any]:
+    document = json.loads(text)
+    del document["produced_at"]
+    return document
+
+
+def facts_from_json(unit: str, row: dict[str, Any]) -> UnitFacts:
+    counts = {k: v for k, v in row.items() if k not in ("mean_rating", "escalations")}
+    return UnitFacts(unit, escalations=row["escalations"], **counts)
+
+
+# -- red and black lists ------------------------------------------------------------------
+
+
+def test_the_red_list_is_the_top_five_of_each_level_with_ties_at_fifth(
+    flow: govflow.Govflow, clock: FakeClock
+) -> None:
+    counties = add_level(flow, "C", "county", 7, "县")
+    townships = add_level(flow, "T", "township", 3, "镇")
+    idle = add_level(flow, "D", "department", 1, "局")  # nothing due: not scored, not listed
+    for unit, total in zip(counties, (100.0, 96.0, 92.0, 90.0, 86.0, 86.0, 74.0), strict=True):
+        score(flow, clock, unit, total)
+    for unit, total in zip(townships, (82.0, 100.0, 82.0), strict=True):
+        score(flow, clock, unit, total)
+    bulletin = flow.bulletin("2026-03")
+    top = ("top",)
+    assert listed(bulletin.red_list) == [
+        ("C01", "county", 100.0, 1, top, 0),
+        ("C02", "county", 96.0, 2, top, 0),
+        ("C03", "county", 92.0, 3, top, 0),
+        ("C04", "county", 90.0, 4, top, 0),
+        ("C05", "county", 86.0, 5, top, 0),
+        ("C06", "county", 86.0, 5, top, 0),  # tied with the fifth: listed too
+        ("T02", "township", 100.0, 1, top, 0),
+        ("T01", "township", 82.0, 2, top, 0),
+        ("T03", "township", 82.0, 2, top, 0),
+    ]
+    # The standard cast has nothing due in March either: none of them is listed.
+    assert not {u.unit for u in bulletin.red_list + bulletin.black_list} & {*idle, "XIANGYUN", "BINCHUAN", "XIAZHUANG"}
+    # Only C07 is left off the red list; it is the lowest scored unit not on it, so it is on the black list.
+    assert listed(bulletin.black_list) == [("C07", "county", 74.0, 7, ("bottom",), 0)]
+    by_unit = {s.unit: s for s in bulletin.scores}
+    assert by_unit["D01"].total is None and by_unit["D01"].rank is None
+
+
+def test_the_black_list_is_the_bottom_five_overall_off_the_red_list_and_every_interview(
+    flow: govflow.Govflow, clock: FakeClock
+) -> None:
+    counties = add_level(flow, "C", "county", 9, "县")
+    townships = add_level(flow, "T", "township", 8, "镇")
+    add_level(flow, "Z", "county", 1, "空县")  # nothing due
+    flow.add_unit("TI", "约谈镇", level="township", parent="OFFICE")
+    interview(flow, clock, "TI")  # due in February: nothing due in March, so not scored
+    for unit, total in zip(counties, (100.0, 96.0, 92.0, 90.0, 88.0, 86.0, 82.0, 82.0, 78.0), strict=True):
+        score(flow, clock, unit, total)
+    for unit, total in zip(townships, (100.0, 100.0, 96.0, 92.0, 90.0, 78.0, 74.0, 74.0), strict=True):
+        score(flow, clock, unit, total)
+    at(clock, 3, 31, 18)
+    bulletin = flow.bulletin("2026-03")
+    red = {u.unit for u in bulletin.red_list}
+    assert red == {"C01", "C02", "C03", "C04", "C05", "T01", "T02", "T03", "T04", "T05"}
+    bottom = ("bottom",)
+    # Off the red list: C06 86, C07 82, C08 82, C09 78, T06 78, T07 74, T08 74. The lowest five
+    # end on 82, where C07 and C08 tie: both are listed, C06 is not.
+    assert listed(bulletin.black_list) == [
+        ("T07", "township", 74.0, 7, bottom, 0),
+        ("T08", "township", 74.0, 7, bottom, 0),
+        ("C09", "county", 78.0, 9, bottom, 0),
+        ("T06", "township", 78.0, 6, bottom, 0),
+        ("C07", "county", 82.0, 7, bottom, 0),
+        ("C08", "county", 82.0, 7, bottom, 0),
+        ("TI", "township", None, None, ("interview",), 1),
+    ]
+    facts = flow.facts("2026-03")
+    assert facts["TI"].interviews == 1 and facts["TI"].due == 0 and facts["TI"].overdue_at_end == 3
+    assert not red & {u.unit for u in bulletin.black_list}
+    assert "Z01" not in {u.unit for u in bulletin.red_list + bulletin.black_list}
+
+
+def test_an_interviewed_unit_is_black_listed_even_at_the_top_of_its_level(
+    flow: govflow.Govflow, clock: FakeClock
+) -> None:
+    run_march(flow, clock)
+    bulletin = flow.bulletin("2026-03")
+    # Only two counties: both are in the county top five, so none is among the "bottom five".
+    assert [(u.unit, u.reasons) for u in bulletin.red_list] == [
+        ("XIANGYUN", ("top",)), ("BINCHUAN", ("top",)), ("XIAZHUANG", ("top",)),
+    ]
+    assert listed(bulletin.black_list) == [("BINCHUAN", "county", 32.0, 2, ("interview",), 1)]
+
+
+def test_unscored_units_are_on_no_list_by_score(flow: govflow.Govflow, clock: FakeClock) -> None:
+    add_level(flow, "D", "department", 12, "局")  # nothing due for any of them
+    score(flow, clock, "XIANGYUN", 74.0)
+    bulletin = flow.bulletin("2026-03")
+    assert listed(bulletin.red_list) == [("XIANGYUN", "county", 74.0, 1, ("top",), 0)]
+    assert bulletin.black_list == ()
+    assert sum(s.total is None for s in bulletin.scores) == 14
+
+
+# -- overdue issues -----------------------------------------------------------------------
+
+
+def test_overdue_issues_by_unit_with_due_date_days_state_and_responsible_persons(
+    flow: govflow.Govflow, clock: FakeClock
+) -> None:
+    at(clock, 3, 2)
+    people = {"first": "张县长", "direct": "李局长"}
+
+    def assign(title: str, lead: str, due: str, **kw: Any) -> str:
+        return flow.assign(title, lead=lead, due=due, by=OFFICE, **kw).id
+
+    extended = assign("延期未办", "XIANGYUN", "2026-03-10", responsible=people)
+    half_done = assign("落实未反馈", "XIANGYUN", "2026-03-16")
+    moved = assign("改派未办", "BINCHUAN", "2026-03-09", responsible={"first": "王书记", "direct": "赵主任"})
+    waiting = assign("已反馈待验收", "XIAZHUANG", "2026-03-05")
+    later = assign("四月到期", "XIANGYUN", "2026-04-10")
+    reworked = assign("重办未办", "BINCHUAN", "2026-03-06", responsible={"first": "孙镇长"})
+    cancelled = assign("已撤销", "BINCHUAN", "2026-03-04")
+    closed = assign("已销号", "BINCHUAN", "2026-03-04")
+    at(clock, 3, 3)
+    flow.reassign(moved, by=OFFICE, new_lead="XIAZHUANG", reason="属地调整")
+    flow.implement(waiting, by="XIAZHUANG", note="n")
+    flow.report(waiting, by="XIAZHUANG", result="r")
+    flow.cancel(cancelled, by=OFFICE, reason="重复")
+    flow.implement(closed, by="BINCHUAN", note="n")
+    flow.report(closed, by="BINCHUAN", result="r")
+    flow.verify(closed, by=OFFICE, rating=3)
+    at(clock, 3, 5)
+    flow.request_extension(extended, by="XIANGYUN", due="2026-03-20", reason="需协调")
+    flow.approve_extension(extended, by=OFFICE)
+    flow.implement(reworked, by="BINCHUAN", note="n")
+    flow.report(reworked, by="BINCHUAN", result="r")
+    at(clock, 3, 9)
+    flow.reject(reworked, by=OFFICE, reason="不彻底", due="2026-03-25")
+    at(clock, 3, 12)
+    flow.implement(half_done, by="XIANGYUN", note="在办")
+    at(clock, 4, 2)  # produced in April: the figures stop at March 31
+    flow.implement(later, by="XIANGYUN", note="n")
+
+    bulletin = flow.bulletin("2026-03")
+    rows = {
+        unit: [(i.issue_id, i.title, i.unit, i.due, i.days_overdue, i.state, i.responsible) for i in issues]
+        for unit, issues in bulletin.overdue.items()
+    }
+    assert rows == {
+        "BINCHUAN": [
+            (reworked, "重办未办", "BINCHUAN", dt.date(2026, 3, 25), 6, "assigned", govflow.Responsible("孙镇长")),
+        ],
+        "XIANGYUN": [
+            (half_done, "落实未反馈", "XIANGYUN", dt.date(2026, 3, 16), 15, "implemented", None),
+            (extended, "延期未办", "XIANGYUN", dt.date(2026, 3, 20), 11, "assigned", govflow.Responsible(**people)),
+        ],
+        "XIAZHUANG": [
+            (moved, "改派未办", "XIAZHUANG", dt.date(2026, 3, 9), 22, "assigned",
+             govflow.Responsible("王书记", "赵主任")),
+        ],
+    }
+    facts = flow.facts("2026-03")
+    assert {u: f.overdue_at_end for u, f in facts.items()} == {"XIANGYUN": 2, "BINCHUAN": 1, "XIAZHUANG": 1}
+    assert [i.issue_id for i in bulletin.overdue_issues()] == [reworked, half_done, extended, moved]
+    # The responsible persons reach every format.
+    table = list(csv.reader(io.StringIO(str(bulletin.render("csv", table="overdue")).lstrip("\ufeff"))))
+    assert table[0] == ["单位", "问题编号", "问题", "办理时限", "逾期天数", "状态", "第一责任人", "直接责任人"]
+    assert ["祥云县", extended, "延期未办", "2026-03-20", "11", "已交办", "张县长", "李局长"] in table
+    assert ["宾川县", reworked, "重办未办", "2026-03-25", "6", "已交办", "孙镇长", ""] in table
+    document = json.loads(bulletin.render("json"))
+    assert {"issue_id": moved, "title": "改派未办", "unit": "XIAZHUANG", "due": "2026-03-09", "days_overdue": 22,
+            "state": "assigned", "responsible": {"first": "王书记", "direct": "赵主任"}} in document["overdue"]
+    assert "李局长" in str(bulletin.render("markdown")) and "Directly responsible" in str(
+        bulletin.render("markdown", lang="en"))
+    # In April the rework is still open and its due date (03-25) passed; the April issue was implemented
+    # on 04-02 and falls due 04-10: overdue at April's end too.
+    april = {i.issue_id: i.days_overdue for i in flow.bulletin("2026-04").overdue_issues()}
+    assert april == {reworked: 36, half_done: 45, extended: 41, moved: 52, later: 20}
+
+
+# -- changes since the previous period ----------------------------------------------------
+
+
+def test_changes_compare_each_unit_with_the_previous_period(flow: govflow.Govflow, clock: FakeClock) -> None:
+    a, b, c = add_level(flow, "C", "county", 3, "县")
+    score(flow, clock, a, 100.0, month=2)
+    score(flow, clock, b, 74.0, month=2)
+    score(flow, clock, c, 90.0, month=2)
+    score(flow, clock, a, 74.0, month=3)
+    score(flow, clock, b, 100.0, month=3)
+    score(flow, clock, c, 90.0, month=3)
+    score(flow, clock, "XIAZHUANG", 88.0, month=3)  # not scored in February
+    bulletin = flow.bulletin("2026-03")
+    assert bulletin.previous == Period.parse("2026-02")
+    changes = {ch.unit: ch for ch in bulletin.changes}
+    assert (changes[a].total, changes[a].previous_total, changes[a].change) == (74.0, 100.0, -26.0)
+    assert (changes[a].rank, changes[a].previous_rank, changes[a].rank_change) == (3, 1, -2)  # moved down
+    assert (changes[b].change, changes[b].rank_change) == (26.0, 2)  # moved up
+    assert (changes[c].change, changes[c].rank_change) == (0.0, 0)
+    assert (changes["XIAZHUANG"].total, changes["XIAZHUANG"].previous_total) == (88.0, None)
+    assert (changes["XIAZHUANG"].change, changes["XIAZHUANG"].rank_change) == (None, None)
+    assert (changes["XIANGYUN"].change, changes["XIANGYUN"].rank_change) == (None, None)
+    assert set(changes) == {s.unit for s in bulletin.scores}
+    for change in bulletin.changes:
+        if change.change is not None:
+            assert change.change == round(change.total - change.previous_total, 2)  # type: ignore[operator]
+    document = json.loads(bulletin.render("json"))
+    assert {"unit": a, "level": "county", "total": 74.0, "previous_total": 100.0, "change": -26.0, "rank": 3,
+            "previous_rank": 1, "rank_change": -2} in document["changes"]
+    assert "与上期（2026年2月）相比" in str(bulletin.render("markdown"))
+    assert "Changes since February 2026" in str(bulletin.render("markdown", lang="en"))
+
+
+# -- reproducibility and quiet periods ----------------------------------------------------
+
+
+def test_a_past_month_is_identical_after_later_activity(flow: govflow.Govflow, clock: FakeClock) -> None:
+    ids = run_march(flow, clock)
+    at(clock, 4, 1)
+    before = flow.bulletin("2026-03")
+    texts = {(fmt, lang): before.render(fmt, lang) for fmt in ("json", "markdown") for lang in ("zh", "en")}
+    tables = {t: before.render("csv", table=t) for t in ("ranking", "facts", "red_list", "black_list", "overdue")}
+    run_april(flow, clock, ids)
+    # More April activity touching March's overdue issues: a reassignment, an extension, a cancellation.
+    at(clock, 4, 10)
+    flow.reassign(ids["B3"], by=OFFICE, new_lead="XIANGYUN", reason="调整")
+    flow.accept(ids["B3"], by="XIANGYUN")
+    flow.cancel(ids["B4"], by=OFFICE, reason="撤销")
+    flow.assign("新问题", lead="BINCHUAN", due="2026-04-20", by=OFFICE)
+    at(clock, 4, 30, 18)
+    flow.sweep()
+    at(clock, 5, 6)
+    after = flow.bulletin("2026-03")
+    assert after.produced_at != before.produced_at
+    assert attrs.evolve(after, produced_at=before.produced_at) == before
+    assert dict(after.overdue) == dict(before.overdue) and dict(after.facts) == dict(before.facts)
+    for (fmt, lang), text in texts.items():
+        now = after.render(fmt, lang)
+        if fmt == "json":
+            assert without_produced_at(now) == without_produced_at(text)
+        else:
+            strip = lambda s: [ln for ln in str(s).splitlines() if not ln.startswith(("生成时间", "Produced"))]  # noqa: E731
+            assert strip(now) == strip(text)
+    for table, text in tables.items():
+        assert after.render("csv", table=table) == text
+    # The April bulletin does see April.
+    assert flow.bulletin("2026-04").facts != after.facts
+
+
+def test_a_period_before_anything_happened(flow: govflow.Govflow, clock: FakeClock) -> None:
+    bulletin = flow.bulletin("2026-01")
+    assert bulletin.period == Period.parse("2026-01") and bulletin.previous == Period.parse("2025-12")
+    assert set(bulletin.facts) == {"XIANGYUN", "BINCHUAN", "XIAZHUANG"}
+    assert all(f.is_empty() for f in bulletin.facts.values())
+    assert {(s.unit, s.total, s.rank) for s in bulletin.scores} == {
+        ("XIANGYUN", None, None), ("BINCHUAN", None, None), ("XIAZHUANG", None, None),
+    }
+    assert bulletin.red_list == () and bulletin.black_list == ()
+    assert dict(bulletin.overdue) == {} and list(bulletin.overdue_issues()) == []
+    assert all(c.change is None and c.rank_change is None for c in bulletin.changes)
+    assert bulletin.totals() == UnitFacts("*")
+    assert bulletin.issue_ids() == []
+    markdown = str(bulletin.render("markdown"))
+    assert markdown.startswith("# 2026年1月问题清单办理情况通报\n")
+    for heading in ("## 红榜\n\n无", "## 黑榜\n\n无", "## 期末逾期问题\n\n无"):
+        assert heading in markdown
+    assert "Red list\n\nnone" in str(bulletin.render("markdown", lang="en"))
+    ranking = list(csv.reader(io.StringIO(str(bulletin.render("csv")).lstrip("\ufeff"))))
+    assert sorted(row[2:4] for row in ranking[1:]) == sorted(
+        [name, "本期无到期任务，不参与排名"] for name in ("祥云县", "宾川县", "下庄镇")
+    )
+    document = json.loads(bulletin.render("json"))
+    assert document["red_list"] == document["black_list"] == document["overdue"] == []
+    assert [s["total"] for s in document["scores"]] == [None, None, None]
+
+
+def test_a_quiet_month_still_lists_what_is_left_overdue(flow: govflow.Govflow, clock: FakeClock) -> None:
+    ids = run_march(flow, clock)
+    at(clock, 6, 15)
+    bulletin = flow.bulletin("2026-05")  # nothing at all happened in May
+    assert {u: f.overdue_at_end for u, f in bulletin.facts.items()} == {"XIANGYUN": 1, "BINCHUAN": 3, "XIAZHUANG": 0}
+    assert all(f.assigned == f.closed == f.feedbacks == 0 and not f.escalations for f in bulletin.facts.values())
+    assert [(i.title, i.days_overdue) for i in bulletin.overdue["BINCHUAN"]] == [
+        ("问题 B1", 82), ("问题 B3", 81), ("问题 B4", 80),
+    ]
+    # A3 was assigned on 03-30, due 04-10, and never touched again.
+    assert [(i.issue_id, i.due, i.days_overdue, i.state) for i in bulletin.overdue["XIANGYUN"]] == [
+        (ids["A3"], dt.date(2026, 4, 10), 51, "assigned"),
+    ]
+    assert all(s.total is None for s in bulletin.scores)  # nothing fell due in May
+    assert bulletin.red_list == () and bulletin.black_list == ()
+    assert bulletin.issue_ids() == sorted(i.issue_id for i in bulletin.overdue_issues())
+
+
+# -- renderers ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def march(flow: govflow.Govflow, clock: FakeClock) -> govflow.Bulletin:
+    run_march(flow, clock)
+    flow.add_unit("JIANSHE", "州住建局", level="department", parent="OFFICE")
+    return flow.bulletin("2026-03")
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "MARKDOWN", "", "docx"])
+def test_render_refuses_an_unknown_format_naming_the_known_ones(march: govflow.Bulletin, fmt: str) -> None:
+    with pytest.raises(govflow.ValidationError) as info:
+        march.render(fmt)
+    message = str(info.value)
+    for known in ("bulletin/markdown", "bulletin/csv", "bulletin/json"):
+        assert known in message
+
+
+@pytest.mark.parametrize("lang", ["fr", "ZH", "", None, "zh-CN"])
+def test_render_refuses_an_unknown_language(march: govflow.Bulletin, lang: Any) -> None:
+    for fmt in ("markdown", "csv", "json"):
+        with pytest.raises(govflow.ValidationError, match="'zh' or 'en'"):
+            march.render(fmt, lang=lang)
+
+
+def test_csv_refuses_an_unknown_table(march: govflow.Bulletin) -> None:
+    with pytest.raises(govflow.ValidationError) as info:
+        march.render("csv", table="ledgers")
+    assert "ledgers" in str(info.value)
+    for table in ("ranking", "facts", "red_list", "black_list", "overdue", "changes"):
+        assert table in str(info.value)
+
+
+FACT_HEADINGS = {
+    "单位": "unit", "交办数": "assigned", "按时签收数": "accepted_on_time", "到期数": "due",
+    "按时反馈数": "fed_back_on_time", "销号数": "closed", "反馈数": "feedbacks", "一次通过数": "first_pass",
+    "退回重办数": "rejections", "延期数": "extensions", "期末逾期数": "overdue_at_end", "协办数": "cooperating",
+    "平均满意度": "mean_rating", "催办": "urge", "督办": "supervise", "约谈": "interview",
+}
+
+
+def test_csv_has_a_bom_and_parses_back_to_the_facts(march: govflow.Bulletin) -> None:
+    flow = march.flow
+    text = march.render("csv", table="facts")
+    assert isinstance(text, str) and text.startswith("\ufeff") and not text.startswith("\ufeff\ufeff")
+    raw = text.encode("utf-8")
+    assert raw[:3] == b"\xef\xbb\xbf"
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert list(rows[0]) == list(FACT_HEADINGS)
+    names = {u.name: u.id for u in flow.units()}
+    facts = flow.facts("2026-03")
+    found = {names[row["单位"]]: row for row in rows if row["单位"] != "合计"}
+    assert list(found) == list(facts) == ["XIANGYUN", "BINCHUAN", "XIAZHUANG", "JIANSHE"]
+    for unit, row in found.items():
+        expected = facts[unit]
+        for heading, field in FACT_HEADINGS.items():
+            if field == "unit":
+                continue
+            if field == "mean_rating":
+                want = expected.mean_rating
+                assert (row[heading] == "") if want is None else float(row[heading]) == round(want, 2)
+            elif field in ("urge", "supervise", "interview"):
+                assert int(row[heading]) == expected.escalations.get(field, 0), (unit, heading)
+            else:
+                assert int(row[heading]) == getattr(expected, field), (unit, heading)
+    total = next(row for row in rows if row["单位"] == "合计")
+    assert int(total["交办数"]) == sum(f.assigned for f in facts.values()) == 11
+    assert int(total["期末逾期数"]) == 3 and int(total["约谈"]) == 1
+    assert float(total["平均满意度"]) == round(18 / 5, 2)
+    # The ranking table carries each unit's rank and total.
+    ranking = list(csv.reader(io.StringIO(str(march.render("csv")).lstrip("\ufeff"))))
+    assert ranking[0][:5] == ["层级", "本级排名", "单位", "综合得分", "等次"]
+    assert [row[1:4] for row in ranking[1:]] == [
+        ["1", "祥云县", "93"], ["2", "宾川县", "32"], ["1", "下庄镇", "72.33"],
+        ["", "州住建局", "本期无到期任务，不参与排名"],
+    ]
+    english = list(csv.reader(io.StringIO(str(march.render("csv", lang="en", table="facts")).lstrip("\ufeff"))))
+    assert english[0][:3] == ["Unit", "Assigned", "Accepted on time"]
+
+
+def test_json_parses_and_its_facts_are_flow_facts(march: govflow.Bulletin) -> None:
+    flow = march.flow
+    document = json.loads(march.render("json"))
+    assert (document["period"], document["previous"], document["lang"]) == ("2026-03", "2026-02", "zh")
+    assert document["title"] == "2026年3月问题清单办理情况通报"
+    facts = flow.facts("2026-03")
+    assert list(document["facts"]) == list(facts)
+    assert {u: facts_from_json(u, row) for u, row in document["facts"].items()} == facts
+    assert {u: row["mean_rating"] for u, row in document["facts"].items()} == {
+        u: f.mean_rating for u, f in facts.items()
+    }
+    scores = flow.scores("2026-03")
+    assert [(s["unit"], s["total"], s["rank"], s["grade"]) for s in document["scores"]] == [
+        (s.unit, s.total, s.rank, flow.scoring.grade(s.total)) for s in scores
+    ]
+    assert document["units"]["JIANSHE"] == {"name": "州住建局", "level": "department", "parent": "OFFICE"}
+    assert [u["unit"] for u in document["black_list"]] == ["BINCHUAN"]
+    assert document["black_list"][0]["interviews"] == 1 and document["black_list"][0]["reasons"] == ["interview"]
+    english = json.loads(march.render("json", lang="en"))
+    assert english["title"] == "Problem list bulletin, March 2026" and english["labels"]["red_list"] == "Red list"
+    assert english["facts"] == document["facts"]
+
+
+def test_markdown_in_chinese_and_in_english(march: govflow.Bulletin) -> None:
+    zh = march.render("markdown")
+    assert isinstance(zh, str) and zh.startswith("# 2026年3月问题清单办理情况通报\n")
+    for text in ("祥云县", "宾川县", "下庄镇", "州住建局", "红榜", "黑榜", "期末逾期问题", "考评得分与排名", "被约谈",
+                 "问题 B1"):
+        assert text in zh, text
+    en = march.render("markdown", lang="en")
+    assert isinstance(en, str) and en.startswith("# Problem list bulletin, March 2026\n")
+    for text in ("Red list", "Black list", "Scores and ranking", "Figures by unit", "Issues overdue at the end",
+                 "Changes since February 2026", "祥云县", "county", "interviewed"):
+        assert text in en, text
+    for text in ("红榜", "黑榜", "考评得分与排名", "生成时间"):
+        assert text not in en, text
+
+
+def test_every_label_has_chinese_and_english_text() -> None:
+    assert len(BULLETIN_LABELS) > 50
+    for key, pair in BULLETIN_LABELS.items():
+        assert isinstance(pair, tuple) and len(pair) == 2, key
+        zh, en = pair
+        assert isinstance(zh, str) and zh.strip(), key
+        assert isinstance(en, str) and en.strip(), key
+    for key in ("title", "red_list", "black_list", "overdue", "responsible_first", "responsible_direct",
+                "step_interview", "level_county", "level_township", "reason_interview"):
+        assert key in BULLETIN_LABELS
+
+
+def test_the_title_and_period_names() -> None:
+    cases = {
+        "2026-03": ("2026年3月", "March 2026"), "2025-12": ("2025年12月", "December 2025"),
+        "2026-Q1": ("2026年第一季度", "Q1 2026"), "2026-Q4": ("2026年第四季度", "Q4 2026"),
+        "2026": ("2026年", "2026"),
+    }
+    from govflow._bulletin import period_name
+
+    for text, (zh, en) in cases.items():
+        period = Period.parse(text)
+        assert (period_name(period, "zh"), period_name(period, "en")) == (zh, en)
+
+
+# -- periods and the ledger ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "previous"),
+    [
+        ("2026-03", "2026-02"), ("2026-01", "2025-12"), ("2026-12", "2026-11"), ("2000-01", "1999-12"),
+        ("2026-Q1", "2025-Q4"), ("2026-Q3", "2026-Q2"), ("2026-Q4", "2026-Q3"),
+        ("2026", "2025"), ("2000", "1999"),
+    ],
+)
+def test_the_previous_period(text: str, previous: str) -> None:
+    period = Period.parse(text)
+    before = period.previous()
+    assert str(before) == previous and before.kind == period.kind
+    assert before.end == period.start
+    assert before < period
+
+
+def test_the_first_period_has_no_previous() -> None:
+    with pytest.raises(govflow.ValidationError):
+        Period.parse("1900-01").previous()
+
+
+def test_the_bulletin_of_a_quarter_compares_with_the_quarter_before(flow: govflow.Govflow, clock: FakeClock) -> None:
+    run_march(flow, clock)
+    bulletin = flow.bulletin("2026-Q1")
+    assert bulletin.previous == Period.parse("2025-Q4")
+    assert dict(bulletin.facts) == flow.facts("2026-03")
+    assert bulletin.title() == "2026年第一季度问题清单办理情况通报"
+    assert bulletin.title("en") == "Problem list bulletin, Q1 2026"
+
+
+def test_the_ledger_narrowed_by_since_and_until(flow: govflow.Govflow, clock: FakeClock) -> None:
+    ids = run_march(flow, clock)
+    everything = flow.ledger()
+    since = dt.datetime(2026, 3, 10, tzinfo=SH)
+    until = dt.datetime(2026, 3, 20, tzinfo=SH)
+    window = flow.ledger(since=since, until=until)
+    assert window == [e for e in everything if since <= e.at < until]
+    assert window and window[0].at >= since and window[-1].at < until
+    assert flow.ledger(since=since) == [e for e in everything if e.at >= since]
+    assert flow.ledger(until=until) == [e for e in everything if e.at < until]
+    # The same instants given in UTC select the same entries.
+    utc = dt.timezone.utc
+    assert flow.ledger(since=since.astimezone(utc), until=until.astimezone(utc)) == window
+    # Exactly at an entry's instant: since includes it, until excludes it.
+    pivot = window[3]
+    assert flow.ledger(since=pivot.at, until=pivot.at + dt.timedelta(microseconds=1)) == [
+        e for e in everything if e.at == pivot.at
+    ]
+    assert pivot not in flow.ledger(since=since, until=pivot.at)
+    assert flow.ledger(since=until, until=since) == []
+    one = flow.ledger(ids["T1"], since=since, until=until)
+    assert one == [e for e in everything if e.issue_id == ids["T1"] and since <= e.at < until]
+    assert [e.trigger for e in one] == ["report", "reject", "implement", "report", "verify"]
+
+
+@pytest.mark.parametrize("which", ["since", "until"])
+def test_the_ledger_refuses_naive_datetimes(flow: govflow.Govflow, clock: FakeClock, which: str) -> None:
+    run_march(flow, clock)
+    naive = dt.datetime(2026, 3, 10)
+    with pytest.raises(govflow.ValidationError) as info:
+        flow.ledger(**{which: naive})
+    assert which in str(info.value) and "timezone-aware" in str(info.value)
+    with pytest.raises(govflow.ValidationError):
+        flow.ledger(flow.issues()[0].id, **{which: naive})

@@ -10,11 +10,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-PLUGINS := plugins/govflow-webhook plugins/govflow-smtp
+PLUGINS := plugins/govflow-webhook plugins/govflow-smtp plugins/govflow-postgres
 
 # Re-install whenever the project's or a plugin package's metadata changes.
 $(STAMP): $(BIN)/python pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
-	$(BIN)/python -m pip install --quiet -e '.[dev]' -e plugins/govflow-webhook -e 'plugins/govflow-smtp[test]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e plugins/govflow-webhook -e 'plugins/govflow-smtp[test]' -e 'plugins/govflow-postgres[test]'
 	touch $(STAMP)
 
 $(VENV)/.installed-runtime: $(BIN)/python pyproject.toml

@@ -1,4 +1,4 @@
-"""Shared fixtures: a fake clock and a flow on each store (memory, SQLite)."""
+"""Shared fixtures: a fake clock and a flow on each store (memory, SQLite, PostgreSQL where a server answers)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ import pytest
 import govflow
 from govflow.testing import FakeClock
 
-STORES = ("memory", "sqlite")
+from ._postgres import postgres_store
+
+STORES = ("memory", "sqlite", "postgres")
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +47,8 @@ def clock() -> FakeClock:
 
 def open_flow(kind: str, tmp_path: Path, clock: FakeClock) -> govflow.Govflow:
     """A flow on the named store kind."""
+    if kind == "postgres":
+        return govflow.open(postgres_store(tmp_path), clock=clock)
     target = ":memory:" if kind == "memory" else str(tmp_path / "flow.sqlite3")
     return govflow.open(target, clock=clock)
 

@@ -78,7 +78,10 @@ def bulletin_tables(bulletin: Bulletin, lang: str = "zh") -> list[Table]:
     name = bulletin.unit_name
     ranking_head = [label(k, lang) for k in ("level", "rank", "unit", "total", "grade")]
     indicators = [i for i in bulletin.scores[0].breakdown] if bulletin.scores else []
-    ranking_head += [label("points_of", lang).format(name=i.label(lang)) for i in indicators]
+    ranking_head += [  # deductions are points already (督办扣分)
+        i.label(lang) if i.count is not None else label("points_of", lang).format(name=i.label(lang))
+        for i in indicators
+    ]
     ranking: list[list[Cell]] = []
     for score in bulletin.scores:
         total = score.total

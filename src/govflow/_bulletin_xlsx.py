@@ -274,6 +274,14 @@ def _breakdown(ws: Worksheet, bulletin: Bulletin, lang: str) -> None:
     _table(ws, head, rows, formats={7: _RATE_FORMAT, 9: _RATE_FORMAT})
 
 
+def _action(action: str, data: Any, lang: str) -> str:
+    """A step's label; a ladder step says which rung (时限提醒督办：督办)."""
+    step = data.get("step") if hasattr(data, "get") else None
+    if isinstance(step, str) and step in STEP_LABELS:
+        return f"{action}{'：' if lang == 'zh' else ': '}{STEP_LABELS[step][lang]}"
+    return action
+
+
 def _ledger(ws: Worksheet, bulletin: Bulletin, lang: str) -> None:
     """Every step, up to the period's end, of every issue the bulletin covers (台账)."""
     head = [label(k, lang) for k in (
@@ -285,7 +293,7 @@ def _ledger(ws: Worksheet, bulletin: Bulletin, lang: str) -> None:
         title = bulletin.flow.get(issue_id).title
         for e in entries:
             rows.append([
-                e.seq, e.issue_id, title, e.issue_seq, name(e.issue_id, e.trigger),
+                e.seq, e.issue_id, title, e.issue_seq, _action(name(e.issue_id, e.trigger), e.data, lang),
                 name(e.issue_id, e.from_state) if e.from_state else None, name(e.issue_id, e.to_state),
                 bulletin.unit_name(e.actor), e.person, e.at.isoformat(),
                 json.dumps(dict(e.data), ensure_ascii=False, sort_keys=True), e.hash,

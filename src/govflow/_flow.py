@@ -12,9 +12,10 @@ import datetime as dt
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import attrs
 
@@ -277,10 +278,14 @@ class Govflow:
     def label(self, name: str, lang: str = "zh", lifecycle: str = "issue-list", version: int | None = None) -> str:
         """The label of a state or trigger in ``lang`` (``zh`` or ``en``), or the name itself.
 
-        Labels come from the named lifecycle (its latest version unless ``version`` is given).
+        Labels come from the named lifecycle (its latest version unless ``version`` is given);
+        govflow's own steps (``deadline``, ``recount_due``) have labels of their own.
         """
         labels = self._lifecycle(lifecycle, version).definition.labels.get(lang, {})
-        return labels.get(name, name)
+        if name in labels:
+            return labels[name]
+        own = _SYSTEM_LABELS.get(name)
+        return name if own is None else own[1 if lang == "en" else 0]
 
     def render(self, report: str, fmt: str, **options: Any) -> str | bytes:
         """Render a report (``"ledger"``) in a registered format (``csv``, ``json``, ``markdown``, ...).
@@ -745,10 +750,14 @@ class Govflow:
         ledger entries before the period's end.
         """
         chosen = Period.parse(period)
-        facts = self.facts(chosen)
-        overdue = self._store.overdue_at_end(self._facts_query(chosen))  # straight after the facts: a store may reuse
+        # The previous period's facts are read alongside (stores that can, read them in parallel).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="govflow-facts") as pool:
+            before = pool.submit(self.facts, chosen.previous())
+            facts = self.facts(chosen)
+            overdue = self._store.overdue_at_end(self._facts_query(chosen))  # after the facts: a store may reuse
+            previous_facts = before.result()
         scores = self._scores(chosen, facts)
-        previous = self._scores(chosen.previous(), self.facts(chosen.previous()))
+        previous = self._scores(chosen.previous(), previous_facts)
         return build_bulletin(self, chosen, facts, scores, previous, overdue)
 
     def evaluation(self, period: str | Period) -> list[UnitEvaluation]:
@@ -784,6 +793,13 @@ class Govflow:
             for unit in levels
         ]
         return sorted(found, key=_score_order)
+
+
+#: Labels of the steps govflow takes itself: name -> (Chinese, English).
+_SYSTEM_LABELS: Final = {
+    "deadline": ("时限提醒督办", "deadline step"),
+    "recount_due": ("重新计算时限", "due date counted again"),
+}
 
 
 def _score_order(score: UnitScore | UnitEvaluation) -> tuple[int, bool, int, str]:

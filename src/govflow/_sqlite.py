@@ -225,7 +225,9 @@ class SQLiteStore:
         self.path = os.fspath(path)
         self._lock = threading.RLock()
         self._head: tuple[int, str] | None = None  # the chain head as this connection last left it
-        self._overdue: tuple[FactsQuery, int, list[OverdueAtEnd]] | None = None  # the last facts' overdue issues
+        self._timeout = timeout
+        # the overdue issues of the last few facts, with the chain head they were read at
+        self._overdue: dict[FactsQuery, tuple[int, list[OverdueAtEnd]]] = {}
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -462,27 +464,55 @@ class SQLiteStore:
                     yield entry
 
     def period_facts(self, query: FactsQuery) -> dict[str, UnitFacts]:
-        """Per-unit facts of a period, aggregated in one SQL statement (see :meth:`govflow.Store.period_facts`)."""
+        """Per-unit facts of a period, aggregated in one SQL statement (see :meth:`govflow.Store.period_facts`).
+
+        Runs on a connection of its own, so that facts of several periods can be computed at once
+        (SQLite reads in parallel in WAL mode) without holding up this store's writes.
+        """
         args = facts_args(query)
-        with self._lock:
-            self._db.execute("BEGIN")  # one snapshot for the facts and the chain head they belong to
+        if self.path in ("", ":memory:"):  # a database that exists only on this connection
+            with self._lock:
+                rows, head = self._read_facts(self._db, args)
+        else:
+            reader = self._reader()
             try:
-                rows = self._db.execute(FACTS_SQL, args).fetchall()
-                head = self._db.execute("SELECT seq FROM chain_head").fetchone()[0]
+                rows, head = self._read_facts(reader, args)
             finally:
-                self._db.execute("COMMIT")
+                reader.close()
         counts, escalations, overdue = parse_facts_rows(rows)
         # A bulletin asks for the overdue issues right after the facts: keep them while the ledger stays as it is.
-        self._overdue = (query, head, overdue)
+        with self._lock:
+            self._overdue[query] = (head, overdue)
+            while len(self._overdue) > 4:
+                del self._overdue[next(iter(self._overdue))]
         return build_facts(counts, escalations)
+
+    def _read_facts(self, db: sqlite3.Connection, args: dict[str, str]) -> tuple[list[Any], int]:
+        try:
+            db.execute("BEGIN")  # one snapshot for the facts and the chain head they belong to
+            try:
+                rows = db.execute(FACTS_SQL, args).fetchall()
+                head = int(db.execute("SELECT seq FROM chain_head").fetchone()[0])
+            finally:
+                db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read period facts from {self.path!r}: {exc}") from exc
+        return rows, head
+
+    def _reader(self) -> sqlite3.Connection:
+        """A new connection for one long read."""
+        try:
+            return sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite file {self.path!r}: {exc}") from exc
 
     def overdue_at_end(self, query: FactsQuery) -> list[OverdueAtEnd]:
         """The issues overdue at the period's end (see :meth:`govflow.Store.overdue_at_end`), in SQL."""
         with self._lock:
             head = self._db.execute("SELECT seq FROM chain_head").fetchone()[0]
-            kept = self._overdue
-            if kept is not None and kept[0] == query and kept[1] == head:
-                return list(kept[2])
+            kept = self._overdue.get(query)
+            if kept is not None and kept[0] == head:
+                return list(kept[1])
             rows = self._db.execute(OVERDUE_SQL, facts_args(query)).fetchall()
         return [OverdueAtEnd(issue_id, unit, _date(due), state) for issue_id, unit, due, state in rows]
 

@@ -1,0 +1,109 @@
+"""A worker killed mid-transaction (``os.kill(pid, SIGKILL)``) leaves nothing half-written.
+
+PostgreSQL rolls back the transaction of a connection whose process died, and
+releases its locks: the chain head is free again, the issue is at the version
+it had, and the next writer continues the one chain.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import signal
+import time
+
+import psycopg
+import pytest
+from _pg_workers import churn, hang_in_commit, issue_id, one_step, set_up
+from psycopg import sql
+
+ISSUES = 40
+
+
+def head_is_locked(dsn: str, schema: str) -> bool:
+    """Whether another transaction holds the chain head (asked without waiting)."""
+    with psycopg.connect(dsn) as conn:
+        try:
+            conn.execute(
+                sql.SQL("SELECT seq FROM {}.chain_head FOR UPDATE NOWAIT").format(sql.Identifier(schema))
+            )
+        except psycopg.errors.LockNotAvailable:
+            return True
+        return False
+
+
+def wait_until(condition: object, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_worker_killed_inside_its_commit_leaves_nothing_behind(dsn: str, schema: str) -> None:
+    flow = set_up(dsn, schema, ISSUES)
+    try:
+        target = issue_id(1)
+        before = (flow.get(target), flow.store.chain_head(), flow.verify_ledger())
+        ctx = multiprocessing.get_context("spawn")
+        ready = ctx.Event()
+        worker = ctx.Process(target=hang_in_commit, args=(dsn, schema, target, ready))
+        worker.start()
+        assert ready.wait(60), "the worker never reached its commit"
+        # The worker is inside the transaction: issue row and ledger row written, the head locked.
+        assert head_is_locked(dsn, schema)
+        assert worker.pid is not None
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.join(30)
+        assert worker.exitcode == -signal.SIGKILL
+        assert wait_until(lambda: not head_is_locked(dsn, schema)), "the dead worker's transaction still holds the head"
+
+        assert (flow.get(target), flow.store.chain_head(), flow.verify_ledger()) == before
+        assert [e.trigger for e in flow.ledger(target)] == ["assign"]
+        assert flow.store.entry(ISSUES + 1) is None
+        # The next writer continues the one chain, on the same issue.
+        issue = flow.implement(target, by=flow.get(target).lead, note="done after the crash")
+        assert issue.version == 2
+        assert flow.verify_ledger().entries == ISSUES + 1
+    finally:
+        flow.close()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_workers_killed_at_random_moments_leave_a_consistent_store(dsn: str, schema: str, seed: int) -> None:
+    """Two busy workers; one is killed at a random moment, the other is stopped; everything checks out."""
+    flow = set_up(dsn, schema, ISSUES)
+    rng = random.Random(seed)
+    ctx = multiprocessing.get_context("spawn")
+    try:
+        started = [ctx.Event() for _ in range(2)]
+        workers = [ctx.Process(target=churn, args=(dsn, schema, seed * 10 + k, ISSUES, started[k])) for k in range(2)]
+        for worker in workers:
+            worker.start()
+        for event in started:
+            assert event.wait(60)
+        time.sleep(rng.uniform(0.3, 0.8))
+        for worker in workers:
+            assert worker.pid is not None
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.join(30)
+        assert wait_until(lambda: not head_is_locked(dsn, schema))
+
+        check = flow.verify_ledger()  # one chain, each issue's version and state match its entries
+        assert check.entries > ISSUES, "the workers should have written something before they died"
+        entries = flow.ledger()
+        assert [e.seq for e in entries] == list(range(1, check.entries + 1))
+        assert flow.store.chain_head() == (check.entries, check.head)
+        for issue in flow.issues():
+            own = flow.ledger(issue.id)
+            assert (issue.version, issue.state) == (len(own), own[-1].to_state)
+        # An outbox row for every entry written, and none for an entry that was not.
+        assert sorted(row.seq for row in flow.outbox.pending()) == [e.seq for e in entries]
+        # and writing goes on
+        survivor = next(i for i in flow.issues() if i.state in ("assigned", "implemented", "feedback"))
+        assert one_step(flow, survivor.id, rng) is not None
+        assert flow.verify_ledger().entries == check.entries + 1
+    finally:
+        flow.close()

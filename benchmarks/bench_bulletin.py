@@ -49,9 +49,9 @@ from typing import Any
 
 os.environ.setdefault("GOVFLOW_DISABLE_PLUGINS", "webhook,smtp,postgres")
 
-import govflow  # noqa: E402
-from govflow import DEFAULT_ZONE, GENESIS_HASH, Issue, Responsible, Unit, canonical_bytes  # noqa: E402
-from govflow._sqlite import _ISSUE_COLUMNS, _issue_row  # noqa: E402  (the store's own row format)
+import govflow
+from govflow import DEFAULT_ZONE, GENESIS_HASH, Issue, Responsible, Unit, canonical_bytes
+from govflow._sqlite import _ISSUE_COLUMNS, _issue_row
 
 SH = DEFAULT_ZONE
 YEAR_START = dt.datetime(2026, 1, 1, 9, tzinfo=SH)

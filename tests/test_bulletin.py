@@ -86,15 +86,20 @@ def facts_from_json(unit: str, row: dict[str, Any]) -> UnitFacts:
 def test_the_red_list_is_the_top_five_of_each_level_with_ties_at_fifth(
     flow: govflow.Govflow, clock: FakeClock
 ) -> None:
-    counties = add_level(flow, "C", "county", 7, "县")
-    townships = add_level(flow, "T", "township", 3, "镇")
+    counties = add_level(flow, "C", "county", 11, "县")
+    townships = add_level(flow, "T", "township", 10, "镇")
     idle = add_level(flow, "D", "department", 1, "局")  # nothing due: not scored, not listed
-    for unit, total in zip(counties, (100.0, 96.0, 92.0, 90.0, 86.0, 86.0, 74.0), strict=True):
+    for unit, total in zip(
+        counties, (100.0, 96.0, 92.0, 90.0, 86.0, 86.0, 84.0, 82.0, 78.0, 74.0, 74.0), strict=True
+    ):
         score(flow, clock, unit, total)
-    for unit, total in zip(townships, (82.0, 100.0, 82.0), strict=True):
+    for unit, total in zip(
+        townships, (82.0, 100.0, 96.0, 88.0, 92.0, 88.0, 88.0, 84.0, 78.0, 74.0), strict=True
+    ):
         score(flow, clock, unit, total)
     bulletin = flow.bulletin("2026-03")
     top = ("top",)
+    # 11 and 10 scored units: half of either level is 5 or more, so each level lists its top five.
     assert listed(bulletin.red_list) == [
         ("C01", "county", 100.0, 1, top, 0),
         ("C02", "county", 96.0, 2, top, 0),
@@ -103,43 +108,95 @@ def test_the_red_list_is_the_top_five_of_each_level_with_ties_at_fifth(
         ("C05", "county", 86.0, 5, top, 0),
         ("C06", "county", 86.0, 5, top, 0),  # tied with the fifth: listed too
         ("T02", "township", 100.0, 1, top, 0),
-        ("T01", "township", 82.0, 2, top, 0),
-        ("T03", "township", 82.0, 2, top, 0),
+        ("T03", "township", 96.0, 2, top, 0),
+        ("T05", "township", 92.0, 3, top, 0),
+        ("T04", "township", 88.0, 4, top, 0),  # 88 is fifth: all three at 88 are listed
+        ("T06", "township", 88.0, 4, top, 0),
+        ("T07", "township", 88.0, 4, top, 0),
     ]
     # The standard cast has nothing due in March either: none of them is listed.
     assert not {u.unit for u in bulletin.red_list + bulletin.black_list} & {*idle, "XIANGYUN", "BINCHUAN", "XIAZHUANG"}
-    # Only C07 is left off the red list; it is the lowest scored unit not on it, so it is on the black list.
-    assert listed(bulletin.black_list) == [("C07", "county", 74.0, 7, ("bottom",), 0)]
+    # Off the red list: C07 84, C08 82, C09 78, C10 74, C11 74, T01 82, T08 84, T09 78, T10 74. The lowest
+    # five end on 78, where C09 and T09 tie: both are listed; nothing at 82 or 84 is.
+    bottom = ("bottom",)
+    assert listed(bulletin.black_list) == [
+        ("C10", "county", 74.0, 10, bottom, 0),
+        ("C11", "county", 74.0, 10, bottom, 0),
+        ("T10", "township", 74.0, 10, bottom, 0),
+        ("C09", "county", 78.0, 9, bottom, 0),
+        ("T09", "township", 78.0, 9, bottom, 0),
+    ]
     by_unit = {s.unit: s for s in bulletin.scores}
     assert by_unit["D01"].total is None and by_unit["D01"].rank is None
+
+
+def test_a_small_level_puts_at_most_half_of_its_scored_units_on_the_red_list(
+    flow: govflow.Govflow, clock: FakeClock
+) -> None:
+    departments = add_level(flow, "D", "department", 4, "局")
+    counties = add_level(flow, "C", "county", 3, "县")
+    prefectures = add_level(flow, "P", "prefecture", 4, "州局")
+    township = add_level(flow, "T", "township", 1, "镇")
+    for unit, total in zip(departments, (96.0, 100.0, 92.0, 90.0), strict=True):
+        score(flow, clock, unit, total)
+    for unit, total in zip(counties, (100.0, 96.0, 92.0), strict=True):
+        score(flow, clock, unit, total)
+    for unit, total in zip(prefectures, (100.0, 92.0, 92.0, 74.0), strict=True):
+        score(flow, clock, unit, total)
+    score(flow, clock, township[0], 100.0)
+    bulletin = flow.bulletin("2026-03")
+    top = ("top",)
+    assert sorted(listed(bulletin.red_list)) == sorted([
+        # 4 scored departments: the top 2.
+        ("D02", "department", 100.0, 1, top, 0),
+        ("D01", "department", 96.0, 2, top, 0),
+        # 3 scored counties (XIANGYUN and BINCHUAN have nothing due and do not count): the top 1.
+        ("C01", "county", 100.0, 1, top, 0),
+        # 4 scored units with a tie at second place: the tie is listed whole.
+        ("P01", "prefecture", 100.0, 1, top, 0),
+        ("P02", "prefecture", 92.0, 2, top, 0),
+        ("P03", "prefecture", 92.0, 2, top, 0),
+        # T01 is the only scored township: half of 1 is 0, so no township is on the red list.
+    ])
+    by_level: dict[str, int] = {}
+    for unit in bulletin.red_list:
+        by_level[unit.level] = by_level.get(unit.level, 0) + 1
+    assert by_level == {"department": 2, "county": 1, "prefecture": 3}
+    # T01 scored 100: it is on neither list.
+    assert "T01" not in {u.unit for u in bulletin.red_list + bulletin.black_list}
+    # Off the red list: D03 92, D04 90, C02 96, C03 92, P04 74, T01 100: the lowest five.
+    assert [(u.unit, u.total, u.reasons) for u in bulletin.black_list] == [
+        ("P04", 74.0, ("bottom",)), ("D04", 90.0, ("bottom",)), ("C03", 92.0, ("bottom",)),
+        ("D03", 92.0, ("bottom",)), ("C02", 96.0, ("bottom",)),
+    ]
 
 
 def test_the_black_list_is_the_bottom_five_overall_off_the_red_list_and_every_interview(
     flow: govflow.Govflow, clock: FakeClock
 ) -> None:
-    counties = add_level(flow, "C", "county", 9, "县")
-    townships = add_level(flow, "T", "township", 8, "镇")
+    counties = add_level(flow, "C", "county", 10, "县")
+    townships = add_level(flow, "T", "township", 10, "镇")
     add_level(flow, "Z", "county", 1, "空县")  # nothing due
     flow.add_unit("TI", "约谈镇", level="township", parent="OFFICE")
     interview(flow, clock, "TI")  # due in February: nothing due in March, so not scored
-    for unit, total in zip(counties, (100.0, 96.0, 92.0, 90.0, 88.0, 86.0, 82.0, 82.0, 78.0), strict=True):
+    for unit, total in zip(counties, (100.0, 96.0, 92.0, 90.0, 88.0, 86.0, 84.0, 82.0, 82.0, 78.0), strict=True):
         score(flow, clock, unit, total)
-    for unit, total in zip(townships, (100.0, 100.0, 96.0, 92.0, 90.0, 78.0, 74.0, 74.0), strict=True):
+    for unit, total in zip(townships, (100.0, 100.0, 96.0, 92.0, 90.0, 86.0, 84.0, 78.0, 74.0, 74.0), strict=True):
         score(flow, clock, unit, total)
     at(clock, 3, 31, 18)
     bulletin = flow.bulletin("2026-03")
     red = {u.unit for u in bulletin.red_list}
     assert red == {"C01", "C02", "C03", "C04", "C05", "T01", "T02", "T03", "T04", "T05"}
     bottom = ("bottom",)
-    # Off the red list: C06 86, C07 82, C08 82, C09 78, T06 78, T07 74, T08 74. The lowest five
-    # end on 82, where C07 and C08 tie: both are listed, C06 is not.
+    # Off the red list: C06 86, C07 84, C08 82, C09 82, C10 78, T06 86, T07 84, T08 78, T09 74, T10 74.
+    # The lowest five end on 82, where C08 and C09 tie: both are listed; nothing at 84 or 86 is.
     assert listed(bulletin.black_list) == [
-        ("T07", "township", 74.0, 7, bottom, 0),
-        ("T08", "township", 74.0, 7, bottom, 0),
-        ("C09", "county", 78.0, 9, bottom, 0),
-        ("T06", "township", 78.0, 6, bottom, 0),
-        ("C07", "county", 82.0, 7, bottom, 0),
-        ("C08", "county", 82.0, 7, bottom, 0),
+        ("T09", "township", 74.0, 9, bottom, 0),
+        ("T10", "township", 74.0, 9, bottom, 0),
+        ("C10", "county", 78.0, 10, bottom, 0),
+        ("T08", "township", 78.0, 8, bottom, 0),
+        ("C08", "county", 82.0, 8, bottom, 0),
+        ("C09", "county", 82.0, 8, bottom, 0),
         ("TI", "township", None, None, ("interview",), 1),
     ]
     facts = flow.facts("2026-03")
@@ -148,25 +205,59 @@ def test_the_black_list_is_the_bottom_five_overall_off_the_red_list_and_every_in
     assert "Z01" not in {u.unit for u in bulletin.red_list + bulletin.black_list}
 
 
-def test_an_interviewed_unit_is_black_listed_even_at_the_top_of_its_level(
+def test_an_interviewed_unit_is_never_on_the_red_list_and_always_on_the_black_list(
+    flow: govflow.Govflow, clock: FakeClock
+) -> None:
+    counties = add_level(flow, "C", "county", 12, "县")
+    interview(flow, clock, "C01")  # 3 督办 (-3) and a 约谈 (-2) in March
+    totals = (100.0, 92.0, 90.0, 88.0, 86.0, 84.0, 82.0, 82.0, 78.0, 78.0, 74.0, 74.0)
+    for unit, total in zip(counties, totals, strict=True):
+        score(flow, clock, unit, total)
+    bulletin = flow.bulletin("2026-03")
+    by_unit = {s.unit: s for s in bulletin.scores}
+    assert (by_unit["C01"].total, by_unit["C01"].rank, by_unit["C01"].facts.interviews) == (95.0, 1, 1)
+    # C01 is first of its level but interviewed: the red list is the top five of the others.
+    assert [(u.unit, u.rank) for u in bulletin.red_list] == [("C02", 2), ("C03", 3), ("C04", 4), ("C05", 5),
+                                                             ("C06", 6)]
+    # Off the red list: C01 95 and C07..C12; the lowest five end on 82 (C07, C08 tie), so C01 is on the
+    # black list for its interview only.
+    assert listed(bulletin.black_list) == [
+        ("C11", "county", 74.0, 11, ("bottom",), 0),
+        ("C12", "county", 74.0, 11, ("bottom",), 0),
+        ("C09", "county", 78.0, 9, ("bottom",), 0),
+        ("C10", "county", 78.0, 9, ("bottom",), 0),
+        ("C07", "county", 82.0, 7, ("bottom",), 0),
+        ("C08", "county", 82.0, 7, ("bottom",), 0),
+        ("C01", "county", 95.0, 1, ("interview",), 1),
+    ]
+
+
+def test_in_the_march_scenario_the_interviewed_county_is_black_listed_twice_over(
     flow: govflow.Govflow, clock: FakeClock
 ) -> None:
     run_march(flow, clock)
     bulletin = flow.bulletin("2026-03")
-    # Only two counties: both are in the county top five, so none is among the "bottom five".
-    assert [(u.unit, u.reasons) for u in bulletin.red_list] == [
-        ("XIANGYUN", ("top",)), ("BINCHUAN", ("top",)), ("XIAZHUANG", ("top",)),
+    # Two scored counties: half is 1, and BINCHUAN (interviewed) could not be listed anyway. XIAZHUANG is
+    # the only scored township: half of 1 is 0.
+    assert listed(bulletin.red_list) == [("XIANGYUN", "county", 93.0, 1, ("top",), 0)]
+    # Three scored units: the bottom list takes at most half of them (1), the lowest: BINCHUAN, interviewed
+    # too. XIAZHUANG (72.33) is in the better half and stays off.
+    assert listed(bulletin.black_list) == [
+        ("BINCHUAN", "county", 32.0, 2, ("bottom", "interview"), 1),
     ]
-    assert listed(bulletin.black_list) == [("BINCHUAN", "county", 32.0, 2, ("interview",), 1)]
 
 
 def test_unscored_units_are_on_no_list_by_score(flow: govflow.Govflow, clock: FakeClock) -> None:
-    add_level(flow, "D", "department", 12, "局")  # nothing due for any of them
-    score(flow, clock, "XIANGYUN", 74.0)
+    departments = add_level(flow, "D", "department", 12, "局")  # nothing due for most of them
+    score(flow, clock, departments[0], 100.0)
+    score(flow, clock, departments[1], 74.0)
+    score(flow, clock, "XIANGYUN", 90.0)
     bulletin = flow.bulletin("2026-03")
-    assert listed(bulletin.red_list) == [("XIANGYUN", "county", 74.0, 1, ("top",), 0)]
-    assert bulletin.black_list == ()
-    assert sum(s.total is None for s in bulletin.scores) == 14
+    # Half of the 2 scored departments (not of the 12): 1. XIANGYUN is the only scored county: none.
+    assert listed(bulletin.red_list) == [("D01", "department", 100.0, 1, ("top",), 0)]
+    # Three scored units overall: the bottom list takes at most 1, the lowest off the red list.
+    assert listed(bulletin.black_list) == [("D02", "department", 74.0, 2, ("bottom",), 0)]
+    assert sum(s.total is None for s in bulletin.scores) == 12
 
 
 # -- overdue issues -----------------------------------------------------------------------
@@ -189,6 +280,8 @@ def test_overdue_issues_by_unit_with_due_date_days_state_and_responsible_persons
     reworked = assign("重办未办", "BINCHUAN", "2026-03-06", responsible={"first": "孙镇长"})
     cancelled = assign("已撤销", "BINCHUAN", "2026-03-04")
     closed = assign("已销号", "BINCHUAN", "2026-03-04")
+    eve = assign("月末到期", "XIAZHUANG", "2026-03-31")  # due on the period's last day
+    before_may_day = assign("四月末到期", "XIANGYUN", "2026-04-30")  # the day after April is a holiday
     at(clock, 3, 3)
     flow.reassign(moved, by=OFFICE, new_lead="XIAZHUANG", reason="属地调整")
     flow.implement(waiting, by="XIAZHUANG", note="n")
@@ -209,41 +302,66 @@ def test_overdue_issues_by_unit_with_due_date_days_state_and_responsible_persons
     at(clock, 4, 2)  # produced in April: the figures stop at March 31
     flow.implement(later, by="XIANGYUN", note="n")
 
+    # The persons named at assignment were BINCHUAN's: the reassignment cleared them.
+    assert flow.get(moved).responsible is None
     bulletin = flow.bulletin("2026-03")
     rows = {
         unit: [(i.issue_id, i.title, i.unit, i.due, i.days_overdue, i.state, i.responsible) for i in issues]
         for unit, issues in bulletin.overdue.items()
     }
+    # Working days late on 1 April (the cn calendar; March 2026 has no holiday): due 03-25 is 5 days late
+    # (26, 27, 30, 31 March and 1 April), due 03-31 is 1.
     assert rows == {
         "BINCHUAN": [
-            (reworked, "重办未办", "BINCHUAN", dt.date(2026, 3, 25), 6, "assigned", govflow.Responsible("孙镇长")),
+            (reworked, "重办未办", "BINCHUAN", dt.date(2026, 3, 25), 5, "assigned", govflow.Responsible("孙镇长")),
         ],
         "XIANGYUN": [
-            (half_done, "落实未反馈", "XIANGYUN", dt.date(2026, 3, 16), 15, "implemented", None),
-            (extended, "延期未办", "XIANGYUN", dt.date(2026, 3, 20), 11, "assigned", govflow.Responsible(**people)),
+            (half_done, "落实未反馈", "XIANGYUN", dt.date(2026, 3, 16), 12, "implemented", None),
+            (extended, "延期未办", "XIANGYUN", dt.date(2026, 3, 20), 8, "assigned", govflow.Responsible(**people)),
         ],
         "XIAZHUANG": [
-            (moved, "改派未办", "XIAZHUANG", dt.date(2026, 3, 9), 22, "assigned",
-             govflow.Responsible("王书记", "赵主任")),
+            (moved, "改派未办", "XIAZHUANG", dt.date(2026, 3, 9), 17, "assigned", None),
+            (eve, "月末到期", "XIAZHUANG", dt.date(2026, 3, 31), 1, "assigned", None),
         ],
     }
     facts = flow.facts("2026-03")
-    assert {u: f.overdue_at_end for u, f in facts.items()} == {"XIANGYUN": 2, "BINCHUAN": 1, "XIAZHUANG": 1}
-    assert [i.issue_id for i in bulletin.overdue_issues()] == [reworked, half_done, extended, moved]
+    assert {u: f.overdue_at_end for u, f in facts.items()} == {"XIANGYUN": 2, "BINCHUAN": 1, "XIAZHUANG": 2}
+    # Units in the ranking's order: BINCHUAN (first county) before XIANGYUN (second), then the township.
+    assert [(s.unit, s.rank) for s in bulletin.scores] == [("BINCHUAN", 1), ("XIANGYUN", 2), ("XIAZHUANG", 1)]
+    assert list(bulletin.overdue) == ["BINCHUAN", "XIANGYUN", "XIAZHUANG"]
+    # The facts keep the order of flow.facts (the order units were added), not the ranking's.
+    assert list(bulletin.facts) == list(facts) == ["XIANGYUN", "BINCHUAN", "XIAZHUANG"]
+    assert [i.issue_id for i in bulletin.overdue_issues()] == [reworked, half_done, extended, moved, eve]
     # The responsible persons reach every format.
     table = list(csv.reader(io.StringIO(str(bulletin.render("csv", table="overdue")).lstrip("\ufeff"))))
-    assert table[0] == ["单位", "问题编号", "问题", "办理时限", "逾期天数", "状态", "第一责任人", "直接责任人"]
-    assert ["祥云县", extended, "延期未办", "2026-03-20", "11", "已交办", "张县长", "李局长"] in table
-    assert ["宾川县", reworked, "重办未办", "2026-03-25", "6", "已交办", "孙镇长", ""] in table
+    assert table[0] == ["单位", "问题编号", "问题", "办理时限", "逾期工作日", "状态", "第一责任人", "直接责任人"]
+    assert ["祥云县", extended, "延期未办", "2026-03-20", "8", "已交办", "张县长", "李局长"] in table
+    assert ["宾川县", reworked, "重办未办", "2026-03-25", "5", "已交办", "孙镇长", ""] in table
+    assert ["下庄镇", moved, "改派未办", "2026-03-09", "17", "已交办", "", ""] in table
+    english = list(csv.reader(io.StringIO(str(bulletin.render("csv", "en", table="overdue")).lstrip("\ufeff"))))
+    assert english[0][4] == "Working days overdue"
     document = json.loads(bulletin.render("json"))
-    assert {"issue_id": moved, "title": "改派未办", "unit": "XIAZHUANG", "due": "2026-03-09", "days_overdue": 22,
-            "state": "assigned", "responsible": {"first": "王书记", "direct": "赵主任"}} in document["overdue"]
+    assert {"issue_id": moved, "title": "改派未办", "unit": "XIAZHUANG", "due": "2026-03-09", "days_overdue": 17,
+            "state": "assigned", "responsible": None} in document["overdue"]
+    assert {"issue_id": extended, "title": "延期未办", "unit": "XIANGYUN", "due": "2026-03-20", "days_overdue": 8,
+            "state": "assigned", "responsible": {"first": "张县长", "direct": "李局长"}} in document["overdue"]
+    assert [i["issue_id"] for i in document["overdue"]] == [reworked, half_done, extended, moved, eve]
     assert "李局长" in str(bulletin.render("markdown")) and "Directly responsible" in str(
         bulletin.render("markdown", lang="en"))
+    assert "王书记" not in str(bulletin.render("markdown"))
     # In April the rework is still open and its due date (03-25) passed; the April issue was implemented
-    # on 04-02 and falls due 04-10: overdue at April's end too.
-    april = {i.issue_id: i.days_overdue for i in flow.bulletin("2026-04").overdue_issues()}
-    assert april == {reworked: 36, half_done: 45, extended: 41, moved: 52, later: 20}
+    # on 04-02 and falls due 04-10: overdue at April's end too. Counted on 1 May, a holiday (劳动节):
+    # the issue due 04-30 is 0 working days late on it, and counts as 1.
+    april_bulletin = flow.bulletin("2026-04")
+    april = {i.issue_id: i.days_overdue for i in april_bulletin.overdue_issues()}
+    assert april == {reworked: 25, half_done: 32, extended: 28, moved: 37, eve: 21, later: 14, before_may_day: 1}
+    # Only XIANGYUN had something due in April: it ranks first, ahead of the unscored BINCHUAN, and the
+    # overdue issues follow that order rather than the units' ids.
+    assert [s.unit for s in april_bulletin.scores] == ["XIANGYUN", "BINCHUAN", "XIAZHUANG"]
+    assert list(april_bulletin.overdue) == ["XIANGYUN", "BINCHUAN", "XIAZHUANG"]
+    assert [i.issue_id for i in april_bulletin.overdue_issues()] == [
+        half_done, extended, later, before_may_day, reworked, moved, eve,
+    ]
 
 
 # -- changes since the previous period ----------------------------------------------------
@@ -348,12 +466,16 @@ def test_a_quiet_month_still_lists_what_is_left_overdue(flow: govflow.Govflow, c
     bulletin = flow.bulletin("2026-05")  # nothing at all happened in May
     assert {u: f.overdue_at_end for u, f in bulletin.facts.items()} == {"XIANGYUN": 1, "BINCHUAN": 3, "XIAZHUANG": 0}
     assert all(f.assigned == f.closed == f.feedbacks == 0 and not f.escalations for f in bulletin.facts.values())
-    assert [(i.title, i.days_overdue) for i in bulletin.overdue["BINCHUAN"]] == [
-        ("问题 B1", 82), ("问题 B3", 81), ("问题 B4", 80),
+    # Working days late on 1 June: B1 was due on 03-10 (Tuesday) and is late by every working day from
+    # 03-11 on: 15 in March, 21 in April (清明 on 04-06), 19 in May (劳动节 05-01..05-05, 调休 on Saturday
+    # 05-09) and 06-01 itself: 56. B3 and B4 were due a day and two later.
+    assert [(i.title, i.due, i.days_overdue) for i in bulletin.overdue["BINCHUAN"]] == [
+        ("问题 B1", dt.date(2026, 3, 10), 56), ("问题 B3", dt.date(2026, 3, 11), 55),
+        ("问题 B4", dt.date(2026, 3, 12), 54),
     ]
     # A3 was assigned on 03-30, due 04-10, and never touched again.
     assert [(i.issue_id, i.due, i.days_overdue, i.state) for i in bulletin.overdue["XIANGYUN"]] == [
-        (ids["A3"], dt.date(2026, 4, 10), 51, "assigned"),
+        (ids["A3"], dt.date(2026, 4, 10), 34, "assigned"),
     ]
     assert all(s.total is None for s in bulletin.scores)  # nothing fell due in May
     assert bulletin.red_list == () and bulletin.black_list == ()
@@ -457,11 +579,21 @@ def test_json_parses_and_its_facts_are_flow_facts(march: govflow.Bulletin) -> No
         (s.unit, s.total, s.rank, flow.scoring.grade(s.total)) for s in scores
     ]
     assert document["units"]["JIANSHE"] == {"name": "州住建局", "level": "department", "parent": "OFFICE"}
+    assert [u["unit"] for u in document["red_list"]] == ["XIANGYUN"]
     assert [u["unit"] for u in document["black_list"]] == ["BINCHUAN"]
-    assert document["black_list"][0]["interviews"] == 1 and document["black_list"][0]["reasons"] == ["interview"]
+    assert document["black_list"][0]["interviews"] == 1
+    assert document["black_list"][0]["reasons"] == ["bottom", "interview"]
+    assert document["issuer"] == "大理州领导小组办公室"
+    assert [(s["grade"], s["grade_label"]) for s in document["scores"]] == [
+        ("优秀", "优秀"), ("不合格", "不合格"), ("合格", "合格"), (None, ""),
+    ]
     english = json.loads(march.render("json", lang="en"))
     assert english["title"] == "Problem list bulletin, March 2026" and english["labels"]["red_list"] == "Red list"
     assert english["facts"] == document["facts"]
+    # The policy's grade stays as it is; its English name is alongside.
+    assert [(s["grade"], s["grade_label"]) for s in english["scores"]] == [
+        ("优秀", "excellent"), ("不合格", "fail"), ("合格", "pass"), (None, ""),
+    ]
 
 
 def test_markdown_in_chinese_and_in_english(march: govflow.Bulletin) -> None:
@@ -477,6 +609,50 @@ def test_markdown_in_chinese_and_in_english(march: govflow.Bulletin) -> None:
         assert text in en, text
     for text in ("红榜", "黑榜", "考评得分与排名", "生成时间"):
         assert text not in en, text
+    # The ranking's indicator columns are points, and say so; deductions are points already.
+    zh_head = next(line for line in zh.splitlines() if line.startswith("| 层级 |"))
+    assert zh_head.split(" | ")[5:] == ["及时签收率得分", "按时办结率得分", "销号率得分", "一次核验通过率得分",
+                                        "满意率得分", "督办扣分", "约谈扣分 |"]
+    en_head = next(line for line in en.splitlines() if line.startswith("| Level |"))
+    assert en_head.split(" | ")[:6] == ["| Level", "Rank in level", "Unit", "Total", "Grade",
+                                        "accepted on time (points)"]
+    assert "supervision notice deduction | interview deduction |" in en_head
+    # Grades in the reader's language: 祥云县 93 优秀, 宾川县 32 不合格, 下庄镇 72.33 合格.
+    assert "| 县（市、区） | 1 | 祥云县 | 93 | 优秀 |" in zh and "| 乡（镇） | 1 | 下庄镇 | 72.33 | 合格 |" in zh
+    assert "| county | 1 | 祥云县 | 93 | excellent |" in en and "| county | 2 | 宾川县 | 32 | fail |" in en
+    assert "| township | 1 | 下庄镇 | 72.33 | pass |" in en
+    for grade in ("优秀", "不合格", "合格"):
+        assert grade not in en, grade
+
+
+def test_the_header_names_the_issuer_and_when_it_was_produced(flow: govflow.Govflow, clock: FakeClock) -> None:
+    run_march(flow, clock)
+    at(clock, 4, 1)
+    bulletin = flow.bulletin("2026-03")
+    assert bulletin.produced_at == dt.datetime(2026, 4, 1, 9, tzinfo=SH)
+    assert bulletin.issuer == "大理州领导小组办公室"  # the supervisor unit
+    assert (bulletin.produced_on(), bulletin.produced_on("en")) == ("2026年4月1日 09:00", "1 April 2026, 09:00")
+    zh = str(bulletin.render("markdown")).splitlines()
+    assert zh[:5] == ["# 2026年3月问题清单办理情况通报", "", "发布单位: 大理州领导小组办公室  ",
+                      "生成时间: 2026年4月1日 09:00", ""]
+    en = str(bulletin.render("markdown", lang="en")).splitlines()
+    assert en[:5] == ["# Problem list bulletin, March 2026", "", "Issued by: 大理州领导小组办公室  ",
+                      "Produced: 1 April 2026, 09:00", ""]
+    html = str(bulletin.render("html", lang="en"))
+    assert "Issued by: 大理州领导小组办公室" in html and "Produced: 1 April 2026, 09:00" in html
+    # An instant in another zone is shown in Shanghai time.
+    utc = attrs.evolve(bulletin, produced_at=dt.datetime(2026, 3, 31, 17, 5, tzinfo=dt.timezone.utc))
+    assert (utc.produced_on(), utc.produced_on("en")) == ("2026年4月1日 01:05", "1 April 2026, 01:05")
+
+
+def test_without_a_supervisor_unit_there_is_no_issuer_line(clock: FakeClock) -> None:
+    with govflow.open(":memory:", clock=clock) as flow:
+        flow.add_unit("XIANGYUN", "祥云县", level="county")
+        bulletin = flow.bulletin("2026-02")
+        assert bulletin.issuer is None
+        assert json.loads(bulletin.render("json"))["issuer"] is None
+        markdown = str(bulletin.render("markdown")).splitlines()
+        assert markdown[2] == "生成时间: 2026年3月2日 09:00" and not any("发布单位" in line for line in markdown)
 
 
 def test_every_label_has_chinese_and_english_text() -> None:

@@ -17,7 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 import govflow
 from govflow import Actor
-from govflow._bulletin_labels import label
+from govflow._bulletin_labels import grade_name, label
 from govflow._facts import COUNTS
 from govflow.testing import FakeClock
 
@@ -66,6 +66,13 @@ def records(ws: Worksheet, header_row: int = 1) -> list[dict[str, Any]]:
 
 def fact_heading(name: str, lang: str) -> str:
     return label("due_count" if name == "due" else name, lang)
+
+
+def points_heading(indicator: govflow.Indicator, lang: str) -> str:
+    """The ranking column of an indicator: its points (deductions, with a count, are points already)."""
+    if indicator.count is not None:
+        return indicator.label(lang)
+    return label("points_of", lang).format(name=indicator.label(lang))
 
 
 def is_number(value: Any) -> bool:
@@ -131,6 +138,20 @@ def test_the_ranking_and_breakdown_match_the_scores(
     scores = flow.scores(period)
     ranking = records(sheet(book, "ranking", lang))
     assert [r[label("unit", lang)] for r in ranking] == [bulletin.unit_name(s.unit) for s in scores]
+    headings = list(ranking[0])
+    assert headings[5:] == {
+        "zh": ["及时签收率得分", "按时办结率得分", "销号率得分", "一次核验通过率得分", "满意率得分", "督办扣分",
+               "约谈扣分"],
+        "en": ["accepted on time (points)", "fed back by the due date (points)", "closed (points)",
+               "passed verification first time (points)", "satisfaction (points)", "supervision notice deduction",
+               "interview deduction"],
+    }[lang]
+    # The grades in the reader's language: in March 祥云县 76.33 (R1 left overdue), 宾川县 32, 下庄镇 72.33;
+    # in April only 祥云县 had something due (100).
+    assert [r[label("grade", lang)] for r in ranking] == {
+        ("2026-03", "zh"): ["合格", "不合格", "合格"], ("2026-03", "en"): ["pass", "fail", "pass"],
+        ("2026-04", "zh"): ["优秀", None, None], ("2026-04", "en"): ["excellent", None, None],
+    }[period, lang]
     for row, score in zip(ranking, scores, strict=True):
         assert row[label("rank", lang)] == score.rank
         total = row[label("total", lang)]
@@ -138,9 +159,9 @@ def test_the_ranking_and_breakdown_match_the_scores(
             assert total == label("not_scored", lang) and row[label("rank", lang)] is None
         else:
             assert is_number(total) and total == pytest.approx(score.total)
-            assert row[label("grade", lang)] == flow.scoring.grade(score.total)
+            assert row[label("grade", lang)] == grade_name(flow.scoring.grade(score.total), lang)
             for indicator in score.breakdown:
-                assert row[indicator.label(lang)] == pytest.approx(indicator.score, abs=0.005), indicator.name
+                assert row[points_heading(indicator, lang)] == pytest.approx(indicator.score, abs=0.005), indicator.name
     breakdown = records(sheet(book, "breakdown", lang))
     expected = [(s, i) for s in scores for i in s.breakdown]
     assert len(breakdown) == len(expected)
@@ -182,7 +203,12 @@ def test_lists_overdue_and_changes_match_the_bulletin(flow: govflow.Govflow, clo
     assert {r[label("issue", lang)] for r in overdue} == {ids["B1"], ids["B3"], ids["B4"], ids["R1"]}
     forgotten = next(r for r in overdue if r[label("issue", lang)] == ids["R1"])
     assert forgotten[label("responsible_first", lang)] == "王县长"
-    assert forgotten[label("days_overdue", lang)] == (dt.date(2026, 4, 30) - dt.date(2026, 3, 20)).days
+    # Working days late on 1 May (a holiday): 7 in March (23..27, 30, 31), 21 in April (清明 on 04-06).
+    assert forgotten[label("days_overdue", lang)] == 28
+    assert label("days_overdue", lang) == {"zh": "逾期工作日", "en": "Working days overdue"}[lang]
+    # The units in the ranking's order: 祥云县 (scored, first county) before 宾川县 (nothing due in April).
+    assert [s.unit for s in bulletin.scores] == ["XIANGYUN", "BINCHUAN", "XIAZHUANG"]
+    assert [r[label("unit", lang)] for r in overdue] == ["祥云县", "宾川县", "宾川县", "宾川县"]
     for key, listed in (("red_list", bulletin.red_list), ("black_list", bulletin.black_list)):
         rows = records(sheet(book, key, lang))
         assert [(r[label("unit", lang)], r[label("total", lang)], r[label("rank", lang)]) for r in rows] == [
@@ -217,7 +243,10 @@ def test_the_ledger_sheet_holds_every_covered_issue_up_to_the_period_end(
         assert row[label("issue", lang)] == entry.issue_id
         assert row[label("issue_title", lang)] == flow.get(entry.issue_id).title
         assert row[label("step", lang)] == entry.issue_seq
-        assert row[label("trigger", lang)] == flow.label(entry.trigger, lang)
+        action = flow.label(entry.trigger, lang)
+        if entry.trigger == "deadline":  # a ladder step says which rung
+            action += ("：" if lang == "zh" else ": ") + govflow.STEP_LABELS[entry.data["step"]][lang]
+        assert row[label("trigger", lang)] == action
         assert row[label("from_state", lang)] == (flow.label(entry.from_state, lang) if entry.from_state else None)
         assert row[label("to_state", lang)] == flow.label(entry.to_state, lang)
         assert row[label("actor", lang)] == bulletin.unit_name(entry.actor)
@@ -246,6 +275,11 @@ def test_the_workbook_is_laid_out_for_a_reader(flow: govflow.Govflow, clock: Fak
     assert book.properties.title == bulletin.title(lang)
     first = book.worksheets[0]
     assert first["A1"].value == bulletin.title(lang)
+    # Under the title: when it was produced (in words, then the exact instant) and who issues it.
+    assert [c.value for c in first[3]][:3] == [label("produced_at", lang), bulletin.produced_on(lang),
+                                               bulletin.produced_at.isoformat()]
+    assert bulletin.produced_on(lang).startswith({"zh": "2026年4月9日 09:", "en": "9 April 2026, 09:"}[lang])
+    assert [c.value for c in first[4]][:2] == [label("issuer", lang), "大理州领导小组办公室"]
     tables = ("ranking", "facts", "breakdown", "red_list", "black_list", "overdue_sheet", "ledger")
     for each in book.worksheets:
         assert len(each.title) <= 31 and not set(each.title) & set("[]:*?/\\"), each.title

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import govflow
+from govflow.testing import FakeClock
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -119,7 +120,26 @@ def test_monthly_bulletin(tmp_path: Path) -> None:
         assert any(f.interviews for f in facts.values())  # and a unit that was interviewed (约谈)
         scores = {s.unit: (s.total, s.rank) for s in flow.scores("2026-06")}
         assert {s["unit"]: (s["total"], s["rank"]) for s in document["scores"]} == scores
-        overdue = {i.issue_id for i in flow.bulletin("2026-06").overdue_issues()}
+        bulletin = flow.bulletin("2026-06")
+        overdue = {i.issue_id for i in bulletin.overdue_issues()}
         assert {i["issue_id"] for i in document["overdue"]} == overdue
         assert all(flow.get(i).state in ("assigned", "implemented") for i in overdue)
+        assert all(i["days_overdue"] >= 1 for i in document["overdue"])  # working days, at least 1
+        ranked = [s["unit"] for s in document["scores"]]
+        assert [i["unit"] for i in document["overdue"]] == sorted(
+            (i["unit"] for i in document["overdue"]), key=ranked.index)  # units in the ranking's order
+        # The red list: the top five of each level, never more than half of it, never a unit with a 约谈.
+        interviewed = {u for u, f in facts.items() if f.interviews}
+        assert interviewed and not interviewed & {u["unit"] for u in document["red_list"]}
+        assert interviewed <= {u["unit"] for u in document["black_list"]}
+        for level in ("county", "township"):
+            scored = [s for s in bulletin.scores if s.level == level and s.total is not None]
+            red = [u["unit"] for u in document["red_list"] if u["level"] == level]
+            assert len(red) == min(5, len(scored) // 2), level  # 4 counties -> 2; 8 townships -> 4
+            assert [s.unit for s in scored if s.unit not in interviewed][: len(red)] == red
         assert flow.verify_ledger().issues > 500
+    # The example prints the year's evaluation on 1 July: the six months are over and all count; on
+    # 30 June, June would be left out.
+    for when, months in (("2026-07-01T09:00:00+08:00", 6), ("2026-06-30T18:00:00+08:00", 5)):
+        with govflow.open(out / "monthly_bulletin.sqlite3", clock=FakeClock(when)) as flow:
+            assert {e.months for e in flow.evaluation("2026")} == {months}

@@ -377,3 +377,13 @@ def test_an_extension_cannot_be_approved_after_the_requested_date(flow: govflow.
     clock.set("2026-03-26T09:00:00+08:00")
     refused(flow, ValidationError, lambda: flow.approve_extension(issue.id, by="OFFICE"))
     assert flow.deny_extension(issue.id, by="OFFICE", reason="已过期").extension is None
+
+
+def test_cooperating_may_be_none_and_nothing_else_odd(flow: govflow.Govflow) -> None:
+    from .conftest import refused
+
+    issue = flow.assign("无协办", lead="XIANGYUN", due="2026-03-20", by="OFFICE", cooperating=None)  # type: ignore[arg-type]
+    assert issue.cooperating == ()
+    error = refused(flow, govflow.ValidationError, lambda: flow.assign(
+        "协办有误", lead="XIANGYUN", due="2026-03-20", by="OFFICE", cooperating=42))  # type: ignore[arg-type]
+    assert "cooperating" in str(error) and "list of unit ids" in str(error)

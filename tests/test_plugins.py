@@ -43,7 +43,9 @@ class EvidenceGuard:
 def test_builtins_are_plugins_listed_with_their_hooks() -> None:
     with memory_flow() as flow:
         info = {p.name: p for p in flow.plugins()}
-    assert list(info) == ["memory", "sqlite", "issue-list", "ledger-renderers", "bulletin-renderers", "calendars", "scoring"]
+    assert list(info) == [
+        "memory", "sqlite", "issue-list", "ledger-renderers", "bulletin-renderers", "calendars", "scoring",
+    ]
     assert info["sqlite"].hooks == ("govflow_register_storage",)
     assert info["issue-list"].builtin and info["issue-list"].distribution == "govflow"
     assert [cls.name for cls in govflow.DEFAULT_PLUGINS] == list(info)
@@ -155,7 +157,9 @@ def test_entry_point_plugins_can_be_blocked(installed_plugins: Path, monkeypatch
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with govflow.open(":memory:", strict_plugins=True) as flow:
-            builtins = {"memory", "sqlite", "issue-list", "ledger-renderers", "bulletin-renderers", "calendars", "scoring"}
+            builtins = {
+                "memory", "sqlite", "issue-list", "ledger-renderers", "bulletin-renderers", "calendars", "scoring",
+            }
             assert {p.name for p in flow.plugins()} == builtins
 
 

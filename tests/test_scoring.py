@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from govflow import Indicator, ScoringPolicy, Unit, UnitFacts
 from govflow.testing import FakeClock
 
 from .conftest import STORES, add_units
-from .month_scenario import run_april, run_march
+from .month_scenario import SH, at, run_april, run_march
 
 
 def breakdown(score: govflow.UnitScore) -> dict[str, tuple[float | None, float]]:
@@ -74,6 +75,7 @@ def test_the_past_month_scores_the_same_after_later_activity(flow: govflow.Govfl
 def test_the_year_is_the_workload_weighted_mean_of_the_months(flow: govflow.Govflow, clock: FakeClock) -> None:
     ids = run_march(flow, clock)
     run_april(flow, clock, ids)
+    clock.now = dt.datetime(2027, 1, 4, 9, tzinfo=SH)  # the year is over: every month counts
     year = by_unit(flow.evaluation("2026"))
     # XIANGYUN: March 93 over 2 issues due, April 100 over 1: (186 + 100) / 3.
     assert (year["XIANGYUN"].score, year["XIANGYUN"].grade, year["XIANGYUN"].rank) == (95.33, "优秀", 1)
@@ -81,6 +83,29 @@ def test_the_year_is_the_workload_weighted_mean_of_the_months(flow: govflow.Govf
     assert (year["BINCHUAN"].score, year["BINCHUAN"].grade, year["BINCHUAN"].rank) == (32.0, "不合格", 2)
     assert (year["XIAZHUANG"].score, year["XIAZHUANG"].grade, year["XIAZHUANG"].rank) == (72.33, "合格", 1)
     assert [e.unit for e in flow.evaluation("2026")] == ["XIANGYUN", "BINCHUAN", "XIAZHUANG"]
+
+
+def test_a_month_not_over_is_left_out_of_the_evaluation(flow: govflow.Govflow, clock: FakeClock) -> None:
+    ids = run_march(flow, clock)
+    run_april(flow, clock, ids)  # the clock is at 9 April
+    at(clock, 4, 9, 10)
+    flow.assign("四月下旬到期", lead="XIAZHUANG", due="2026-04-20", by="OFFICE")
+    # April so far would count the issue due on 04-20 as not fed back on time.
+    april = by_unit(flow.scores("2026-04"))
+    assert (april["XIANGYUN"].total, april["XIAZHUANG"].total) == (100.0, 0.0)
+    year = by_unit(flow.evaluation("2026"))
+    # Only March is over: XIANGYUN 93 over 2 issues, XIAZHUANG 72.33 over 2, April left out.
+    assert [(year[u].score, year[u].grade, year[u].due, year[u].months) for u in ("XIANGYUN", "XIAZHUANG")] == [
+        (93.0, "优秀", 2, 1), (72.33, "合格", 2, 1),
+    ]
+    assert all(e.score is None and e.months == 0 for e in flow.evaluation("2026-Q2"))  # no month of it is over
+    clock.now = dt.datetime(2026, 4, 30, 23, 59, tzinfo=SH)
+    assert by_unit(flow.evaluation("2026"))["XIANGYUN"].months == 1  # a minute before April's end
+    clock.now = dt.datetime(2026, 5, 1, 0, 0, tzinfo=SH)  # April is over: it counts, the issue due 04-20 too
+    year = by_unit(flow.evaluation("2026"))
+    assert [(year[u].score, year[u].due, year[u].months) for u in ("XIANGYUN", "XIAZHUANG")] == [
+        (95.33, 3, 2), (48.22, 3, 2),
+    ]
 
 
 def policy_flow(kind: str, tmp_path: Path, clock: FakeClock, **options: Any) -> govflow.Govflow:

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Bulletin", "ListedUnit", "OverdueIssue", "ScoreChange", "build_bulletin"]
 
+# English month names, whatever the process's locale.
+_MONTHS: Final = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                  "October", "November", "December")
+
 #: How many units the red list takes per level and the black list overall.
 LIST_SIZE: Final = 5
 
@@ -105,8 +109,8 @@ class Bulletin:
     scores ordered by level, then rank);
     ``red_list`` is the top five scored units of each level, but never more than
     half of the level's scored units and never a unit with a 约谈 in the period;
-    ``black_list`` the lowest five scored units overall (not counting those on the
-    red list) and every unit with a 约谈 in the period;
+    ``black_list`` the lowest five scored units overall, but never more than half of
+    all scored units and none on the red list, and every unit with a 约谈 in the period;
     ``overdue`` maps each unit to its issues overdue at the period's end;
     ``changes`` compares each unit with ``previous`` (the period before).
     Ties at the fifth place are all listed. Every figure comes from ledger entries
@@ -155,7 +159,7 @@ class Bulletin:
         """When the bulletin was produced, in words (``"2026年7月1日 09:00"``, ``"1 July 2026, 09:00"``)."""
         local = self.produced_at.astimezone(DEFAULT_ZONE)
         if lang == "en":
-            return f"{local.day} {local.strftime('%B %Y')}, {local.strftime('%H:%M')}"
+            return f"{local.day} {_MONTHS[local.month - 1]} {local.year}, {local:%H:%M}"
         return f"{local.year}年{local.month}月{local.day}日 {local.strftime('%H:%M')}"
 
     def unit_name(self, unit_id: str) -> str:
@@ -193,7 +197,7 @@ def period_name(period: Period, lang: str = "zh") -> str:
     """A period in words, in ``lang``."""
     if lang == "en":
         if period.kind == "month":
-            return dt.date(period.year, period.index, 1).strftime("%B %Y")
+            return f"{_MONTHS[period.index - 1]} {period.year}"
         if period.kind == "quarter":
             return f"Q{period.index} {period.year}"
         return str(period.year)
@@ -238,8 +242,9 @@ def build_bulletin(
         for score in _top(eligible, best_first=True, size=min(LIST_SIZE, half)):
             red.append(ListedUnit(score.unit, score.level, score.total, score.rank, ("top",)))
     reasons: dict[str, list[str]] = {}
-    on_red = {u.unit for u in red}  # with few units the lowest five would reach into the red list
-    for score in _top([s for s in scores if s.unit not in on_red], best_first=False):
+    on_red = {u.unit for u in red}
+    lower_half = sum(1 for s in scores if s.total is not None) // 2  # with few units, not the better ones
+    for score in _top([s for s in scores if s.unit not in on_red], best_first=False, size=min(LIST_SIZE, lower_half)):
         reasons.setdefault(score.unit, []).append("bottom")
     for score in scores:
         if score.facts.interviews:

@@ -351,7 +351,12 @@ class Govflow:
             )
         if isinstance(cooperating, str):
             cooperating = (cooperating,)
-        coop = tuple(dict.fromkeys(cooperating))
+        elif cooperating is None:
+            cooperating = ()
+        try:
+            coop = tuple(dict.fromkeys(cooperating))
+        except TypeError:
+            raise ValidationError("cooperating", f"got {cooperating!r}", "a unit id or a list of unit ids") from None
         for unit_id in coop:
             if not isinstance(unit_id, str) or self._find_unit(unit_id) is None:
                 raise ValidationError(

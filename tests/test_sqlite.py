@@ -92,3 +92,25 @@ def test_two_connections_appending_in_turn_keep_one_chain(tmp_path: Path, clock:
         assert first.verify_ledger().entries == second.verify_ledger().entries == 12
         assert [e.seq for e in first.ledger()] == list(range(1, 13))
         assert first.store.chain_head() == (12, first.ledger()[-1].hash)
+
+
+def test_period_facts_read_the_opened_file_after_a_change_of_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Facts are read on a connection of their own: it must open the same file, read-only, wherever the cwd is."""
+    import datetime as dt
+
+    from .month_scenario import run_march
+
+    monkeypatch.chdir(tmp_path)
+    clock = FakeClock("2026-03-02T09:00:00+08:00", tick=dt.timedelta(minutes=1))
+    with govflow.open("relative.sqlite3", clock=clock) as flow:
+        add_units(flow)
+        run_march(flow, clock)
+        expected = flow.facts("2026-03")
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        monkeypatch.chdir(elsewhere)
+        assert flow.facts("2026-03") == expected
+        assert flow.bulletin("2026-03").facts == expected
+    assert list(elsewhere.iterdir()) == []

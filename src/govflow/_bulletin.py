@@ -16,6 +16,7 @@ import attrs
 from ._bulletin_labels import check_lang, label
 from ._calendar import CalendarError, Weekdays, working_days_between
 from ._clock import DEFAULT_ZONE
+from ._exceptions import ValidationError
 from ._facts import COUNTS, OverdueAtEnd, UnitFacts
 from ._model import LedgerEntry, Responsible, Unit
 from ._period import Period
@@ -109,17 +110,22 @@ class Bulletin:
     scores ordered by level, then rank);
     ``red_list`` is the top five scored units of each level, but never more than
     half of the level's scored units and never a unit with a 约谈 in the period;
+    ties at the fifth place are all listed, unless that would pass half, when the
+    tied units are all left out;
     ``black_list`` the lowest five scored units overall, but never more than half of
     all scored units and none on the red list, and every unit with a 约谈 in the period;
     ``overdue`` maps each unit to its issues overdue at the period's end;
     ``changes`` compares each unit with ``previous`` (the period before).
-    Ties at the fifth place are all listed. Every figure comes from ledger entries
-    recorded before the period's end.
+    ``as_of`` is the instant counted up to: the period's end, or for a period not
+    over yet, when the bulletin was produced.
+    Every figure comes from ledger entries recorded before the period's end (for a
+    period not over yet: before ``flow.now()``, see :meth:`Govflow.bulletin`).
     """
 
     period: Period
     previous: Period
     produced_at: dt.datetime
+    as_of: dt.datetime
     units: Mapping[str, Unit] = attrs.field(hash=False)
     facts: Mapping[str, UnitFacts] = attrs.field(hash=False)
     scores: tuple[UnitScore, ...]
@@ -137,6 +143,8 @@ class Bulletin:
         too. Raises :class:`ValidationError` for an unknown format or language.
         """
         check_lang(lang)
+        if "bulletin" in options:
+            raise ValidationError("bulletin", "given twice", "render options other than 'bulletin' and 'lang'")
         return self.flow.render("bulletin", fmt, **options, bulletin=self, lang=lang)
 
     def title(self, lang: str = "zh") -> str:
@@ -157,10 +165,11 @@ class Bulletin:
 
     def produced_on(self, lang: str = "zh") -> str:
         """When the bulletin was produced, in words (``"2026年7月1日 09:00"``, ``"1 July 2026, 09:00"``)."""
-        local = self.produced_at.astimezone(DEFAULT_ZONE)
-        if lang == "en":
-            return f"{local.day} {_MONTHS[local.month - 1]} {local.year}, {local:%H:%M}"
-        return f"{local.year}年{local.month}月{local.day}日 {local.strftime('%H:%M')}"
+        return _when(self.produced_at, lang)
+
+    def as_of_text(self, lang: str = "zh") -> str:
+        """``as_of`` in words, as :meth:`produced_on` says times."""
+        return _when(self.as_of, lang)
 
     def unit_name(self, unit_id: str) -> str:
         """A unit's name (its id when the unit is not registered)."""
@@ -193,6 +202,13 @@ class Bulletin:
             yield issue_id, self.flow.ledger(issue_id, until=self.period.end)
 
 
+def _when(instant: dt.datetime, lang: str) -> str:
+    local = instant.astimezone(DEFAULT_ZONE)
+    if lang == "en":
+        return f"{local.day} {_MONTHS[local.month - 1]} {local.year}, {local:%H:%M}"
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
 def period_name(period: Period, lang: str = "zh") -> str:
     """A period in words, in ``lang``."""
     if lang == "en":
@@ -208,23 +224,38 @@ def period_name(period: Period, lang: str = "zh") -> str:
     return f"{period.year}年"
 
 
-def _top(scores: list[UnitScore], best_first: bool, size: int = LIST_SIZE) -> list[UnitScore]:
-    """The first ``size`` scored units by total, and any tied with the last of them."""
+def _top(scores: list[UnitScore], best_first: bool, size: int, cap: int) -> list[UnitScore]:
+    """The first ``size`` scored units by total and any tied with the last of them, but never more
+    than ``cap``: a tie that would pass it is left out whole (no unit is picked from a tie at random)."""
     scored = sorted(
         (s for s in scores if s.total is not None),
         key=lambda s: (-s.total if best_first else s.total, s.unit),  # type: ignore[operator]
     )
-    if size <= 0:
+    if size <= 0 or not scored:
         return []
-    if len(scored) <= size:
-        return scored
-    edge = scored[size - 1].total
-    return scored[:size] + [s for s in scored[size:] if s.total == edge]
+    edge = scored[min(size, len(scored)) - 1].total
+    chosen = scored[:size] + [s for s in scored[size:] if s.total == edge]
+    if len(chosen) > cap:
+        chosen = [s for s in chosen if s.total != edge]
+    return chosen
+
+
+def _responsible_at(entries: list[LedgerEntry]) -> Responsible | None:
+    """The persons named at assignment, unless a reassignment among ``entries`` cleared them."""
+    people: Responsible | None = None
+    for entry in entries:
+        if entry.trigger == "assign":
+            named = entry.data.get("responsible")
+            people = Responsible(**named) if isinstance(named, dict) else None
+        elif entry.trigger == "reassign":
+            people = None
+    return people
 
 
 def build_bulletin(
     flow: Govflow,
     period: Period,
+    as_of: dt.datetime,
     facts: Mapping[str, UnitFacts],
     scores: list[UnitScore],
     previous_scores: list[UnitScore],
@@ -239,12 +270,13 @@ def build_bulletin(
         peers = [s for s in scores if s.level == level]
         half = sum(1 for s in peers if s.total is not None) // 2  # a small level does not put everyone on it
         eligible = [s for s in peers if not s.facts.interviews]
-        for score in _top(eligible, best_first=True, size=min(LIST_SIZE, half)):
+        for score in _top(eligible, best_first=True, size=min(LIST_SIZE, half), cap=half):
             red.append(ListedUnit(score.unit, score.level, score.total, score.rank, ("top",)))
     reasons: dict[str, list[str]] = {}
     on_red = {u.unit for u in red}
     lower_half = sum(1 for s in scores if s.total is not None) // 2  # with few units, not the better ones
-    for score in _top([s for s in scores if s.unit not in on_red], best_first=False, size=min(LIST_SIZE, lower_half)):
+    off_red = [s for s in scores if s.unit not in on_red]
+    for score in _top(off_red, best_first=False, size=min(LIST_SIZE, lower_half), cap=lower_half):
         reasons.setdefault(score.unit, []).append("bottom")
     for score in scores:
         if score.facts.interviews:
@@ -268,20 +300,26 @@ def build_bulletin(
     )
     found: dict[str, list[OverdueIssue]] = {s.unit: [] for s in scores}  # units in ranking order
     calendar = flow.calendar
-    day_after = period.end.date()
+    day_after = as_of.astimezone(DEFAULT_ZONE).date()  # the day after the period, or today
+    if as_of == period.end:
+        day_after = period.end.date()
     for row in overdue:
         issue = flow.get(row.issue_id)
+        people = issue.responsible
+        if people is None:  # never named, or cleared by a reassignment: maybe after the period
+            people = _responsible_at(flow.ledger(row.issue_id, until=as_of))
         try:
             late = max(1, working_days_between(calendar, row.due, day_after))
         except CalendarError:  # a year without an official schedule: weekends only
             late = max(1, working_days_between(Weekdays(), row.due, day_after))
         found.setdefault(row.unit, []).append(
-            OverdueIssue(row.issue_id, issue.title, row.unit, row.due, late, row.state, issue.responsible)
+            OverdueIssue(row.issue_id, issue.title, row.unit, row.due, late, row.state, people)
         )
     return Bulletin(
         period=period,
         previous=period.previous(),
         produced_at=flow.now(),
+        as_of=as_of,
         units=units,
         facts=dict(facts),
         scores=tuple(scores),

@@ -552,6 +552,8 @@ def bulletin_html(flow: Govflow, **options: Any) -> str:
     span = f" ({span})" if lang == "en" else f"（{span}）"
     produced = bulletin.produced_on(lang)
     issuer = (f"<span>{_e(label('issuer', lang))}: {_e(bulletin.issuer)}</span>" if bulletin.issuer else "")
+    if bulletin.as_of < period.end:  # a period not over yet: say up to when it was counted
+        issuer += f"<span>{_e(label('as_of', lang))}: {_e(bulletin.as_of_text(lang))}</span>"
     sections: list[tuple[str, str, str]] = [
         ("summary", label("summary", lang), _summary(bulletin, lang)),
         ("charts", label("charts", lang), _chart_section(bulletin, lang)),

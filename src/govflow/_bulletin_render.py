@@ -8,6 +8,7 @@ so every format shows the same figures under the same labels.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 from collections.abc import Sequence
@@ -77,7 +78,8 @@ def bulletin_tables(bulletin: Bulletin, lang: str = "zh") -> list[Table]:
     """The bulletin's tables in ``lang``, as plain values (numbers stay numbers)."""
     name = bulletin.unit_name
     ranking_head = [label(k, lang) for k in ("level", "rank", "unit", "total", "grade")]
-    indicators = [i for i in bulletin.scores[0].breakdown] if bulletin.scores else []
+    # every indicator any unit has, in the order they first appear (a plugin may score some levels only)
+    indicators = list({i.name: i for s in reversed(bulletin.scores) for i in reversed(s.breakdown)}.values())[::-1]
     ranking_head += [  # deductions are points already (督办扣分)
         i.label(lang) if i.count is not None else label("points_of", lang).format(name=i.label(lang))
         for i in indicators
@@ -90,7 +92,8 @@ def bulletin_tables(bulletin: Bulletin, lang: str = "zh") -> list[Table]:
             total if total is not None else label("not_scored", lang),
             grade_name(bulletin.flow.scoring.grade(total), lang),
         ]
-        row += [round(i.score, 2) if total is not None else None for i in score.breakdown]
+        points = {i.name: i.score for i in score.breakdown}
+        row += [round(points[i.name], 2) if total is not None and i.name in points else None for i in indicators]
         ranking.append(row)
     facts_head = [label("unit", lang)] + [_fact_heading(n, lang) for n in FACT_COLUMNS]
     facts_head += [label(f"step_{s}", lang) for s in ("urge", "supervise", "interview")]
@@ -150,12 +153,14 @@ def bulletin_markdown(flow: Govflow, **options: Any) -> str:
     bulletin, lang = requested(options)
 
     def line(cells: Sequence[Cell]) -> str:
-        return "| " + " | ".join(cell_text(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+        return "| " + " | ".join(_md(cell_text(c)) for c in cells) + " |"
 
     totals = bulletin.totals()
-    out = [f"# {bulletin.title(lang)}", ""]
+    out = [f"# {_md(bulletin.title(lang))}", ""]
     if bulletin.issuer:
-        out.append(f"{label('issuer', lang)}: {bulletin.issuer}  ")
+        out.append(f"{label('issuer', lang)}: {_md(bulletin.issuer)}  ")
+    if bulletin.as_of < bulletin.period.end:
+        out.append(f"{label('as_of', lang)}: {bulletin.as_of_text(lang)}  ")
     out.append(f"{label('produced_at', lang)}: {bulletin.produced_on(lang)}")
     out += ["", f"## {label('summary', lang)}", ""]
     out += [f"- {_fact_heading(n, lang)}: {cell_text(_fact_value(totals, n))}" for n in FACT_COLUMNS]
@@ -169,6 +174,20 @@ def bulletin_markdown(flow: Govflow, **options: Any) -> str:
     return "\n".join(out) + "\n"
 
 
+def _md(text: str) -> str:
+    """Text for a Markdown line or table cell: no raw HTML, no line breaks, no stray column bars."""
+    text = html.escape(text, quote=False).replace("|", "\\|")
+    return " ".join(text.splitlines())
+
+
+def csv_cell(value: Cell) -> str:
+    """A cell for CSV: text that a spreadsheet would take for a formula gets a leading apostrophe."""
+    text = cell_text(value)
+    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
 def bulletin_json(flow: Govflow, **options: Any) -> str:
     """The bulletin as JSON: every figure by field name, with the labels of ``lang`` alongside."""
     bulletin, lang = requested(options)
@@ -179,6 +198,7 @@ def bulletin_json(flow: Govflow, **options: Any) -> str:
         "title": bulletin.title(lang),
         "lang": lang,
         "produced_at": bulletin.produced_at.isoformat(),
+        "as_of": bulletin.as_of.isoformat(),
         "issuer": bulletin.issuer,
         "units": {
             unit_id: {"name": unit.name, "level": unit.level, "parent": unit.parent}
@@ -239,5 +259,5 @@ def bulletin_csv(flow: Govflow, **options: Any) -> str:
     for key, _, head, rows in bulletin_tables(bulletin, lang):
         if key == wanted:
             writer.writerow(head)
-            writer.writerows([[cell_text(c) for c in row] for row in rows])
+            writer.writerows([[csv_cell(c) for c in row] for row in rows])
     return "\ufeff" + buffer.getvalue()

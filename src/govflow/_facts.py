@@ -199,10 +199,10 @@ def compute_facts(
                 lead, original_due = data.get("lead"), data.get("due")
                 for unit in data.get("cooperating", ()) if in_period else ():
                     counts[unit]["cooperating"] += 1
-            elif data.get("original_due") is not None:
-                original_due = data["original_due"]
             elif trigger == "reassign":
                 lead = data.get("new_lead")
+            if trigger != "assign" and data.get("original_due") is not None:
+                original_due = data["original_due"]
             if trigger == "request_extension":
                 requested = data.get("due")
             elif trigger == "approve_extension":

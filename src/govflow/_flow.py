@@ -316,7 +316,7 @@ class Govflow:
         lead: str,
         due: dt.date | str | WorkingDays,
         by: ActorLike,
-        cooperating: Iterable[str] = (),
+        cooperating: Iterable[str] | str | None = (),
         description: str = "",
         category: str | None = None,
         responsible: Responsible | Mapping[str, str | None] | None = None,
@@ -418,9 +418,9 @@ class Govflow:
         command again, reading the issue afresh, up to that many times when another
         writer committed between this call's read and its write (see :func:`retry_on_conflict`).
         """
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise ValidationError("retries", f"got {retries!r}", "an integer >= 0")
         if retries:
-            if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-                raise ValidationError("retries", f"got {retries!r}", "an integer >= 0")
             if expected_version is not None:
                 raise ValidationError("retries", "a retry cannot help when expected_version is given",
                                       "retries=0 with expected_version, or no expected_version")
@@ -687,7 +687,8 @@ class Govflow:
         """Per-unit facts of a period (``"2020-06"``, ``"2020-Q3"``, ``"2020"``), from the ledger.
 
         Only ledger entries before the period's end count, so a past period comes out
-        the same however late it is asked for. The store aggregates them. Keys are unit
+        the same however late it is asked for. A period not over yet is counted up to
+        ``now()``: what has fallen due so far, what is overdue today. The store aggregates them. Keys are unit
         ids: every non-supervisor unit in the order units were added (zeros when nothing
         happened), then any other unit with something to count. docs/scoring.md has the
         exact rule for each figure.
@@ -701,7 +702,9 @@ class Govflow:
         return result
 
     def _facts_query(self, period: Period) -> FactsQuery:
-        return FactsQuery(period.start, period.end, self._accept_limits(period), self._lead_states())
+        """The store's query for ``period``; a period not over yet is counted up to now (month to date)."""
+        end = max(period.start, min(period.end, self.now()))
+        return FactsQuery(period.start, end, self._accept_limits(period), self._lead_states())
 
     def _accept_limits(self, period: Period) -> tuple[tuple[dt.date, dt.date], ...]:
         """Each day of ``period`` and the last day an assignment made on it may be accepted on time."""
@@ -752,7 +755,8 @@ class Govflow:
 
         ``bulletin.render(fmt, lang)`` writes it as ``markdown``, ``html``, ``xlsx``,
         ``csv`` or ``json``, in ``zh`` or ``en``. Like :meth:`facts`, it reads only
-        ledger entries before the period's end.
+        ledger entries before the period's end; for a period not over yet it counts up
+        to ``now()`` (``bulletin.as_of``).
         """
         chosen = Period.parse(period)
         # The previous period's facts are read alongside (stores that can, read them in parallel).
@@ -763,7 +767,8 @@ class Govflow:
             previous_facts = before.result()
         scores = self._scores(chosen, facts)
         previous = self._scores(chosen.previous(), previous_facts)
-        return build_bulletin(self, chosen, facts, scores, previous, overdue)
+        as_of = self._facts_query(chosen).end
+        return build_bulletin(self, chosen, as_of, facts, scores, previous, overdue)
 
     def evaluation(self, period: str | Period) -> list[UnitEvaluation]:
         """The comprehensive evaluation (综合考评) of a period, usually a year (``"2020"``).

@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import threading
+import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
@@ -226,6 +227,9 @@ class SQLiteStore:
         self._lock = threading.RLock()
         self._head: tuple[int, str] | None = None  # the chain head as this connection last left it
         self._timeout = timeout
+        # the file itself, for the read-only connections of long reads (none for an in-memory database)
+        in_memory = self.path in ("", ":memory:") or self.path.startswith("file:")
+        self._file = "" if in_memory else os.path.abspath(self.path)
         # the overdue issues of the last few facts, with the chain head they were read at
         self._overdue: dict[FactsQuery, tuple[int, list[OverdueAtEnd]]] = {}
         try:
@@ -470,13 +474,13 @@ class SQLiteStore:
         (SQLite reads in parallel in WAL mode) without holding up this store's writes.
         """
         args = facts_args(query)
-        if self.path in ("", ":memory:"):  # a database that exists only on this connection
+        if not self._file:  # a database that exists only on this connection
             with self._lock:
-                rows, head = self._read_facts(self._db, args)
+                rows, head = self._read_facts(self._db, FACTS_SQL, args)
         else:
             reader = self._reader()
             try:
-                rows, head = self._read_facts(reader, args)
+                rows, head = self._read_facts(reader, FACTS_SQL, args)
             finally:
                 reader.close()
         counts, escalations, overdue = parse_facts_rows(rows)
@@ -487,11 +491,11 @@ class SQLiteStore:
                 del self._overdue[next(iter(self._overdue))]
         return build_facts(counts, escalations)
 
-    def _read_facts(self, db: sqlite3.Connection, args: dict[str, str]) -> tuple[list[Any], int]:
+    def _read_facts(self, db: sqlite3.Connection, sql: str, args: dict[str, str]) -> tuple[list[Any], int]:
         try:
             db.execute("BEGIN")  # one snapshot for the facts and the chain head they belong to
             try:
-                rows = db.execute(FACTS_SQL, args).fetchall()
+                rows = db.execute(sql, args).fetchall()
                 head = int(db.execute("SELECT seq FROM chain_head").fetchone()[0])
             finally:
                 db.execute("COMMIT")
@@ -500,9 +504,10 @@ class SQLiteStore:
         return rows, head
 
     def _reader(self) -> sqlite3.Connection:
-        """A new connection for one long read."""
+        """A new read-only connection for one long read (on the file this store opened, wherever the cwd is now)."""
+        uri = f"file:{urllib.parse.quote(self._file)}?mode=ro"
         try:
-            return sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
+            return sqlite3.connect(uri, uri=True, timeout=self._timeout, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open SQLite file {self.path!r}: {exc}") from exc
 
@@ -513,7 +518,14 @@ class SQLiteStore:
             kept = self._overdue.get(query)
             if kept is not None and kept[0] == head:
                 return list(kept[1])
-            rows = self._db.execute(OVERDUE_SQL, facts_args(query)).fetchall()
+            if not self._file:
+                rows, _ = self._read_facts(self._db, OVERDUE_SQL, facts_args(query))
+        if self._file:
+            reader = self._reader()
+            try:
+                rows, _ = self._read_facts(reader, OVERDUE_SQL, facts_args(query))
+            finally:
+                reader.close()
         return [OverdueAtEnd(issue_id, unit, _date(due), state) for issue_id, unit, due, state in rows]
 
     def entry(self, seq: int) -> LedgerEntry | None:

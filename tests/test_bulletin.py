@@ -83,45 +83,47 @@ def facts_from_json(unit: str, row: dict[str, Any]) -> UnitFacts:
 # -- red and black lists ------------------------------------------------------------------
 
 
-def test_the_red_list_is_the_top_five_of_each_level_with_ties_at_fifth(
+def test_the_red_list_is_the_top_five_of_each_level_with_ties_at_fifth_unless_they_pass_half(
     flow: govflow.Govflow, clock: FakeClock
 ) -> None:
-    counties = add_level(flow, "C", "county", 11, "县")
+    counties = add_level(flow, "C", "county", 12, "县")
     townships = add_level(flow, "T", "township", 10, "镇")
     idle = add_level(flow, "D", "department", 1, "局")  # nothing due: not scored, not listed
     for unit, total in zip(
-        counties, (100.0, 96.0, 92.0, 90.0, 86.0, 86.0, 84.0, 82.0, 78.0, 74.0, 74.0), strict=True
+        counties, (100.0, 96.0, 92.0, 90.0, 86.0, 86.0, 84.0, 82.0, 78.0, 74.0, 74.0, 74.0), strict=True
     ):
         score(flow, clock, unit, total)
     for unit, total in zip(
         townships, (82.0, 100.0, 96.0, 88.0, 92.0, 88.0, 88.0, 84.0, 78.0, 74.0), strict=True
     ):
         score(flow, clock, unit, total)
+    at(clock, 4, 1, 0)  # March is over
     bulletin = flow.bulletin("2026-03")
     top = ("top",)
-    # 11 and 10 scored units: half of either level is 5 or more, so each level lists its top five.
     assert listed(bulletin.red_list) == [
+        # 12 scored counties: half is 6, so the tie at fifth fits and is listed whole.
         ("C01", "county", 100.0, 1, top, 0),
         ("C02", "county", 96.0, 2, top, 0),
         ("C03", "county", 92.0, 3, top, 0),
         ("C04", "county", 90.0, 4, top, 0),
         ("C05", "county", 86.0, 5, top, 0),
         ("C06", "county", 86.0, 5, top, 0),  # tied with the fifth: listed too
+        # 10 scored townships: half is 5. 88 is fourth, fifth and sixth: listing the three would make six,
+        # past half, so none of them is listed (no unit is picked from a tie): the top three only.
         ("T02", "township", 100.0, 1, top, 0),
         ("T03", "township", 96.0, 2, top, 0),
         ("T05", "township", 92.0, 3, top, 0),
-        ("T04", "township", 88.0, 4, top, 0),  # 88 is fifth: all three at 88 are listed
-        ("T06", "township", 88.0, 4, top, 0),
-        ("T07", "township", 88.0, 4, top, 0),
     ]
     # The standard cast has nothing due in March either: none of them is listed.
     assert not {u.unit for u in bulletin.red_list + bulletin.black_list} & {*idle, "XIANGYUN", "BINCHUAN", "XIAZHUANG"}
-    # Off the red list: C07 84, C08 82, C09 78, C10 74, C11 74, T01 82, T08 84, T09 78, T10 74. The lowest
-    # five end on 78, where C09 and T09 tie: both are listed; nothing at 82 or 84 is.
+    # Off the red list: C07 84, C08 82, C09 78, C10..C12 74, T01 82, T04/T06/T07 88, T08 84, T09 78, T10 74.
+    # The lowest five end on 78, where C09 and T09 tie: both are listed (6 of 22 scored: within half);
+    # nothing at 82 or above is.
     bottom = ("bottom",)
     assert listed(bulletin.black_list) == [
         ("C10", "county", 74.0, 10, bottom, 0),
         ("C11", "county", 74.0, 10, bottom, 0),
+        ("C12", "county", 74.0, 10, bottom, 0),
         ("T10", "township", 74.0, 10, bottom, 0),
         ("C09", "county", 78.0, 9, bottom, 0),
         ("T09", "township", 78.0, 9, bottom, 0),
@@ -144,6 +146,7 @@ def test_a_small_level_puts_at_most_half_of_its_scored_units_on_the_red_list(
     for unit, total in zip(prefectures, (100.0, 92.0, 92.0, 74.0), strict=True):
         score(flow, clock, unit, total)
     score(flow, clock, township[0], 100.0)
+    at(clock, 4, 1, 0)  # March is over
     bulletin = flow.bulletin("2026-03")
     top = ("top",)
     assert sorted(listed(bulletin.red_list)) == sorted([
@@ -152,22 +155,22 @@ def test_a_small_level_puts_at_most_half_of_its_scored_units_on_the_red_list(
         ("D01", "department", 96.0, 2, top, 0),
         # 3 scored counties (XIANGYUN and BINCHUAN have nothing due and do not count): the top 1.
         ("C01", "county", 100.0, 1, top, 0),
-        # 4 scored units with a tie at second place: the tie is listed whole.
+        # 4 scored units with a tie at second place: listing the tie would make 3, past half (2), so the
+        # tie is left out whole: the first only.
         ("P01", "prefecture", 100.0, 1, top, 0),
-        ("P02", "prefecture", 92.0, 2, top, 0),
-        ("P03", "prefecture", 92.0, 2, top, 0),
         # T01 is the only scored township: half of 1 is 0, so no township is on the red list.
     ])
     by_level: dict[str, int] = {}
     for unit in bulletin.red_list:
         by_level[unit.level] = by_level.get(unit.level, 0) + 1
-    assert by_level == {"department": 2, "county": 1, "prefecture": 3}
+    assert by_level == {"department": 2, "county": 1, "prefecture": 1}
     # T01 scored 100: it is on neither list.
     assert "T01" not in {u.unit for u in bulletin.red_list + bulletin.black_list}
-    # Off the red list: D03 92, D04 90, C02 96, C03 92, P04 74, T01 100: the lowest five.
+    # Off the red list: D03 92, D04 90, C02 96, C03 92, P02 92, P03 92, P04 74, T01 100. The lowest five
+    # end on 92, where four units tie: six listed in all, which is half of the 12 scored units, not past it.
     assert [(u.unit, u.total, u.reasons) for u in bulletin.black_list] == [
         ("P04", 74.0, ("bottom",)), ("D04", 90.0, ("bottom",)), ("C03", 92.0, ("bottom",)),
-        ("D03", 92.0, ("bottom",)), ("C02", 96.0, ("bottom",)),
+        ("D03", 92.0, ("bottom",)), ("P02", 92.0, ("bottom",)), ("P03", 92.0, ("bottom",)),
     ]
 
 
@@ -213,6 +216,7 @@ def test_an_interviewed_unit_is_never_on_the_red_list_and_always_on_the_black_li
     totals = (100.0, 92.0, 90.0, 88.0, 86.0, 84.0, 82.0, 82.0, 78.0, 78.0, 74.0, 74.0)
     for unit, total in zip(counties, totals, strict=True):
         score(flow, clock, unit, total)
+    at(clock, 4, 1, 0)  # March is over
     bulletin = flow.bulletin("2026-03")
     by_unit = {s.unit: s for s in bulletin.scores}
     assert (by_unit["C01"].total, by_unit["C01"].rank, by_unit["C01"].facts.interviews) == (95.0, 1, 1)
@@ -252,6 +256,7 @@ def test_unscored_units_are_on_no_list_by_score(flow: govflow.Govflow, clock: Fa
     score(flow, clock, departments[0], 100.0)
     score(flow, clock, departments[1], 74.0)
     score(flow, clock, "XIANGYUN", 90.0)
+    at(clock, 4, 1, 0)  # March is over
     bulletin = flow.bulletin("2026-03")
     # Half of the 2 scored departments (not of the 12): 1. XIANGYUN is the only scored county: none.
     assert listed(bulletin.red_list) == [("D01", "department", 100.0, 1, ("top",), 0)]
@@ -352,6 +357,7 @@ def test_overdue_issues_by_unit_with_due_date_days_state_and_responsible_persons
     # In April the rework is still open and its due date (03-25) passed; the April issue was implemented
     # on 04-02 and falls due 04-10: overdue at April's end too. Counted on 1 May, a holiday (劳动节):
     # the issue due 04-30 is 0 working days late on it, and counts as 1.
+    at(clock, 5, 6)  # April is over
     april_bulletin = flow.bulletin("2026-04")
     april = {i.issue_id: i.days_overdue for i in april_bulletin.overdue_issues()}
     assert april == {reworked: 25, half_done: 32, extended: 28, moved: 37, eve: 21, later: 14, before_may_day: 1}
@@ -376,6 +382,7 @@ def test_changes_compare_each_unit_with_the_previous_period(flow: govflow.Govflo
     score(flow, clock, b, 100.0, month=3)
     score(flow, clock, c, 90.0, month=3)
     score(flow, clock, "XIAZHUANG", 88.0, month=3)  # not scored in February
+    at(clock, 4, 1, 0)  # March is over
     bulletin = flow.bulletin("2026-03")
     assert bulletin.previous == Period.parse("2026-02")
     changes = {ch.unit: ch for ch in bulletin.changes}
@@ -628,6 +635,7 @@ def test_markdown_in_chinese_and_in_english(march: govflow.Bulletin) -> None:
 def test_the_header_names_the_issuer_and_when_it_was_produced(flow: govflow.Govflow, clock: FakeClock) -> None:
     run_march(flow, clock)
     at(clock, 4, 1)
+    clock.tick = dt.timedelta(0)  # the clock stands still while the bulletin is produced
     bulletin = flow.bulletin("2026-03")
     assert bulletin.produced_at == dt.datetime(2026, 4, 1, 9, tzinfo=SH)
     assert bulletin.issuer == "大理州领导小组办公室"  # the supervisor unit
@@ -646,6 +654,7 @@ def test_the_header_names_the_issuer_and_when_it_was_produced(flow: govflow.Govf
 
 
 def test_without_a_supervisor_unit_there_is_no_issuer_line(clock: FakeClock) -> None:
+    clock.tick = dt.timedelta(0)  # the clock stands still while the bulletin is produced
     with govflow.open(":memory:", clock=clock) as flow:
         flow.add_unit("XIANGYUN", "祥云县", level="county")
         bulletin = flow.bulletin("2026-02")
@@ -747,3 +756,308 @@ def test_the_ledger_refuses_naive_datetimes(flow: govflow.Govflow, clock: FakeCl
     assert which in str(info.value) and "timezone-aware" in str(info.value)
     with pytest.raises(govflow.ValidationError):
         flow.ledger(flow.issues()[0].id, **{which: naive})
+
+
+# -- ties at the edge of a list -----------------------------------------------------------
+
+
+def neglect(flow: govflow.Govflow, clock: FakeClock, unit: str) -> str:
+    """Give ``unit`` one issue due in March that it never touches: 0 points; return its id."""
+    at(clock, 3, 2)
+    return flow.assign(f"{unit} 未办问题", lead=unit, due=dt.date(2026, 3, 10), by=OFFICE).id
+
+
+@pytest.mark.parametrize(
+    ("totals", "red", "black"),
+    [
+        # Every unit tied at 100: listing the tie would pass half (2 of 4), on either list: no list at all.
+        ((100.0, 100.0, 100.0, 100.0), [], []),
+        # Half of 3 is 1; the two at 100 tie for it: neither is listed. The bottom one (0) is half of 3.
+        ((100.0, 100.0, 0.0), [], ["C03"]),
+        # 10 scored, half is 5: a tie at fifth and sixth would make 6, so the tie is left out: 4 listed.
+        ((100.0, 96.0, 92.0, 90.0, 86.0, 86.0, 84.0, 82.0, 78.0, 74.0), ["C01", "C02", "C03", "C04"],
+         ["C10", "C09", "C08", "C07"]),
+        # 12 scored, half is 6: the same tie fits, 6 listed.
+        ((100.0, 96.0, 92.0, 90.0, 86.0, 86.0, 84.0, 82.0, 78.0, 74.0, 74.0, 74.0),
+         ["C01", "C02", "C03", "C04", "C05", "C06"], ["C10", "C11", "C12", "C09", "C08"]),
+        # 5 scored: the top 2 (half), then three tied at the bottom, past half: no one black-listed by score.
+        ((100.0, 96.0, 74.0, 74.0, 74.0), ["C01", "C02"], []),
+        # 4 scored with a tie at the second place: the first only; at the bottom 74 and 86 (2 of 4).
+        ((100.0, 90.0, 90.0, 74.0), ["C01"], ["C04"]),
+    ],
+    ids=["all-at-100", "100-100-0", "10-tie-at-5th", "12-tie-at-5th", "tie-at-the-bottom", "4-tie-at-2nd"],
+)
+def test_a_tie_that_would_pass_half_of_a_list_is_left_out_whole(
+    flow: govflow.Govflow, clock: FakeClock, totals: tuple[float, ...], red: list[str], black: list[str]
+) -> None:
+    units = add_level(flow, "C", "county", len(totals), "县")
+    for unit, total in zip(units, totals, strict=True):
+        if total == 0.0:
+            neglect(flow, clock, unit)
+        else:
+            score(flow, clock, unit, total)
+    at(clock, 4, 1, 0)
+    bulletin = flow.bulletin("2026-03")
+    assert [s.total for s in bulletin.scores if s.unit in units] == sorted(totals, reverse=True)
+    assert [u.unit for u in bulletin.red_list] == red
+    assert [u.unit for u in bulletin.black_list] == black
+    scored = len(totals)
+    assert len(bulletin.red_list) <= scored // 2 and len(bulletin.black_list) <= scored // 2
+    # Whole ties only: a listed total is never shared with a unit left off the list (off the red list, for
+    # the black list).
+    for chosen, pool in ((bulletin.red_list, bulletin.scores),
+                         (bulletin.black_list, [s for s in bulletin.scores if s.unit not in red])):
+        names = {u.unit for u in chosen}
+        edge = {u.total for u in chosen}
+        assert not [s.unit for s in pool if s.total in edge and s.unit not in names]
+
+
+# -- overdue issues: the persons named as of the period's end -----------------------------
+
+
+def test_a_reassignment_after_the_period_does_not_change_its_overdue_persons(
+    flow: govflow.Govflow, clock: FakeClock
+) -> None:
+    at(clock, 3, 2)
+    people = {"first": "杨县长", "direct": "李站长"}
+    named = flow.assign("排水沟堵塞", lead="XIANGYUN", due="2026-03-10", by=OFFICE, responsible=people).id
+    cleared = flow.assign("占道经营", lead="BINCHUAN", due="2026-03-10", by=OFFICE,
+                          responsible={"first": "赵县长", "direct": "钱主任"}).id
+    at(clock, 3, 20)
+    flow.reassign(cleared, by=OFFICE, new_lead="XIAZHUANG", reason="属地调整")  # in March: clears them
+    at(clock, 4, 1)
+    before = flow.bulletin("2026-03")
+    persons = {i.issue_id: i.responsible for i in before.overdue_issues()}
+    assert persons == {named: govflow.Responsible(**people), cleared: None}
+    texts = {lang: before.render("json", lang) for lang in ("zh", "en")}
+    markdown = before.render("markdown")
+    at(clock, 4, 8)
+    flow.reassign(named, by=OFFICE, new_lead="BINCHUAN", reason="调整")  # in April
+    assert flow.get(named).responsible is None  # the issue itself no longer names them
+    at(clock, 4, 9)
+    after = flow.bulletin("2026-03")
+    assert {i.issue_id: i.responsible for i in after.overdue_issues()} == persons
+    assert [(i.issue_id, i.unit) for i in after.overdue_issues()] == [(named, "XIANGYUN"), (cleared, "XIAZHUANG")]
+
+    def comparable(text: str | bytes) -> dict[str, Any]:
+        document = without_produced_at(text)
+        del document["as_of"]
+        return document
+
+    for lang, text in texts.items():
+        assert comparable(after.render("json", lang)) == comparable(text)
+    document = comparable(after.render("json"))
+    assert [row["responsible"] for row in document["overdue"]] == [people, None]
+    assert "杨县长" in markdown and "李站长" in str(after.render("markdown"))
+    assert "赵县长" not in str(after.render("markdown"))
+    # April's bulletin: the issue is BINCHUAN's now and the persons were cleared in April.
+    at(clock, 5, 1, 0)
+    april = {i.issue_id: (i.unit, i.responsible) for i in flow.bulletin("2026-04").overdue_issues()}
+    assert april == {named: ("BINCHUAN", None), cleared: ("XIAZHUANG", None)}
+
+
+# -- escaping in CSV and Markdown ---------------------------------------------------------
+
+FORMULA = '=HYPERLINK("http://x","y")'
+
+
+def test_csv_cells_that_look_like_formulas_get_a_leading_apostrophe(flow: govflow.Govflow, clock: FakeClock) -> None:
+    flow.add_unit("EVIL", FORMULA, level="county", parent="OFFICE")
+    flow.add_unit("IDLE", "+86 办事处", level="department", parent="OFFICE")
+    at(clock, 3, 2, 8)
+    titles = [FORMULA, "+1 加分", "-2 扣分", "@SUM(A1)", "普通问题"]
+    for title in titles:
+        flow.assign(title, lead="EVIL", due="2026-03-06", by=OFFICE)
+    run_march(flow, clock)
+    at(clock, 4, 1)
+    bulletin = flow.bulletin("2026-03")
+    ranking = list(csv.reader(io.StringIO(str(bulletin.render("csv")).lstrip("\ufeff"))))
+    rows = {row[2]: row for row in ranking[1:]}
+    assert "'" + FORMULA in rows and "'+86 办事处" in rows and FORMULA not in rows
+    # Numbers stay numbers: 宾川县's deductions are -3 and -2, not text.
+    head = ranking[0]
+    binchuan = rows["宾川县"]
+    assert (binchuan[head.index("督办扣分")], binchuan[head.index("约谈扣分")]) == ("-3", "-2")
+    assert rows["'" + FORMULA][3] not in ("", "本期无到期任务，不参与排名")  # scored: 5 issues fell due
+    overdue = list(csv.reader(io.StringIO(str(bulletin.render("csv", table="overdue")).lstrip("\ufeff"))))
+    evil = [row for row in overdue[1:] if row[0] == "'" + FORMULA]
+    assert sorted(row[2] for row in evil) == sorted(["'" + FORMULA, "'+1 加分", "'-2 扣分", "'@SUM(A1)", "普通问题"])
+    assert all(row[4].isdigit() for row in evil)  # working days overdue: a number, as it was
+    for table in ("ranking", "facts", "red_list", "black_list", "overdue", "changes"):
+        for row in csv.reader(io.StringIO(str(bulletin.render("csv", table=table)).lstrip("\ufeff"))):
+            for cell in row:
+                assert cell[:1] not in ("=", "+", "@"), (table, cell)
+                assert not cell.startswith("-") or cell.lstrip("-").replace(".", "", 1).isdigit(), (table, cell)
+
+
+def test_markdown_escapes_html_line_breaks_and_bars(flow: govflow.Govflow, clock: FakeClock) -> None:
+    flow.add_unit("ODD", "<i>斜</i>县 & 区", level="county", parent="OFFICE")
+    at(clock, 3, 2)
+    title = "<script>alert(1)</script> a|b & c\n第二行"
+    flow.assign(title, lead="ODD", due="2026-03-06", by=OFFICE)
+    at(clock, 4, 1)
+    markdown = str(flow.bulletin("2026-03").render("markdown"))
+    assert "<script>" not in markdown and "<i>" not in markdown
+    row = next(line for line in markdown.splitlines() if "alert(1)" in line)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; a\\|b &amp; c 第二行" in row
+    assert "| &lt;i&gt;斜&lt;/i&gt;县 &amp; 区 |" in row
+    # Every table row still has as many cells as its header: the bar in the title does not add one.
+    lines = markdown.splitlines()
+    head = lines.index(row)
+    while lines[head - 1].startswith("|"):
+        head -= 1
+    cells = lambda line: len(line.replace("\\|", "").split("|"))  # noqa: E731
+    assert cells(row) == cells(lines[head])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "markdown", "json"])
+def test_render_refuses_a_second_bulletin(march: govflow.Bulletin, fmt: str) -> None:
+    with pytest.raises(govflow.ValidationError) as info:
+        march.render(fmt, bulletin=march)
+    assert info.value.field == "bulletin"
+
+
+# -- a plugin's indicator for some levels only ---------------------------------------------
+
+
+class TownshipBonus:
+    """A deployment's indicator for townships only: 3 bonus points."""
+
+    name = "township-bonus"
+
+    @govflow.hookimpl
+    def govflow_score_unit(self, unit: govflow.Unit, period: str, facts: Any) -> list[Any] | None:
+        if unit.level != "township":
+            return None
+        return [govflow.Indicator("village_bonus", "村级加分", "village bonus", None, 3.0, 3.0)]
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_an_indicator_of_one_level_has_one_ranking_column(kind: str, tmp_path: Any, clock: FakeClock) -> None:
+    import openpyxl
+
+    from .conftest import add_units
+
+    target = ":memory:" if kind == "memory" else str(tmp_path / "flow.sqlite3")
+    with govflow.open(target, clock=clock, plugins=[TownshipBonus()]) as flow:
+        add_units(flow)
+        run_march(flow, clock)
+        at(clock, 4, 1)
+        bulletin = flow.bulletin("2026-03")
+        totals = {s.unit: s.total for s in bulletin.scores}
+        assert totals == {"XIANGYUN": 93.0, "BINCHUAN": 32.0, "XIAZHUANG": 75.33}  # 72.33 + 3
+        for lang, heading in (("zh", "村级加分得分"), ("en", "village bonus (points)")):
+            # Markdown: one column, last; 3 for the township, empty for the counties.
+            markdown = str(bulletin.render("markdown", lang))
+            lines = [ln for ln in markdown.splitlines() if ln.startswith("| ")]
+            head = next(ln for ln in lines if ln.startswith(("| 层级 |", "| Level |")))
+            columns = [c.strip() for c in head.strip("|").split("|")]
+            assert columns.count(heading) == 1 and columns[-1] == heading, columns
+            start = lines.index(head)
+            rows = {}
+            for line in lines[start + 1:]:
+                cells = [c.strip() for c in line.strip("|").split("|")]
+                if len(cells) != len(columns):
+                    break
+                rows[cells[2]] = cells
+            assert (rows["祥云县"][-1], rows["宾川县"][-1], rows["下庄镇"][-1]) == ("", "", "3")
+            # CSV: the same column.
+            ranking = list(csv.reader(io.StringIO(str(bulletin.render("csv", lang)).lstrip("\ufeff"))))
+            assert ranking[0].count(heading) == 1 and ranking[0][-1] == heading
+            assert {row[2]: row[-1] for row in ranking[1:]} == {"祥云县": "", "宾川县": "", "下庄镇": "3"}
+            assert all(len(row) == len(ranking[0]) for row in ranking)
+            # The xlsx ranking sheet: the same column, a number for the township, empty for the counties.
+            book = openpyxl.load_workbook(io.BytesIO(bulletin.render("xlsx", lang)))  # type: ignore[arg-type]
+            ws = book[BULLETIN_LABELS["ranking"][0 if lang == "zh" else 1]]
+            sheet_rows = list(ws.iter_rows(values_only=True))
+            sheet_head = [h for h in sheet_rows[0] if h is not None]
+            assert sheet_head.count(heading) == 1 and sheet_head[-1] == heading
+            column = sheet_head.index(heading)
+            values = {row[2]: row[column] for row in sheet_rows[1:] if row[2] is not None}
+            assert values == {"祥云县": None, "宾川县": None, "下庄镇": 3}
+
+
+# -- month to date ------------------------------------------------------------------------
+
+
+def test_a_month_not_over_is_counted_up_to_now(flow: govflow.Govflow, clock: FakeClock) -> None:
+    at(clock, 3, 2)
+    late = flow.assign("三月十日到期", lead="XIANGYUN", due="2026-03-10", by=OFFICE,
+                       responsible={"first": "杨县长"}).id
+    later = flow.assign("三月二十日到期", lead="XIANGYUN", due="2026-03-20", by=OFFICE).id
+    early = flow.assign("三月十一日到期", lead="XIANGYUN", due="2026-03-11", by=OFFICE).id
+    flow.accept(late, by="XIANGYUN")
+    flow.accept(early, by="XIANGYUN")
+    at(clock, 3, 9)
+    flow.implement(early, by="XIANGYUN", note="已整改")
+    flow.report(early, by="XIANGYUN", result="已完成")
+    flow.verify(early, by=OFFICE, rating=5)
+    at(clock, 3, 12, 10)
+    clock.tick = dt.timedelta(0)
+    now = clock.now
+    bulletin = flow.bulletin("2026-03")
+    assert bulletin.as_of == now and bulletin.produced_at == now
+    # Due so far: the issues due 03-10 and 03-11 (before today), not the one due 03-20.
+    facts = flow.facts("2026-03")["XIANGYUN"]
+    assert (facts.assigned, facts.due, facts.fed_back_on_time, facts.closed, facts.overdue_at_end) == (3, 2, 1, 1, 1)
+    assert bulletin.facts["XIANGYUN"] == facts
+    # Overdue today: the issue due 03-10, late on 03-11 and 03-12 (Wednesday and Thursday): 2 working days.
+    assert [(i.issue_id, i.due, i.days_overdue, i.state, i.responsible) for i in bulletin.overdue_issues()] == [
+        (late, dt.date(2026, 3, 10), 2, "assigned", govflow.Responsible("杨县长")),
+    ]
+    assert later not in {i.issue_id for i in bulletin.overdue_issues()}
+    score_now = {s.unit: s for s in flow.scores("2026-03")}["XIANGYUN"]
+    assert score_now.facts == facts and score_now.total is not None
+    # The headers say up to when it was counted.
+    zh = str(bulletin.render("markdown")).splitlines()
+    assert zh[:6] == ["# 2026年3月问题清单办理情况通报", "", "发布单位: 大理州领导小组办公室  ",
+                      "统计截至: 2026年3月12日 10:00  ", "生成时间: 2026年3月12日 10:00", ""]
+    assert "Counted up to: 12 March 2026, 10:00" in str(bulletin.render("markdown", lang="en"))
+    assert "统计截至: 2026年3月12日 10:00" in str(bulletin.render("html"))
+    assert "Counted up to: 12 March 2026, 10:00" in str(bulletin.render("html", lang="en"))
+    assert json.loads(bulletin.render("json"))["as_of"] == now.isoformat()
+    # Something recorded after now (a clock set back) is not counted either.
+    at(clock, 3, 13)
+    flow.implement(late, by="XIANGYUN", note="已整改")
+    flow.report(late, by="XIANGYUN", result="已完成")
+    at(clock, 3, 12, 10)
+    assert flow.bulletin("2026-03").facts == bulletin.facts
+    # Once March is over, it is counted to its end: every issue fell due, and no 统计截至 line.
+    at(clock, 4, 1)
+    final = flow.bulletin("2026-03")
+    assert final.as_of == final.period.end
+    facts = final.facts["XIANGYUN"]
+    assert (facts.due, facts.fed_back_on_time, facts.overdue_at_end) == (3, 1, 1)
+    assert [i.issue_id for i in final.overdue_issues()] == [later]
+    markdown = str(final.render("markdown"))
+    assert "统计截至" not in markdown and "Counted up to" not in str(final.render("markdown", lang="en"))
+    assert "统计截至: " not in str(final.render("html"))  # the header line (the footer names the last day)
+    assert "Counted up to: " not in str(final.render("html", lang="en"))
+    assert json.loads(final.render("json"))["as_of"] == final.period.end.isoformat()
+
+
+def test_a_period_not_begun_counts_nothing(flow: govflow.Govflow, clock: FakeClock) -> None:
+    """Asked on 12 March, April has nothing to count: no figures, no overdue issues (not March's)."""
+    run_march(flow, clock)
+    at(clock, 3, 12)
+    clock.tick = dt.timedelta(0)
+    assert all(facts.is_empty() for facts in flow.facts("2026-04").values())
+    bulletin = flow.bulletin("2026-04")
+    assert bulletin.overdue == {} and bulletin.red_list == () and bulletin.as_of == bulletin.period.start
+    assert flow.bulletin("2026-03").as_of == bulletin.produced_at  # March is counted up to now
+
+
+def test_a_bulletin_reads_the_clock_once(flow: govflow.Govflow, clock: FakeClock) -> None:
+    """With a ticking clock, the figures, as_of and produced_at are all of one instant."""
+    run_march(flow, clock)
+    at(clock, 3, 20)
+    clock.tick = dt.timedelta(minutes=1)
+    bulletin = flow.bulletin("2026-03")
+    assert bulletin.as_of == bulletin.produced_at
+    workbook_rows = bulletin.render("xlsx")
+    assert isinstance(workbook_rows, bytes)
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook_rows)).worksheets[0]
+    assert sheet.cell(row=4, column=3).value == BULLETIN_LABELS["as_of"][0]
+    assert sheet.cell(row=4, column=4).value == bulletin.as_of_text("zh")

@@ -28,7 +28,10 @@ STEPS = ("due_soon", "overdue", "urge", "supervise", "interview")
 
 
 def play(flow: govflow.Govflow, clock: FakeClock) -> dict[str, str]:
-    """March and some of April, plus an issue with named people that nobody handles (overdue in March)."""
+    """March and some of April, plus an issue with named people that nobody handles (overdue in March).
+
+    The clock then moves to 1 May, 09:00: both months are over, their bulletins are final.
+    """
     at(clock, 3, 1, 20)
     forgotten = flow.assign(
         "问题 R1", lead="XIANGYUN", due="2026-03-20", by=Actor("OFFICE", "张主任"),
@@ -37,6 +40,7 @@ def play(flow: govflow.Govflow, clock: FakeClock) -> dict[str, str]:
     flow.accept(forgotten.id, by=Actor("XIANGYUN", "李科长"))
     ids = run_march(flow, clock)
     run_april(flow, clock, ids)
+    at(clock, 5, 1)
     return {**ids, "R1": forgotten.id}
 
 
@@ -278,7 +282,7 @@ def test_the_workbook_is_laid_out_for_a_reader(flow: govflow.Govflow, clock: Fak
     # Under the title: when it was produced (in words, then the exact instant) and who issues it.
     assert [c.value for c in first[3]][:3] == [label("produced_at", lang), bulletin.produced_on(lang),
                                                bulletin.produced_at.isoformat()]
-    assert bulletin.produced_on(lang).startswith({"zh": "2026年4月9日 09:", "en": "9 April 2026, 09:"}[lang])
+    assert bulletin.produced_on(lang).startswith({"zh": "2026年5月1日 09:", "en": "1 May 2026, 09:"}[lang])
     assert [c.value for c in first[4]][:2] == [label("issuer", lang), "大理州领导小组办公室"]
     tables = ("ranking", "facts", "breakdown", "red_list", "black_list", "overdue_sheet", "ledger")
     for each in book.worksheets:

@@ -57,6 +57,7 @@ def test_the_month_is_scored_exactly(flow: govflow.Govflow, clock: FakeClock) ->
 def test_indicators_that_do_not_apply_hand_their_weight_to_the_others(flow: govflow.Govflow, clock: FakeClock) -> None:
     ids = run_march(flow, clock)
     run_april(flow, clock, ids)
+    at(clock, 5, 1, 0)  # April is over
     april = by_unit(flow.scores("2026-04"))
     # Nothing assigned in April and 100 on everything else: the full 100.
     assert april["XIANGYUN"].total == 100.0
@@ -67,6 +68,7 @@ def test_indicators_that_do_not_apply_hand_their_weight_to_the_others(flow: govf
 
 def test_the_past_month_scores_the_same_after_later_activity(flow: govflow.Govflow, clock: FakeClock) -> None:
     ids = run_march(flow, clock)
+    at(clock, 4, 1, 0)  # March is over
     before = flow.scores("2026-03")
     run_april(flow, clock, ids)
     assert flow.scores("2026-03") == before
@@ -90,9 +92,14 @@ def test_a_month_not_over_is_left_out_of_the_evaluation(flow: govflow.Govflow, c
     run_april(flow, clock, ids)  # the clock is at 9 April
     at(clock, 4, 9, 10)
     flow.assign("四月下旬到期", lead="XIAZHUANG", due="2026-04-20", by="OFFICE")
-    # April so far would count the issue due on 04-20 as not fed back on time.
+    # April so far (month to date) counts what fell due before today: nothing yet (A3 is due 04-10).
+    april = by_unit(flow.scores("2026-04"))
+    assert (april["XIANGYUN"].total, april["XIAZHUANG"].total) == (None, None)
+    at(clock, 4, 21)
+    # On 04-21 both have fallen due: A3 was reported early, the issue due 04-20 was not.
     april = by_unit(flow.scores("2026-04"))
     assert (april["XIANGYUN"].total, april["XIAZHUANG"].total) == (100.0, 0.0)
+    # April's figures are not final until it is over: the evaluation leaves it out.
     year = by_unit(flow.evaluation("2026"))
     # Only March is over: XIANGYUN 93 over 2 issues, XIAZHUANG 72.33 over 2, April left out.
     assert [(year[u].score, year[u].grade, year[u].due, year[u].months) for u in ("XIANGYUN", "XIAZHUANG")] == [

@@ -256,6 +256,7 @@ def build_bulletin(
     flow: Govflow,
     period: Period,
     as_of: dt.datetime,
+    produced_at: dt.datetime,
     facts: Mapping[str, UnitFacts],
     scores: list[UnitScore],
     previous_scores: list[UnitScore],
@@ -318,7 +319,7 @@ def build_bulletin(
     return Bulletin(
         period=period,
         previous=period.previous(),
-        produced_at=flow.now(),
+        produced_at=produced_at,
         as_of=as_of,
         units=units,
         facts=dict(facts),

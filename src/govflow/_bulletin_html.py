@@ -588,6 +588,7 @@ def bulletin_html(flow: Govflow, **options: Any) -> str:
         out.append(f"<h2>{_e(_numbering(number, lang))}{_e(heading)}</h2>")
         out.append(body)
         out.append("</section>")
-    note = label("source_note", lang).format(end=_day(period.last_day))
+    counted_to = _day(period.last_day) if bulletin.as_of >= period.end else bulletin.as_of_text(lang)
+    note = label("source_note", lang).format(end=counted_to)
     out += [f"<footer><p>{_e(note)}</p></footer>", "</body>", "</html>"]
     return "\n".join(out) + "\n"

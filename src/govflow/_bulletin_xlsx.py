@@ -231,8 +231,11 @@ def _summary(ws: Worksheet, bulletin: Bulletin, lang: str) -> None:
     ws.cell(row=1, column=1, value=bulletin.title(lang)).font = Font(bold=True, size=14)
     _put_row(ws, 2, [label("period", lang), bulletin.period_name(lang), str(bulletin.period)])
     _put_row(ws, 3, [label("produced_at", lang), bulletin.produced_on(lang), bulletin.produced_at.isoformat()])
-    if bulletin.issuer:
-        _put_row(ws, 4, [label("issuer", lang), bulletin.issuer])
+    fourth: list[Any] = [label("issuer", lang), bulletin.issuer] if bulletin.issuer else [None, None]
+    if bulletin.as_of < bulletin.period.end:  # a period not over yet: counted up to when
+        fourth += [label("as_of", lang), bulletin.as_of_text(lang)]
+    if any(cell is not None for cell in fourth):
+        _put_row(ws, 4, fourth)
     steps = _steps(bulletin)
     totals = bulletin.totals()
     rows = [[name, value] for name, value in zip(_fact_head(steps, lang), _fact_cells(totals, steps), strict=True)]

@@ -693,7 +693,14 @@ class Govflow:
         happened), then any other unit with something to count. docs/scoring.md has the
         exact rule for each figure.
         """
-        found = self._store.period_facts(self._facts_query(Period.parse(period)))
+        return self._facts(Period.parse(period), self.now())
+
+    def _facts(self, period: Period, now: dt.datetime) -> dict[str, UnitFacts]:
+        """:meth:`facts` as of ``now``."""
+        if now <= period.start:  # not begun: nothing to count yet
+            found: dict[str, UnitFacts] = {}
+        else:
+            found = self._store.period_facts(self._facts_query(period, now))
         result: dict[str, UnitFacts] = {}
         for unit in self.units():
             if unit.id in found or not unit.supervisor:
@@ -701,9 +708,9 @@ class Govflow:
         result.update(found)
         return result
 
-    def _facts_query(self, period: Period) -> FactsQuery:
-        """The store's query for ``period``; a period not over yet is counted up to now (month to date)."""
-        end = max(period.start, min(period.end, self.now()))
+    def _facts_query(self, period: Period, now: dt.datetime | None = None) -> FactsQuery:
+        """The store's query for ``period``; a period not over yet is counted up to ``now`` (month to date)."""
+        end = max(period.start, min(period.end, self.now() if now is None else now))
         return FactsQuery(period.start, end, self._accept_limits(period), self._lead_states())
 
     def _accept_limits(self, period: Period) -> tuple[tuple[dt.date, dt.date], ...]:
@@ -759,16 +766,18 @@ class Govflow:
         to ``now()`` (``bulletin.as_of``).
         """
         chosen = Period.parse(period)
+        now = self.now()  # one instant for every figure
+        query = self._facts_query(chosen, now)
         # The previous period's facts are read alongside (stores that can, read them in parallel).
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="govflow-facts") as pool:
-            before = pool.submit(self.facts, chosen.previous())
-            facts = self.facts(chosen)
-            overdue = self._store.overdue_at_end(self._facts_query(chosen))  # after the facts: a store may reuse
+            before = pool.submit(self._facts, chosen.previous(), now)
+            facts = self._facts(chosen, now)
+            # after the facts, with the same query: a store may reuse what it found
+            overdue = self._store.overdue_at_end(query) if now > chosen.start else []
             previous_facts = before.result()
         scores = self._scores(chosen, facts)
         previous = self._scores(chosen.previous(), previous_facts)
-        as_of = self._facts_query(chosen).end
-        return build_bulletin(self, chosen, as_of, facts, scores, previous, overdue)
+        return build_bulletin(self, chosen, query.end, now, facts, scores, previous, overdue)
 
     def evaluation(self, period: str | Period) -> list[UnitEvaluation]:
         """The comprehensive evaluation (综合考评) of a period, usually a year (``"2020"``).

@@ -57,3 +57,56 @@ def test_facts_agree_with_the_reference_on_a_random_history(dsn: str, schema: st
         flow.verify_ledger()
     finally:
         flow.close()
+
+
+def test_overdue_issues_kept_with_the_facts_only_while_the_ledger_stays(dsn: str, schema: str) -> None:
+    """``overdue_at_end`` answers from the last facts of the same query until a step moves the chain head."""
+    clock = FakeClock("2026-03-02T09:00:00+08:00")
+    flow = govflow.open(PostgresStore(dsn, schema=schema), clock=clock, delivery="manual", calendar="weekdays")
+    try:
+        flow.add_unit(SUPERVISOR, "州领导小组办公室", level="prefecture", supervisor=True)
+        flow.add_unit(COUNTIES[0], COUNTIES[0], level="county", parent=SUPERVISOR)
+        late = flow.assign("逾期", lead=COUNTIES[0], due="2026-03-05", by=SUPERVISOR)
+        clock.advance(dt.timedelta(days=10))
+        period = Period.parse("2026-03")  # the period's end is still ahead: later steps count
+        query = FactsQuery(period.start, period.end, flow._accept_limits(period), flow._lead_states())
+        before = flow.store.overdue_at_end(query)  # read by itself, before any facts
+        assert [row.issue_id for row in before] == [late.id]
+        assert flow.store.period_facts(query)[COUNTIES[0]].overdue_at_end == 1
+        assert flow.store.overdue_at_end(query) == before  # kept with the facts
+        flow.implement(late.id, by=COUNTIES[0], note="已整改")
+        flow.report(late.id, by=COUNTIES[0], result="已完成")
+        assert flow.store.overdue_at_end(query) == []  # the chain head moved: read again
+        assert flow.store.period_facts(query)[COUNTIES[0]].overdue_at_end == 0
+        assert flow.store.overdue_at_end(query) == compute_overdue(flow.store.ledger(), query) == []
+    finally:
+        flow.close()
+
+
+def test_a_clock_set_back_is_counted_as_the_reference_counts_it(dsn: str, schema: str) -> None:
+    """Entries in sequence order need not be in time order: an acceptance dated before the period that
+    follows an assignment in it still answers that assignment (in the reference, and so here)."""
+    clock = FakeClock("2026-03-02T09:00:00+08:00")
+    flow = govflow.open(PostgresStore(dsn, schema=schema), clock=clock, delivery="manual", calendar="weekdays")
+    try:
+        flow.add_unit(SUPERVISOR, "州领导小组办公室", level="prefecture", supervisor=True)
+        for county in COUNTIES[:2]:
+            flow.add_unit(county, county, level="county", parent=SUPERVISOR)
+        first = flow.assign("先", lead=COUNTIES[0], due="2026-04-30", by=SUPERVISOR)
+        second = flow.assign("后", lead=COUNTIES[0], due="2026-04-30", by=SUPERVISOR)
+        flow.reassign(second.id, by=SUPERVISOR, new_lead=COUNTIES[1], reason="属地调整")
+        clock.set("2026-02-27T10:00:00+08:00")
+        flow.accept(first.id, by=COUNTIES[0])
+        flow.accept(second.id, by=COUNTIES[1])
+        clock.set("2026-04-02T09:00:00+08:00")
+        ledger = list(flow.store.ledger())
+        for text in ("2026-02", "2026-03", "2026-Q1"):
+            period = Period.parse(text)
+            query = FactsQuery(period.start, period.end, flow._accept_limits(period), flow._lead_states())
+            expected = compute_facts(ledger, query)
+            assert flow.store.period_facts(query) == expected, text
+        march = Period.parse("2026-03")
+        query = FactsQuery(march.start, march.end, flow._accept_limits(march), flow._lead_states())
+        assert flow.store.period_facts(query)[COUNTIES[1]].accepted_on_time == 1
+    finally:
+        flow.close()

@@ -129,6 +129,11 @@ MIGRATIONS: Final = (
     END
     $$;
     """,
+    # 3: period facts find a period's issues in the time index without reading the entries (index-only).
+    """
+    CREATE INDEX ledger_at_issue ON ledger (at_utc, issue_id);
+    DROP INDEX ledger_at;
+    """,
 )
 #: The schema version this plugin writes and reads.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

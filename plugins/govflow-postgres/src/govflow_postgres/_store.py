@@ -33,315 +33,58 @@ flushes of many processes are shared (docs/postgres.md describes the trade).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Final
 
-import attrs
 import psycopg
 import psycopg.errors
 from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from govflow import (
-    ConcurrentUpdateError,
-    ExtensionRequest,
     Issue,
     IssueQuery,
     LedgerEntry,
     OutboxRow,
-    Responsible,
     StoreError,
     Unit,
     UnitFacts,
-    UnitOfWork,
     ValidationError,
 )
-from govflow._facts import COUNTS, FactsQuery, OverdueAtEnd, build_facts, local_day
-from govflow._ledger import LedgerDraft, canonical_bytes, canonical_json
+from govflow._facts import FactsQuery, OverdueAtEnd, build_facts
 
+from ._facts_sql import FACTS_SQL, OVERDUE_SQL, facts_args, parse_facts_rows, parse_overdue_rows
+from ._rows import (
+    _ISSUE_COLUMNS,
+    _LEDGER_COLUMNS,
+    _OUTBOX_COLUMNS,
+    _PAGE,
+    _Conn,
+    _entry,
+    _issue,
+    _outbox_row,
+)
+from ._rows import _issue_row as _issue_row  # benchmarks/bench_postgres.py builds issue rows with it
 from ._schema import SCHEMA_VERSION, migrate
 from ._url import DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, check_pool_size, check_schema, describe, parse_target
+from ._writes import Writes
 
 __all__ = ["PostgresStore"]
 
-_Conn = psycopg.Connection[tuple[Any, ...]]
-
-_ISSUE_COLUMNS: Final = (
-    "id, title, description, category, lead, cooperating, responsible, due, original_due, "
-    "state, version, lifecycle, lifecycle_version, rework_count, created_at, updated_at, "
-    "accepted_at, extension, extension_count, due_provisional, due_basis, escalation_level, escalation_steps"
+#: How many facts queries' overdue issues are kept (a bulletin asks for them right after the facts).
+_KEPT: Final = 4
+# For the facts statements, in their own transaction: no JIT (it would take longer to compile the plan than
+# to run it), room to sort and hash a period's entries in memory, and no nested loops where a join can hash
+# (row counts of CTEs are guesses; a nested loop over two sets each guessed small can take minutes).
+_FACTS_SETTINGS: Final = (
+    "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true),"
+    " set_config('enable_nestloop', 'off', true)"
 )
-_ISSUE_NAMES: Final = [c.strip() for c in _ISSUE_COLUMNS.split(",")]
-# The version check: a statement that writes the issue row or raises SQLSTATE GF409 (see migration 2).
-_INSERT_ISSUE: Final = (
-    f"WITH w AS (INSERT INTO issues ({_ISSUE_COLUMNS}) VALUES ({', '.join(['%s'] * len(_ISSUE_NAMES))})"
-    " ON CONFLICT (id) DO NOTHING RETURNING 1)"
-    " SELECT CASE WHEN EXISTS (SELECT 1 FROM w) THEN 1 ELSE govflow_stale(%s, 0) END"
-)
-_UPDATE_ISSUE: Final = (
-    f"WITH w AS (UPDATE issues SET {', '.join(f'{c} = %s' for c in _ISSUE_NAMES[1:])}"
-    " WHERE id = %s AND version = %s RETURNING 1)"
-    " SELECT CASE WHEN EXISTS (SELECT 1 FROM w) THEN 1 ELSE govflow_stale(%s, %s) END"
-)
-# Append one entry: lock the head, seal after it in SQL (sha256 over the canonical bytes, whose only
-# unknowns are prev_hash and seq, adjacent in the sorted keys), insert the entry and its outbox rows,
-# move the head. The head is locked only inside this statement and until COMMIT, which follows in the
-# same round trip.
-_APPEND: Final = """
-WITH h AS (SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE),
-e AS (
-    SELECT seq + 1 AS seq, hash AS prev,
-        encode(sha256(%(prefix)s::bytea || convert_to(hash || '","seq":' || (seq + 1)::text || ',', 'UTF8')
-                      || %(suffix)s::bytea), 'hex') AS hash
-    FROM h
-),
-l AS (
-    INSERT INTO ledger (seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, at_utc, data,
-                        prev_hash, hash)
-    SELECT seq, %(issue_id)s, %(issue_seq)s, %(trigger)s, %(from_state)s, %(to_state)s, %(actor)s, %(person)s,
-        %(at)s, %(at_utc)s, %(data)s, prev, hash FROM e
-),
-o AS (
-    INSERT INTO outbox (seq, hook, plugin, status, attempts, next_attempt_at, created_at)
-    SELECT e.seq, n.hook, n.plugin, 'pending', 0, %(at_utc)s, %(at_utc)s
-    FROM e, unnest(%(hooks)s::text[], %(plugins)s::text[]) WITH ORDINALITY AS n (hook, plugin, k) ORDER BY n.k
-),
-m AS (UPDATE chain_head SET seq = e.seq, hash = e.hash FROM e WHERE chain_head.id = 1)
-SELECT seq, prev, hash FROM e
-"""
-_LEDGER_COLUMNS: Final = (
-    "seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, prev_hash, hash"
-)
-#: Stand-ins for prev_hash and seq when the canonical bytes are cut around them.
-_CUT_HASH: Final = "~" * 64
-_CUT_SEQ: Final = -987654321
-_CUT: Final = f'"prev_hash":"{_CUT_HASH}","seq":{_CUT_SEQ},'.encode()
-_OUTBOX_COLUMNS: Final = "id, seq, hook, plugin, status, attempts, next_attempt_at, created_at, last_error"
-_BUMP_COUNTER: Final = (
-    "INSERT INTO counters (scope, value) VALUES (%s, 1)"
-    " ON CONFLICT (scope) DO UPDATE SET value = counters.value + 1 RETURNING value"
-)
-#: Ledger rows per round trip when the ledger is read.
-_PAGE: Final = 5000
-#: How often a transaction that PostgreSQL chose as a deadlock victim is run again (it wrote nothing).
-_DEADLOCK_RETRIES: Final = 5
-
-# Per-unit facts of a period in one statement, after the SQLite store's first facts query (window functions);
-# govflow._facts.compute_facts is the reference. Days are taken at UTC+8, as govflow._facts.local_day does.
-_FACTS_CTES: Final = """
-WITH relevant AS (
-    -- Only issues that can count: touched since the period began, open where the lead must act, or
-    -- due in the period.
-    SELECT id FROM issues
-    WHERE created_at::timestamptz < %(end)s
-      AND (updated_at::timestamptz >= %(start)s
-           OR original_due >= %(start_date)s AND original_due < %(end_date)s
-           OR state = ANY(%(lead_states)s::text[]))
-),
-base AS (
-    SELECT seq, issue_id, trigger, to_state, j, at_utc AS u,
-        ((at_utc AT TIME ZONE INTERVAL '+08:00')::date)::text AS d,
-        CASE trigger WHEN 'assign' THEN j ->> 'lead' WHEN 'reassign' THEN j ->> 'new_lead' END AS lead_set,
-        CASE WHEN trigger = 'request_extension' THEN j ->> 'due' END AS req_set,
-        CASE WHEN trigger NOT IN ('request_extension', 'deadline', 'approve_extension') THEN j ->> 'due' END
-            AS due_set0
-    FROM (SELECT seq, issue_id, trigger, to_state, at_utc, data::jsonb AS j FROM ledger
-          WHERE issue_id IN (SELECT id FROM relevant) AND at_utc < %(end)s) AS l
-),
--- The lead, the pending request and the due date at each entry: the latest value set at or before it, carried
--- forward in one ordered pass per issue (the value behind its zero-padded seq, so max() picks the latest).
-w1 AS (
-    SELECT *,
-        substr(max(CASE WHEN lead_set IS NOT NULL THEN lpad(seq::text, 19, '0') || lead_set END) OVER w, 20) AS lead,
-        substr(max(CASE WHEN req_set IS NOT NULL THEN lpad(seq::text, 19, '0') || req_set END) OVER w, 20) AS req,
-        count(lead_set) OVER w AS lg,
-        count(*) FILTER (WHERE trigger = 'reject') OVER w AS rejects
-    FROM base
-    WINDOW w AS (PARTITION BY issue_id ORDER BY seq)
-),
-x AS MATERIALIZED (
-    SELECT seq, issue_id, trigger, to_state, j, u, d, lead, lg, rejects,
-        substr(max(CASE WHEN due_set IS NOT NULL THEN lpad(seq::text, 19, '0') || due_set END)
-               OVER (PARTITION BY issue_id ORDER BY seq), 20) AS due_cur,
-        u >= %(start)s AS in_period
-    FROM (SELECT *, CASE WHEN trigger = 'approve_extension' THEN req ELSE due_set0 END AS due_set FROM w1) AS s
-),
-per_issue AS (
-    SELECT issue_id, max(seq) AS last_seq,
-        min(d) FILTER (WHERE trigger = 'report') AS first_report,
-        bool_or(trigger = 'cancel') AS cancelled,
-        -- the original due date: the assignment's, or the latest one an entry carries (counted again)
-        (array_agg(CASE WHEN trigger = 'assign' THEN j ->> 'due' ELSE j ->> 'original_due' END ORDER BY seq DESC)
-            FILTER (WHERE trigger = 'assign' OR j ->> 'original_due' IS NOT NULL))[1] AS odue
-    FROM x GROUP BY issue_id
-),
-issue_end AS (
-    SELECT p.issue_id, l.lead AS unit, l.to_state AS state, l.due_cur AS due,
-        p.odue >= %(start_day)s AND p.odue < %(end_day)s AND NOT p.cancelled AS is_due,
-        p.first_report IS NOT NULL AND p.first_report <= p.odue AS on_time,
-        l.to_state = ANY(%(lead_states)s::text[]) AND l.due_cur < %(end_day)s AS overdue
-    FROM per_issue p JOIN x l ON l.seq = p.last_seq
-),
-accepted AS (
-    SELECT issue_id, lg, min(d) AS day FROM x WHERE trigger = 'accept' GROUP BY issue_id, lg
-),
-limits AS (
-    SELECT * FROM unnest(%(accept_days)s::text[], %(accept_until)s::text[]) AS t (day, until)
-)
-"""
-
-_FACTS_SQL: Final = _FACTS_CTES + """
-SELECT lead, 'present'::text, count(*) FROM x WHERE in_period AND trigger <> 'deadline' GROUP BY lead
-UNION ALL
-SELECT lead, 'assigned', count(*) FROM x
-    WHERE in_period AND trigger IN ('assign', 'reassign') GROUP BY lead
-UNION ALL
-SELECT x.lead, 'accepted_on_time', count(*) FROM x
-    JOIN accepted a ON a.issue_id = x.issue_id AND a.lg = x.lg JOIN limits ON limits.day = x.d
-    WHERE x.in_period AND x.trigger IN ('assign', 'reassign') AND a.day <= limits.until GROUP BY x.lead
-UNION ALL
-SELECT c.unit, 'cooperating', count(*) FROM x
-    CROSS JOIN LATERAL jsonb_array_elements_text(
-        CASE WHEN jsonb_typeof(x.j -> 'cooperating') = 'array' THEN x.j -> 'cooperating' END) AS c (unit)
-    WHERE x.in_period AND x.trigger = 'assign' GROUP BY c.unit
-UNION ALL
-SELECT lead, 'feedbacks', count(*) FROM x WHERE in_period AND trigger = 'report' GROUP BY lead
-UNION ALL
-SELECT lead, 'rejections', count(*) FROM x WHERE in_period AND trigger = 'reject' GROUP BY lead
-UNION ALL
-SELECT lead, 'extensions', count(*) FROM x WHERE in_period AND trigger = 'approve_extension' GROUP BY lead
-UNION ALL
-SELECT lead, 'closed', count(*) FROM x WHERE in_period AND trigger = 'verify' GROUP BY lead
-UNION ALL
-SELECT lead, 'first_pass', count(*) FROM x WHERE in_period AND trigger = 'verify' AND rejects = 0 GROUP BY lead
-UNION ALL
-SELECT lead, 'ratings', count(j ->> 'rating') FROM x WHERE in_period AND trigger = 'verify' GROUP BY lead
-UNION ALL
-SELECT lead, 'rating_sum',
-    sum(CASE WHEN jsonb_typeof(j -> 'rating') = 'number' THEN (j ->> 'rating')::numeric END)::bigint
-    FROM x WHERE in_period AND trigger = 'verify' GROUP BY lead
-UNION ALL
-SELECT unit, 'due', count(*) FILTER (WHERE is_due) FROM issue_end GROUP BY unit
-UNION ALL
-SELECT unit, 'fed_back_on_time', count(*) FILTER (WHERE is_due AND on_time) FROM issue_end GROUP BY unit
-UNION ALL
-SELECT unit, 'overdue_at_end', count(*) FILTER (WHERE overdue) FROM issue_end GROUP BY unit
-UNION ALL
-SELECT j ->> 'unit', 'step:' || (j ->> 'step'), count(*) FROM x
-    WHERE in_period AND trigger = 'deadline' AND j ->> 'step' IS NOT NULL
-    GROUP BY j ->> 'unit', j ->> 'step'
-"""
-
-_OVERDUE_SQL: Final = _FACTS_CTES + """
-SELECT issue_id, unit, due, state FROM issue_end WHERE overdue ORDER BY unit, due, issue_id
-"""
-
-_date = dt.date.fromisoformat
-_datetime = dt.datetime.fromisoformat
 
 
-# What an append statement needs after the round trip: the issue, the draft, the cut canonical bytes, its cursor.
-_Appended = tuple[Issue, LedgerDraft, bytes, bytes, "psycopg.Cursor[tuple[Any, ...]]"]
-
-
-class _Stale(Exception):
-    """Raised inside a transaction to roll it back: an issue was not at the version named."""
-
-    def __init__(self, issue_id: str, expected: int) -> None:
-        super().__init__(issue_id, expected)
-        self.issue_id = issue_id
-        self.expected = expected
-
-
-def _cut(draft: LedgerDraft) -> tuple[bytes, bytes]:
-    """The canonical bytes of ``draft`` before and after ``prev_hash``'s value and ``seq`` (see _APPEND).
-
-    The keys are sorted, so ``"prev_hash":"…","seq":…,`` is one run, followed only by ``to_state``
-    and ``trigger``, whose string values cannot hold an unescaped quote: its last occurrence is the one.
-    """
-    whole = canonical_bytes(
-        seq=_CUT_SEQ, issue_id=draft.issue_id, issue_seq=draft.issue_seq, trigger=draft.trigger,
-        from_state=draft.from_state, to_state=draft.to_state, actor=draft.actor, person=draft.person,
-        at=draft.at, data=draft.data, prev_hash=_CUT_HASH,
-    )
-    at = whole.rfind(_CUT)
-    cut = len('"prev_hash":"')
-    return whole[: at + cut], whole[at + len(_CUT):]
-
-
-def _facts_args(query: FactsQuery) -> dict[str, Any]:
-    """The named parameters of the facts queries."""
-    start_day, end_day = local_day(query.start), local_day(query.end)
-    return {
-        "start": query.start,
-        "end": query.end,
-        "start_day": start_day,
-        "end_day": end_day,
-        "start_date": _date(start_day),
-        "end_date": _date(end_day),
-        "lead_states": list(query.lead_states),
-        "accept_days": [day.isoformat() for day, _ in query.accept_by],
-        "accept_until": [until.isoformat() for _, until in query.accept_by],
-    }
-
-
-def _issue_row(issue: Issue) -> tuple[Any, ...]:
-    return (
-        issue.id, issue.title, issue.description, issue.category, issue.lead, list(issue.cooperating),
-        None if issue.responsible is None else canonical_json(issue.responsible.as_dict()),
-        issue.due, issue.original_due, issue.state, issue.version,
-        issue.lifecycle, issue.lifecycle_version, issue.rework_count,
-        issue.created_at.isoformat(), issue.updated_at.isoformat(),
-        None if issue.accepted_at is None else issue.accepted_at.isoformat(),
-        None if issue.extension is None else canonical_json(issue.extension.as_dict()),
-        issue.extension_count, issue.due_provisional,
-        None if issue.due_basis is None else canonical_json([issue.due_basis[0].isoformat(), issue.due_basis[1]]),
-        issue.escalation_level, issue.escalation_steps,
-    )
-
-
-def _issue(row: Sequence[Any]) -> Issue:
-    (id_, title, description, category, lead, cooperating, responsible, due, original_due,
-     state, version, lifecycle, lifecycle_version, rework_count, created_at, updated_at,
-     accepted_at, extension, extension_count, due_provisional, due_basis, escalation_level,
-     escalation_steps) = row
-    basis = None if due_basis is None else json.loads(due_basis)
-    return Issue(
-        id=id_, title=title, description=description, category=category, lead=lead,
-        cooperating=tuple(cooperating),
-        responsible=None if responsible is None else Responsible(**json.loads(responsible)),
-        due=due, original_due=original_due, state=state, version=version,
-        lifecycle=lifecycle, lifecycle_version=lifecycle_version, rework_count=rework_count,
-        created_at=_datetime(created_at), updated_at=_datetime(updated_at),
-        accepted_at=None if accepted_at is None else _datetime(accepted_at),
-        extension=None if extension is None else ExtensionRequest.from_dict(json.loads(extension)),
-        extension_count=extension_count, due_provisional=due_provisional,
-        due_basis=None if basis is None else (_date(basis[0]), int(basis[1])),
-        escalation_level=escalation_level, escalation_steps=escalation_steps,
-    )
-
-
-def _entry(row: Sequence[Any]) -> LedgerEntry:
-    seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, prev, h = row
-    return LedgerEntry(
-        seq=seq, issue_id=issue_id, issue_seq=issue_seq, trigger=trigger, from_state=from_state,
-        to_state=to_state, actor=actor, person=person, at=_datetime(at), data=json.loads(data),
-        prev_hash=prev, hash=h,
-    )
-
-
-def _outbox_row(row: Sequence[Any]) -> OutboxRow:
-    id_, seq, hook, plugin, status, attempts, next_at, created, error = row
-    return OutboxRow(
-        id=id_, seq=seq, hook=hook, plugin=plugin, status=status, attempts=attempts,
-        next_attempt_at=next_at, created_at=created, last_error=error,
-    )
-
-
-class PostgresStore:
+class PostgresStore(Writes):
     """A :class:`govflow.Store` on PostgreSQL, shared by any number of processes.
 
     ``dsn`` is a libpq URL (``postgresql://user:password@host:5432/dbname``)
@@ -378,9 +121,10 @@ class PostgresStore:
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
             raise ValidationError("timeout", f"got {timeout!r}", "a number of seconds > 0")
         self._conninfo = target.conninfo
-        # Called inside a commit, with the issue rows and the ledger rows written and the chain
-        # head locked, just before ``COMMIT``: the crash tests kill the process there.
-        self._pause_before_commit: Callable[[], None] | None = None
+        self._pause_before_commit = None  # see Writes
+        # the overdue issues of the last few facts queries, with the chain head they were read at
+        self._overdue: dict[FactsQuery, tuple[int, list[OverdueAtEnd]]] = {}
+        self._lock = threading.Lock()
         self.where = f"{describe(target.conninfo)} (schema {self.schema})"
         try:
             with psycopg.connect(self._conninfo, autocommit=True) as conn:
@@ -512,141 +256,6 @@ class PostgresStore:
             rows = conn.execute("SELECT id, version, state FROM issues").fetchall()
         return {r[0]: (r[1], r[2]) for r in rows}
 
-    # -- writing ------------------------------------------------------------------------------
-
-    def commit(self, work: UnitOfWork) -> tuple[Issue, LedgerEntry]:
-        """Write ``work`` in one transaction (see :meth:`govflow.Store.commit`)."""
-        return self._commit([work])[0]
-
-    def commit_many(self, works: Sequence[UnitOfWork]) -> list[tuple[Issue, LedgerEntry]]:
-        """Write several units of work in one transaction: all of them, in order, or none."""
-        return self._commit(list(works)) if works else []
-
-    def _commit(self, works: list[UnitOfWork]) -> list[tuple[Issue, LedgerEntry]]:
-        for attempt in range(_DEADLOCK_RETRIES + 1):
-            try:
-                return self._try_commit(works)
-            except _Stale as stale:
-                raise ConcurrentUpdateError(stale.issue_id, stale.expected, self._version(stale.issue_id)) from None
-            except psycopg.errors.DeadlockDetected:
-                # Only commit_many can get here (several issues, or counters, locked in an order another
-                # transaction also needs); the transaction wrote nothing, so it is safe to run it again.
-                if attempt == _DEADLOCK_RETRIES:
-                    work = works[0]
-                    raise ConcurrentUpdateError(
-                        work.issue.id, work.expected_version, self._version(work.issue.id)
-                    ) from None
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _try_commit(self, works: list[UnitOfWork]) -> list[tuple[Issue, LedgerEntry]]:
-        """One transaction in pipeline mode: one round trip, and one more per new issue's number."""
-        with self._connection() as conn:
-            try:
-                with conn.pipeline() as pipeline:
-                    # BEGIN and COMMIT by hand: psycopg's transaction() would wait for each of them.
-                    conn.execute("BEGIN")
-                    if self.group_commit:
-                        conn.execute("SET LOCAL synchronous_commit TO off")
-                    appended = self._write(conn, pipeline, works)
-                written = self._sealed(appended)
-            except psycopg.Error as exc:
-                self._rollback(conn)
-                if exc.sqlstate == "GF409" and exc.diag.message_detail and exc.diag.message_hint:
-                    raise _Stale(exc.diag.message_detail, int(exc.diag.message_hint)) from None
-                raise
-            except BaseException:
-                self._rollback(conn)
-                raise
-        return written
-
-    @staticmethod
-    def _rollback(conn: _Conn) -> None:
-        if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-            with suppress(psycopg.Error):  # if the connection broke, the pool throws it away
-                conn.execute("ROLLBACK")
-
-    def _write(self, conn: _Conn, pipeline: psycopg.Pipeline, works: list[UnitOfWork]) -> list[_Appended]:
-        """Queue the statements of ``works`` and COMMIT (only new ids wait for an answer); the pipeline's
-        end sends them."""
-        existing = sorted({w.issue.id for w in works if w.id_scope is None})
-        if len(existing) > 1:
-            # Lock every issue row first, in id order: two batches never wait on each other in a cycle.
-            conn.execute("SELECT 1 FROM issues WHERE id = ANY(%s::text[]) ORDER BY id FOR UPDATE", (existing,))
-        appended: list[_Appended] = []
-        for work in works:
-            issue, draft = work.issue, work.entry
-            if work.id_scope is not None:
-                bumped = conn.execute(_BUMP_COUNTER, (work.id_scope,)).fetchone()
-                assert bumped is not None
-                issue = attrs.evolve(issue, id=f"{work.id_scope}{int(bumped[0]):04d}")
-                draft = attrs.evolve(draft, issue_id=issue.id)
-            prefix, suffix = _cut(draft)  # refuses data that is not JSON: nothing is written
-            if work.id_scope is not None:
-                conn.execute(_INSERT_ISSUE.encode(), (*_issue_row(issue), issue.id))
-                self._write_cooperation(conn, issue, delete=False)
-            else:
-                row = _issue_row(issue)
-                conn.execute(
-                    _UPDATE_ISSUE.encode(),
-                    (*row[1:], issue.id, work.expected_version, issue.id, work.expected_version),
-                )
-                if work.units_changed:
-                    self._write_cooperation(conn, issue, delete=True)
-            cursor = conn.execute(_APPEND.encode(), {
-                "prefix": prefix, "suffix": suffix, "issue_id": draft.issue_id, "issue_seq": draft.issue_seq,
-                "trigger": draft.trigger, "from_state": draft.from_state, "to_state": draft.to_state,
-                "actor": draft.actor, "person": draft.person, "at": draft.at.isoformat(), "at_utc": draft.at,
-                "data": canonical_json(draft.data), "hooks": [hook for hook, _ in work.notify],
-                "plugins": [plugin for _, plugin in work.notify],
-            })
-            appended.append((issue, draft, prefix, suffix, cursor))
-        if self._pause_before_commit is not None:
-            pipeline.sync()
-            self._pause_before_commit()
-        conn.execute("COMMIT")
-        if self.group_commit:
-            # The commit above returned before its WAL was flushed, and let the chain head go. A
-            # transaction with an id, committed synchronously, flushes the WAL up to its own commit
-            # record, so up to ours: the step is on disk before the caller hears of it, and concurrent
-            # writers' flushes are shared by PostgreSQL's group commit.
-            conn.execute("BEGIN")
-            conn.execute("SELECT pg_current_xact_id()")
-            conn.execute("COMMIT")
-        return appended
-
-    @staticmethod
-    def _sealed(appended: list[_Appended]) -> list[tuple[Issue, LedgerEntry]]:
-        """The stored issues and sealed entries, from the answers of the append statements."""
-        written: list[tuple[Issue, LedgerEntry]] = []
-        for issue, draft, prefix, suffix, cursor in appended:
-            found = cursor.fetchone()
-            assert found is not None
-            seq, prev, digest = int(found[0]), str(found[1]), str(found[2])
-            if hashlib.sha256(prefix + f'{prev}","seq":{seq},'.encode() + suffix).hexdigest() != digest:
-                raise StoreError(f"PostgreSQL sealed ledger entry {seq} with a hash govflow does not compute")
-            entry = LedgerEntry(
-                seq=seq, issue_id=draft.issue_id, issue_seq=draft.issue_seq, trigger=draft.trigger,
-                from_state=draft.from_state, to_state=draft.to_state, actor=draft.actor, person=draft.person,
-                at=draft.at, data=draft.data, prev_hash=prev, hash=digest,
-            )
-            written.append((issue, entry))
-        return written
-
-    @staticmethod
-    def _write_cooperation(conn: _Conn, issue: Issue, *, delete: bool) -> None:
-        if delete:
-            conn.execute("DELETE FROM cooperation WHERE issue_id = %s", (issue.id,))
-        if issue.cooperating:
-            conn.execute(
-                "INSERT INTO cooperation (unit, issue_id) SELECT unnest(%s::text[]), %s",
-                (list(issue.cooperating), issue.id),
-            )
-
-    def _version(self, issue_id: str) -> int | None:
-        with self._connection() as conn:
-            row = conn.execute("SELECT version FROM issues WHERE id = %s", (issue_id,)).fetchone()
-        return None if row is None else int(row[0])
-
     # -- the ledger ---------------------------------------------------------------------------
 
     def ledger(
@@ -701,30 +310,44 @@ class PostgresStore:
         assert row is not None
         return int(row[0]), str(row[1])
 
+
     def period_facts(self, query: FactsQuery) -> dict[str, UnitFacts]:
-        """Per-unit facts of a period, aggregated in one SQL statement (see :meth:`govflow.Store.period_facts`)."""
-        with self._connection() as conn:
-            rows = conn.execute(_FACTS_SQL, _facts_args(query)).fetchall()
-        counts: dict[str, dict[str, int]] = {}
-        escalations: dict[str, dict[str, int]] = {}
-        for unit, name, value in rows:
-            if unit is None:
-                continue
-            if name == "present":  # a unit with any step in the period is listed, even with nothing to count
-                counts.setdefault(unit, {})
-            if not value:
-                continue
-            if name.startswith("step:"):
-                escalations.setdefault(unit, {})[name[5:]] = int(value)
-            elif name in COUNTS:
-                counts.setdefault(unit, {})[name] = int(value)
+        """Per-unit facts of a period, aggregated in one SQL statement (see :meth:`govflow.Store.period_facts`).
+
+        The statement and the chain head are read in one snapshot; the overdue issues, which come with
+        the facts, are kept for :meth:`overdue_at_end` for as long as the chain head stays there.
+        """
+        with self._connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            conn.execute(_FACTS_SETTINGS)
+            rows = conn.execute(FACTS_SQL, facts_args(query)).fetchall()
+            head = self._head_seq(conn)
+        counts, escalations, overdue = parse_facts_rows(rows)
+        with self._lock:
+            self._overdue[query] = (head, overdue)
+            while len(self._overdue) > _KEPT:
+                del self._overdue[next(iter(self._overdue))]
         return build_facts(counts, escalations)
 
     def overdue_at_end(self, query: FactsQuery) -> list[OverdueAtEnd]:
-        """The issues overdue at the period's end (see :meth:`govflow.Store.overdue_at_end`), in SQL."""
+        """The issues overdue at the period's end (see :meth:`govflow.Store.overdue_at_end`), in SQL, or as
+        the last :meth:`period_facts` for ``query`` found them if the ledger has not moved since."""
         with self._connection() as conn:
-            rows = conn.execute(_OVERDUE_SQL, _facts_args(query)).fetchall()
-        return [OverdueAtEnd(issue_id, unit, _date(due), state) for issue_id, unit, due, state in rows]
+            head = self._head_seq(conn)
+            with self._lock:
+                kept = self._overdue.get(query)
+            if kept is not None and kept[0] == head:
+                return list(kept[1])
+            with conn.transaction():
+                conn.execute(_FACTS_SETTINGS)
+                rows = conn.execute(OVERDUE_SQL, facts_args(query)).fetchall()
+        return parse_overdue_rows(rows)
+
+    @staticmethod
+    def _head_seq(conn: _Conn) -> int:
+        row = conn.execute("SELECT seq FROM chain_head WHERE id = 1").fetchone()
+        assert row is not None
+        return int(row[0])
 
     # -- the outbox ---------------------------------------------------------------------------
 

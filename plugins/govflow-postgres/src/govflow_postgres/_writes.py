@@ -1,0 +1,150 @@
+"""The commit path of ``PostgresStore``: version-checked issue rows and sealed ledger entries in one round trip
+(see :mod:`govflow_postgres._store` for how writers in many processes take turns)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, suppress
+
+import attrs
+import psycopg
+import psycopg.errors
+
+from govflow import ConcurrentUpdateError, Issue, LedgerEntry, UnitOfWork
+from govflow._ledger import canonical_json
+
+from ._rows import (
+    _APPEND,
+    _BUMP_COUNTER,
+    _DEADLOCK_RETRIES,
+    _INSERT_ISSUE,
+    _UPDATE_ISSUE,
+    _Appended,
+    _Conn,
+    _cut,
+    _issue_row,
+    _Stale,
+    sealed,
+    write_cooperation,
+)
+
+__all__ = ["Writes"]
+
+
+class Writes:
+    """``commit`` and ``commit_many`` of :class:`govflow_postgres.PostgresStore`, which supplies the connections
+    (``_connection``), ``group_commit`` and the crash tests' ``_pause_before_commit``."""
+
+    group_commit: bool
+    # Called inside a commit, with the issue rows and the ledger rows written and the chain
+    # head locked, just before ``COMMIT``: the crash tests kill the process there.
+    _pause_before_commit: Callable[[], None] | None = None
+
+    def _connection(self) -> AbstractContextManager[_Conn]:  # pragma: no cover - PostgresStore's
+        raise NotImplementedError
+
+    def commit(self, work: UnitOfWork) -> tuple[Issue, LedgerEntry]:
+        """Write ``work`` in one transaction (see :meth:`govflow.Store.commit`)."""
+        return self._commit([work])[0]
+
+    def commit_many(self, works: Sequence[UnitOfWork]) -> list[tuple[Issue, LedgerEntry]]:
+        """Write several units of work in one transaction: all of them, in order, or none."""
+        return self._commit(list(works)) if works else []
+
+    def _commit(self, works: list[UnitOfWork]) -> list[tuple[Issue, LedgerEntry]]:
+        for attempt in range(_DEADLOCK_RETRIES + 1):
+            try:
+                return self._try_commit(works)
+            except _Stale as stale:
+                raise ConcurrentUpdateError(stale.issue_id, stale.expected, self._version(stale.issue_id)) from None
+            except psycopg.errors.DeadlockDetected:
+                # Only commit_many can get here (several issues, or counters, locked in an order another
+                # transaction also needs); the transaction wrote nothing, so it is safe to run it again.
+                if attempt == _DEADLOCK_RETRIES:
+                    work = works[0]
+                    raise ConcurrentUpdateError(
+                        work.issue.id, work.expected_version, self._version(work.issue.id)
+                    ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _try_commit(self, works: list[UnitOfWork]) -> list[tuple[Issue, LedgerEntry]]:
+        """One transaction in pipeline mode: one round trip, and one more per new issue's number."""
+        with self._connection() as conn:
+            try:
+                with conn.pipeline() as pipeline:
+                    # BEGIN and COMMIT by hand: psycopg's transaction() would wait for each of them.
+                    conn.execute("BEGIN")
+                    if self.group_commit:
+                        conn.execute("SET LOCAL synchronous_commit TO off")
+                    appended = self._write(conn, pipeline, works)
+                written = sealed(appended)
+            except psycopg.Error as exc:
+                self._rollback(conn)
+                if exc.sqlstate == "GF409" and exc.diag.message_detail and exc.diag.message_hint:
+                    raise _Stale(exc.diag.message_detail, int(exc.diag.message_hint)) from None
+                raise
+            except BaseException:
+                self._rollback(conn)
+                raise
+        return written
+
+    @staticmethod
+    def _rollback(conn: _Conn) -> None:
+        if not conn.closed and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            with suppress(psycopg.Error):  # if the connection broke, the pool throws it away
+                conn.execute("ROLLBACK")
+
+    def _write(self, conn: _Conn, pipeline: psycopg.Pipeline, works: list[UnitOfWork]) -> list[_Appended]:
+        """Queue the statements of ``works`` and COMMIT (only new ids wait for an answer); the pipeline's
+        end sends them."""
+        existing = sorted({w.issue.id for w in works if w.id_scope is None})
+        if len(existing) > 1:
+            # Lock every issue row first, in id order: two batches never wait on each other in a cycle.
+            conn.execute("SELECT 1 FROM issues WHERE id = ANY(%s::text[]) ORDER BY id FOR UPDATE", (existing,))
+        appended: list[_Appended] = []
+        for work in works:
+            issue, draft = work.issue, work.entry
+            if work.id_scope is not None:
+                bumped = conn.execute(_BUMP_COUNTER, (work.id_scope,)).fetchone()
+                assert bumped is not None
+                issue = attrs.evolve(issue, id=f"{work.id_scope}{int(bumped[0]):04d}")
+                draft = attrs.evolve(draft, issue_id=issue.id)
+            prefix, suffix = _cut(draft)  # refuses data that is not JSON: nothing is written
+            if work.id_scope is not None:
+                conn.execute(_INSERT_ISSUE.encode(), (*_issue_row(issue), issue.id))
+                write_cooperation(conn, issue, delete=False)
+            else:
+                row = _issue_row(issue)
+                conn.execute(
+                    _UPDATE_ISSUE.encode(),
+                    (*row[1:], issue.id, work.expected_version, issue.id, work.expected_version),
+                )
+                if work.units_changed:
+                    write_cooperation(conn, issue, delete=True)
+            cursor = conn.execute(_APPEND.encode(), {
+                "prefix": prefix, "suffix": suffix, "issue_id": draft.issue_id, "issue_seq": draft.issue_seq,
+                "trigger": draft.trigger, "from_state": draft.from_state, "to_state": draft.to_state,
+                "actor": draft.actor, "person": draft.person, "at": draft.at.isoformat(), "at_utc": draft.at,
+                "data": canonical_json(draft.data), "hooks": [hook for hook, _ in work.notify],
+                "plugins": [plugin for _, plugin in work.notify],
+            })
+            appended.append((issue, draft, prefix, suffix, cursor))
+        if self._pause_before_commit is not None:
+            pipeline.sync()
+            self._pause_before_commit()
+        conn.execute("COMMIT")
+        if self.group_commit:
+            # The commit above returned before its WAL was flushed, and let the chain head go. A
+            # transaction with an id, committed synchronously, flushes the WAL up to its own commit
+            # record, so up to ours: the step is on disk before the caller hears of it, and concurrent
+            # writers' flushes are shared by PostgreSQL's group commit.
+            conn.execute("BEGIN")
+            conn.execute("SELECT pg_current_xact_id()")
+            conn.execute("COMMIT")
+        return appended
+
+
+    def _version(self, issue_id: str) -> int | None:
+        with self._connection() as conn:
+            row = conn.execute("SELECT version FROM issues WHERE id = %s", (issue_id,)).fetchone()
+        return None if row is None else int(row[0])

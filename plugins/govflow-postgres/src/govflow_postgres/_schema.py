@@ -131,7 +131,7 @@ MIGRATIONS: Final = (
     """,
     # 3: period facts find a period's issues in the time index without reading the entries (index-only).
     """
-    CREATE INDEX ledger_at_issue ON ledger (at_utc, issue_id);
+    CREATE INDEX IF NOT EXISTS ledger_at_issue ON ledger (at_utc, issue_id);
     DROP INDEX ledger_at;
     """,
 )

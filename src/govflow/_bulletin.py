@@ -191,15 +191,15 @@ class Bulletin:
             yield from issues
 
     def issue_ids(self) -> list[str]:
-        """The issues the bulletin covers: any step in the period, or overdue at its end; sorted."""
-        touched = {entry.issue_id for entry in self.flow.ledger(since=self.period.start, until=self.period.end)}
+        """The issues the bulletin covers: any step in the period (up to ``as_of``), or overdue then; sorted."""
+        touched = {entry.issue_id for entry in self.flow.ledger(since=self.period.start, until=self.as_of)}
         touched.update(issue.issue_id for issue in self.overdue_issues())
         return sorted(touched)
 
     def ledger(self) -> Iterator[tuple[str, list[LedgerEntry]]]:
-        """``(issue id, its steps up to the period's end)`` for every issue the bulletin covers (台账)."""
+        """``(issue id, its steps up to the period's end, or ``as_of``)`` for every issue the bulletin covers (台账)."""
         for issue_id in self.issue_ids():
-            yield issue_id, self.flow.ledger(issue_id, until=self.period.end)
+            yield issue_id, self.flow.ledger(issue_id, until=self.as_of)
 
 
 def _when(instant: dt.datetime, lang: str) -> str:
@@ -302,8 +302,6 @@ def build_bulletin(
     found: dict[str, list[OverdueIssue]] = {s.unit: [] for s in scores}  # units in ranking order
     calendar = flow.calendar
     day_after = as_of.astimezone(DEFAULT_ZONE).date()  # the day after the period, or today
-    if as_of == period.end:
-        day_after = period.end.date()
     for row in overdue:
         issue = flow.get(row.issue_id)
         people = issue.responsible

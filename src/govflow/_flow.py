@@ -794,7 +794,7 @@ class Govflow:
         months: dict[str, int] = {}
         now = self.now()
         for month in chosen.months():
-            if month.end > now:  # a month not over yet has issues not yet due: it would count them as missed
+            if month.end > now:  # a month not over yet: its figures are not final
                 continue
             for score in self.scores(month):
                 levels[score.unit] = score.level

@@ -274,7 +274,7 @@ def _rates_chart(bulletin: Bulletin, lang: str) -> str | None:
         bars = axes.bar(xs, [h if h is not None else 0.0 for h in heights], width=width * 0.92, color=colour)
         texts = [f"{h:.0f}" if h is not None else "" for h in heights]
         axes.bar_label(bars, labels=texts, padding=1.5, fontsize=7 if len(groups) > 3 else 7.5, color="#222222")
-    wrap = 16 if lang == "en" else 8
+    wrap = 24 if lang == "en" else 8  # at most two lines: a third would be cut at the figure's edge
     axes.set_xticks(range(len(RATES)), [textwrap.fill(_rate_label(n, lang), wrap) for n in RATES])
     axes.tick_params(axis="x", length=0)
     axes.set_ylim(0, 112)

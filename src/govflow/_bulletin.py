@@ -8,7 +8,7 @@ hands it to the renderer registered for ``("bulletin", fmt)`` through
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -17,8 +17,8 @@ from ._bulletin_labels import check_lang, label
 from ._calendar import CalendarError, Weekdays, working_days_between
 from ._clock import DEFAULT_ZONE
 from ._exceptions import ValidationError
-from ._facts import COUNTS, OverdueAtEnd, UnitFacts
-from ._model import LedgerEntry, Responsible, Unit
+from ._facts import OverdueAtEnd, UnitFacts, sum_facts
+from ._model import Issue, LedgerEntry, Responsible, Unit
 from ._period import Period
 from ._scoring import UnitScore
 
@@ -178,12 +178,7 @@ class Bulletin:
 
     def totals(self) -> UnitFacts:
         """Every unit's counts added up (``unit`` is ``"*"``; cooperating work counts once per unit)."""
-        sums = {name: sum(getattr(facts, name) for facts in self.facts.values()) for name in COUNTS}
-        steps: dict[str, int] = {}
-        for facts in self.facts.values():
-            for step, count in facts.escalations.items():
-                steps[step] = steps.get(step, 0) + count
-        return UnitFacts("*", escalations=dict(sorted(steps.items())), **sums)
+        return sum_facts(self.facts.values())
 
     def overdue_issues(self) -> Iterator[OverdueIssue]:
         """Every overdue issue, unit by unit."""
@@ -196,10 +191,13 @@ class Bulletin:
         touched.update(issue.issue_id for issue in self.overdue_issues())
         return sorted(touched)
 
-    def ledger(self) -> Iterator[tuple[str, list[LedgerEntry]]]:
-        """``(issue id, its steps up to the period's end, or ``as_of``)`` for every issue the bulletin covers (台账)."""
+    def ledger(self) -> Iterator[tuple[Issue, list[LedgerEntry]]]:
+        """``(issue, its steps up to the period's end, or as_of)`` for every issue the bulletin covers (台账)."""
+        store = self.flow.store
         for issue_id in self.issue_ids():
-            yield issue_id, self.flow.ledger(issue_id, until=self.as_of)
+            issue = store.load(issue_id)
+            if issue is not None:
+                yield issue, list(store.ledger(issue_id, until=self.as_of))
 
 
 def _when(instant: dt.datetime, lang: str) -> str:
@@ -240,7 +238,7 @@ def _top(scores: list[UnitScore], best_first: bool, size: int, cap: int) -> list
     return chosen
 
 
-def _responsible_at(entries: list[LedgerEntry]) -> Responsible | None:
+def _responsible_at(entries: Iterable[LedgerEntry]) -> Responsible | None:
     """The persons named at assignment, unless a reassignment among ``entries`` cleared them."""
     people: Responsible | None = None
     for entry in entries:
@@ -306,7 +304,7 @@ def build_bulletin(
         issue = flow.get(row.issue_id)
         people = issue.responsible
         if people is None:  # never named, or cleared by a reassignment: maybe after the period
-            people = _responsible_at(flow.ledger(row.issue_id, until=as_of))
+            people = _responsible_at(flow.store.ledger(row.issue_id, until=as_of))
         try:
             late = max(1, working_days_between(calendar, row.due, day_after))
         except CalendarError:  # a year without an official schedule: weekends only

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any, Final
 from ._bulletin_labels import grade_name, label
 from ._bulletin_render import FACT_COLUMNS, Cell, bulletin_tables, cell_text, level_name, requested
 from ._exceptions import ValidationError
-from ._facts import COUNTS, UnitFacts
-from ._scoring import INDICATOR_LABELS
+from ._facts import UnitFacts, sum_facts
+from ._scoring import INDICATOR_LABELS, indicator_rates
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ._bulletin import Bulletin
     from ._flow import Govflow
 
-__all__ = ["FONT_FAMILIES", "RATES", "bulletin_html", "rates"]
+__all__ = ["FONT_FAMILIES", "RATES", "bulletin_html"]
 
 #: The font families charts and page ask for, first found wins: CJK-capable ones first.
 FONT_FAMILIES: Final = (
@@ -78,32 +78,6 @@ def _require_matplotlib() -> None:
             "fmt", "the html bulletin needs matplotlib, which is not installed",
             "pip install 'govflow[bulletin]'",
         ) from exc
-
-
-def rates(facts: UnitFacts) -> dict[str, float | None]:
-    """The main rates (0..100, None where nothing is measured) of ``facts``, as the default scoring defines them.
-
-    及时签收率 ``accepted_on_time / assigned``, 按时办结率 ``fed_back_on_time / due``,
-    销号率 ``closed / due``, 一次核验通过率 ``1 - rejections / feedbacks``, 满意率
-    ``mean rating * 20``.
-    """
-
-    def rate(numerator: int, denominator: int) -> float | None:
-        return None if denominator <= 0 else min(100.0, max(0.0, 100.0 * numerator / denominator))
-
-    mean = facts.mean_rating
-    return {
-        "accepted_on_time": rate(facts.accepted_on_time, facts.assigned),
-        "fed_back_on_time": rate(facts.fed_back_on_time, facts.due),
-        "closed": rate(facts.closed, facts.due),
-        "first_pass": rate(facts.feedbacks - facts.rejections, facts.feedbacks),
-        "satisfaction": None if mean is None else min(100.0, max(0.0, mean * 20.0)),
-    }
-
-
-def _summed(facts: Sequence[UnitFacts], unit: str = "*") -> UnitFacts:
-    """``facts`` added up (escalations left out: rates do not use them)."""
-    return UnitFacts(unit, **{name: sum(getattr(f, name) for f in facts) for name in COUNTS})
 
 
 def _rate_label(name: str, lang: str) -> str:
@@ -260,9 +234,10 @@ def _rates_chart(bulletin: Bulletin, lang: str) -> str | None:
     groups: list[tuple[str, str, dict[str, float | None]]] = []
     levels = [lv for lv in _LEVELS if lv in by_level] + [lv for lv in by_level if lv not in _LEVELS]
     if len(levels) > 1:
-        groups += [(level_name(lv, lang), _LEVEL_COLOURS.get(lv, _OVERALL_COLOUR), rates(_summed(by_level[lv])))
+        groups += [(level_name(lv, lang), _LEVEL_COLOURS.get(lv, _OVERALL_COLOUR),
+                    indicator_rates(sum_facts(by_level[lv])))
                    for lv in levels]
-    groups.append((label("all_units", lang), _OVERALL_COLOUR, rates(bulletin.totals())))
+    groups.append((label("all_units", lang), _OVERALL_COLOUR, indicator_rates(bulletin.totals())))
     if all(value is None for _, _, values in groups for value in values.values()):
         return None
     figure = Figure(figsize=(_CHART_WIDTH, 3.4), layout="constrained")
@@ -495,7 +470,7 @@ def _summary(bulletin: Bulletin, lang: str) -> str:
         (label("red_list", lang), f"{len(bulletin.red_list)}"),
         (label("black_list", lang), f"{len(bulletin.black_list)}"),
     ]
-    overall = rates(totals)
+    overall = indicator_rates(totals)
     rate_items = [(_rate_label(n, lang), _percent(overall[n])) for n in RATES]
     return "\n".join([
         _figures(units + shown),

@@ -292,11 +292,10 @@ def _ledger(ws: Worksheet, bulletin: Bulletin, lang: str) -> None:
         "data", "hash")]
     name = labeller(bulletin.flow, lang)
     rows: list[list[Any]] = []
-    for issue_id, entries in bulletin.ledger():
-        title = bulletin.flow.get(issue_id).title
+    for issue, entries in bulletin.ledger():
         for e in entries:
             rows.append([
-                e.seq, e.issue_id, title, e.issue_seq, _action(name(e.issue_id, e.trigger), e.data, lang),
+                e.seq, e.issue_id, issue.title, e.issue_seq, _action(name(e.issue_id, e.trigger), e.data, lang),
                 name(e.issue_id, e.from_state) if e.from_state else None, name(e.issue_id, e.to_state),
                 bulletin.unit_name(e.actor), e.person, e.at.isoformat(),
                 json.dumps(dict(e.data), ensure_ascii=False, sort_keys=True), e.hash,

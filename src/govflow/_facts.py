@@ -50,7 +50,7 @@ import attrs
 
 from ._model import LedgerEntry
 
-__all__ = ["COUNTS", "FactsQuery", "OverdueAtEnd", "UnitFacts", "compute_facts", "compute_overdue"]
+__all__ = ["COUNTS", "FactsQuery", "OverdueAtEnd", "UnitFacts", "compute_facts", "compute_overdue", "sum_facts"]
 
 #: The integer counts of :class:`UnitFacts`, in order.
 COUNTS: Final = (
@@ -145,6 +145,17 @@ _UTC8: Final = dt.timezone(dt.timedelta(hours=8))
 def local_day(when: dt.datetime) -> str:
     """The ISO day of an instant at UTC+8 (Asia/Shanghai; a fixed offset, as the SQL stores count)."""
     return when.astimezone(_UTC8).date().isoformat()
+
+
+def sum_facts(facts: Iterable[UnitFacts], unit: str = "*") -> UnitFacts:
+    """Several units' facts added up under ``unit`` (cooperating work counts once per unit)."""
+    sums = dict.fromkeys(COUNTS, 0)
+    steps: Counter[str] = Counter()
+    for one in facts:
+        for name in COUNTS:
+            sums[name] += getattr(one, name)
+        steps.update(one.escalations)
+    return UnitFacts(unit, escalations=dict(sorted(steps.items())), **sums)
 
 
 def build_facts(counts: Mapping[str, Mapping[str, int]], escalations: Mapping[str, Mapping[str, int]]) -> dict[

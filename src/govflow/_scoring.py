@@ -30,6 +30,7 @@ __all__ = [
     "UnitEvaluation",
     "UnitScore",
     "grade",
+    "indicator_rates",
     "rank_within_levels",
     "total_of",
 ]
@@ -187,6 +188,23 @@ def _rate(numerator: int, denominator: int) -> float | None:
     return min(100.0, max(0.0, 100.0 * numerator / denominator))
 
 
+def indicator_rates(facts: UnitFacts) -> dict[str, float | None]:
+    """The default indicators' rates (0..100, None where nothing is measured) of ``facts``.
+
+    及时签收率 ``accepted_on_time / assigned``, 按时办结率 ``fed_back_on_time / due``,
+    销号率 ``closed / due``, 一次核验通过率 ``1 - rejections / feedbacks``, 满意率
+    ``mean rating * 20``.
+    """
+    mean = facts.mean_rating
+    return {
+        "accepted_on_time": _rate(facts.accepted_on_time, facts.assigned),
+        "fed_back_on_time": _rate(facts.fed_back_on_time, facts.due),
+        "closed": _rate(facts.closed, facts.due),
+        "first_pass": _rate(facts.feedbacks - facts.rejections, facts.feedbacks),
+        "satisfaction": None if mean is None else min(100.0, max(0.0, mean * 20.0)),
+    }
+
+
 class DefaultScoring:
     """The default indicators (及时签收率, 按时办结率, 销号率, 一次核验通过率, 满意率) and
     the deductions for 督办 and 约谈, weighted by the flow's :class:`ScoringPolicy`.
@@ -216,14 +234,7 @@ class DefaultScoring:
     def indicators(self, facts: UnitFacts) -> list[Indicator]:
         """The default indicators and deductions for one unit's facts."""
         policy = self.policy
-        mean = facts.mean_rating
-        values = {
-            "accepted_on_time": _rate(facts.accepted_on_time, facts.assigned),
-            "fed_back_on_time": _rate(facts.fed_back_on_time, facts.due),
-            "closed": _rate(facts.closed, facts.due),
-            "first_pass": None if facts.feedbacks == 0 else _rate(facts.feedbacks - facts.rejections, facts.feedbacks),
-            "satisfaction": None if mean is None else min(100.0, max(0.0, mean * 20.0)),
-        }
+        values = indicator_rates(facts)
         weights = {name: float(w) for name, w in policy.weights.items()}
         full = sum(weights.values())
         applied = sum(w for name, w in weights.items() if values[name] is not None)

@@ -23,7 +23,7 @@ from ._exceptions import ConcurrentUpdateError, SchemaVersionError, StoreError
 from ._facts import FactsQuery, OverdueAtEnd, UnitFacts, build_facts
 from ._ledger import LedgerDraft, canonical_json, seal
 from ._model import ExtensionRequest, Issue, LedgerEntry, Responsible, Unit
-from ._sqlite_facts import FACTS_SQL, OVERDUE_SQL, facts_args, parse_facts_rows
+from ._sqlite_facts import FACTS_SQL, facts_args, parse_facts_rows
 from ._store import IssueQuery, OutboxRow, UnitOfWork
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
@@ -473,29 +473,45 @@ class SQLiteStore:
         Runs on a connection of its own, so that facts of several periods can be computed at once
         (SQLite reads in parallel in WAL mode) without holding up this store's writes.
         """
-        args = facts_args(query)
+        return self._facts(query)[0]
+
+    def overdue_at_end(self, query: FactsQuery) -> list[OverdueAtEnd]:
+        """The issues overdue at the period's end (see :meth:`govflow.Store.overdue_at_end`).
+
+        They come with the facts: those of the last few queries are kept while the ledger stays as it is
+        (a bulletin asks for them right after the facts).
+        """
+        with self._lock:
+            head = self._db.execute("SELECT seq FROM chain_head").fetchone()[0]
+            kept = self._overdue.get(query)
+            if kept is not None and kept[0] == head:
+                return list(kept[1])
+        return list(self._facts(query)[1])
+
+    def _facts(self, query: FactsQuery) -> tuple[dict[str, UnitFacts], list[OverdueAtEnd]]:
+        """The facts and the overdue issues of one query, read in one snapshot; the overdue ones kept."""
         if not self._file:  # a database that exists only on this connection
             with self._lock:
-                rows, head = self._read_facts(self._db, FACTS_SQL, args)
+                rows, head = self._read_facts(self._db, query)
         else:
             reader = self._reader()
             try:
-                rows, head = self._read_facts(reader, FACTS_SQL, args)
+                rows, head = self._read_facts(reader, query)
             finally:
                 reader.close()
         counts, escalations, overdue = parse_facts_rows(rows)
-        # A bulletin asks for the overdue issues right after the facts: keep them while the ledger stays as it is.
         with self._lock:
             self._overdue[query] = (head, overdue)
             while len(self._overdue) > 4:
                 del self._overdue[next(iter(self._overdue))]
-        return build_facts(counts, escalations)
+        return build_facts(counts, escalations), overdue
 
-    def _read_facts(self, db: sqlite3.Connection, sql: str, args: dict[str, str]) -> tuple[list[Any], int]:
+    def _read_facts(self, db: sqlite3.Connection, query: FactsQuery) -> tuple[list[Any], int]:
+        """The rows of FACTS_SQL and the chain head they belong to, in one snapshot."""
         try:
-            db.execute("BEGIN")  # one snapshot for the facts and the chain head they belong to
+            db.execute("BEGIN")
             try:
-                rows = db.execute(sql, args).fetchall()
+                rows = db.execute(FACTS_SQL, facts_args(query)).fetchall()
                 head = int(db.execute("SELECT seq FROM chain_head").fetchone()[0])
             finally:
                 db.execute("COMMIT")
@@ -510,23 +526,6 @@ class SQLiteStore:
             return sqlite3.connect(uri, uri=True, timeout=self._timeout, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open SQLite file {self.path!r}: {exc}") from exc
-
-    def overdue_at_end(self, query: FactsQuery) -> list[OverdueAtEnd]:
-        """The issues overdue at the period's end (see :meth:`govflow.Store.overdue_at_end`), in SQL."""
-        with self._lock:
-            head = self._db.execute("SELECT seq FROM chain_head").fetchone()[0]
-            kept = self._overdue.get(query)
-            if kept is not None and kept[0] == head:
-                return list(kept[1])
-            if not self._file:
-                rows, _ = self._read_facts(self._db, OVERDUE_SQL, facts_args(query))
-        if self._file:
-            reader = self._reader()
-            try:
-                rows, _ = self._read_facts(reader, OVERDUE_SQL, facts_args(query))
-            finally:
-                reader.close()
-        return [OverdueAtEnd(issue_id, unit, _date(due), state) for issue_id, unit, due, state in rows]
 
     def entry(self, seq: int) -> LedgerEntry | None:
         """One ledger entry by its global sequence number."""

@@ -1,4 +1,4 @@
-"""The SQL behind ``SQLiteStore.period_facts`` and ``overdue_at_end``.
+"""The SQL behind ``SQLiteStore.period_facts`` and ``overdue_at_end`` (one statement gives both).
 
 The rules are in :mod:`govflow._facts` (``compute_facts`` is the reference
 semantics); the property tests hold this SQL to it on random histories.
@@ -15,7 +15,7 @@ from ._facts import FactsQuery, OverdueAtEnd, local_day, overdue_order
 
 _date = dt.date.fromisoformat
 
-__all__ = ["FACTS_SQL", "OVERDUE_SQL", "facts_args", "parse_facts_rows"]
+__all__ = ["FACTS_SQL", "facts_args", "parse_facts_rows"]
 
 # Entry times are ISO text with their own offsets: compared as text only this far off a bound.
 _MARGIN: Final = dt.timedelta(days=2)
@@ -195,10 +195,6 @@ SELECT 'step', who, extra, count(*), NULL, NULL, NULL, NULL, NULL, NULL FROM x
     WHERE trigger = 'deadline' AND extra IS NOT NULL GROUP BY who, extra
 UNION ALL
 SELECT 'overdue', unit, issue_id, due, state, NULL, NULL, NULL, NULL, NULL FROM issue_end WHERE overdue
-"""
-
-OVERDUE_SQL: Final = FACTS_CTES.split("x AS MATERIALIZED")[0].rstrip().rstrip(",") + """
-SELECT issue_id, unit, due, state FROM issue_end WHERE overdue ORDER BY unit, due, issue_id
 """
 
 

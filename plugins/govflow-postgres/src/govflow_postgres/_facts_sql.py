@@ -30,7 +30,7 @@ from typing import Any, Final
 
 from govflow._facts import FactsQuery, OverdueAtEnd, local_day, overdue_order
 
-__all__ = ["FACTS_SQL", "OVERDUE_SQL", "facts_args", "parse_facts_rows", "parse_overdue_rows"]
+__all__ = ["FACTS_SQL", "facts_args", "parse_facts_rows"]
 
 _date = dt.date.fromisoformat
 
@@ -215,14 +215,6 @@ SELECT 'overdue', unit, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, issue_id
     FROM issue_end WHERE overdue
 """
 
-#: The overdue issues alone: issue id, unit, due date, state.
-OVERDUE_SQL: Final = "WITH" + _issues_to_end(
-    "(SELECT issue_id FROM ledger WHERE at_utc >= %(start)s AND at_utc < %(end)s) AS active"
-) + """
-SELECT issue_id, unit, due, state FROM issue_end WHERE overdue AND unit IS NOT NULL
-"""
-
-
 def facts_args(query: FactsQuery) -> dict[str, Any]:
     """The named parameters of the facts queries."""
     start_day, end_day = local_day(query.start), local_day(query.end)
@@ -261,10 +253,3 @@ def parse_facts_rows(
             if found or kind == "x":  # any step in the period lists its lead unit, as in compute_facts
                 counts.setdefault(unit, {}).update(found)
     return counts, escalations, sorted(overdue, key=overdue_order)
-
-
-def parse_overdue_rows(rows: Sequence[Sequence[Any]]) -> list[OverdueAtEnd]:
-    """The overdue issues from the rows of OVERDUE_SQL, in :func:`govflow._facts.overdue_order`
-    (sorted here: the server's collation need not order text as Python does)."""
-    found = [OverdueAtEnd(issue_id, unit, _date(due), state) for issue_id, unit, due, state in rows]
-    return sorted(found, key=overdue_order)

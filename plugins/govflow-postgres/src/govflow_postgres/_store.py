@@ -55,7 +55,7 @@ from govflow import (
 )
 from govflow._facts import FactsQuery, OverdueAtEnd, build_facts
 
-from ._facts_sql import FACTS_SQL, OVERDUE_SQL, facts_args, parse_facts_rows, parse_overdue_rows
+from ._facts_sql import FACTS_SQL, facts_args, parse_facts_rows
 from ._rows import (
     _ISSUE_COLUMNS,
     _LEDGER_COLUMNS,
@@ -310,13 +310,26 @@ class PostgresStore(Writes):
         assert row is not None
         return int(row[0]), str(row[1])
 
-
     def period_facts(self, query: FactsQuery) -> dict[str, UnitFacts]:
-        """Per-unit facts of a period, aggregated in one SQL statement (see :meth:`govflow.Store.period_facts`).
+        """Per-unit facts of a period, aggregated in one SQL statement (see :meth:`govflow.Store.period_facts`)."""
+        return self._facts(query)[0]
 
-        The statement and the chain head are read in one snapshot; the overdue issues, which come with
-        the facts, are kept for :meth:`overdue_at_end` for as long as the chain head stays there.
+    def overdue_at_end(self, query: FactsQuery) -> list[OverdueAtEnd]:
+        """The issues overdue at the period's end (see :meth:`govflow.Store.overdue_at_end`).
+
+        They come with the facts: those of the last few queries are kept for as long as the chain head
+        stays where it was (a bulletin asks for them right after the facts).
         """
+        with self._connection() as conn:
+            head = self._head_seq(conn)
+        with self._lock:
+            kept = self._overdue.get(query)
+        if kept is not None and kept[0] == head:
+            return list(kept[1])
+        return list(self._facts(query)[1])
+
+    def _facts(self, query: FactsQuery) -> tuple[dict[str, UnitFacts], list[OverdueAtEnd]]:
+        """The facts and the overdue issues of one query, read with the chain head in one snapshot."""
         with self._connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             conn.execute(_FACTS_SETTINGS)
@@ -327,21 +340,7 @@ class PostgresStore(Writes):
             self._overdue[query] = (head, overdue)
             while len(self._overdue) > _KEPT:
                 del self._overdue[next(iter(self._overdue))]
-        return build_facts(counts, escalations)
-
-    def overdue_at_end(self, query: FactsQuery) -> list[OverdueAtEnd]:
-        """The issues overdue at the period's end (see :meth:`govflow.Store.overdue_at_end`), in SQL, or as
-        the last :meth:`period_facts` for ``query`` found them if the ledger has not moved since."""
-        with self._connection() as conn:
-            head = self._head_seq(conn)
-            with self._lock:
-                kept = self._overdue.get(query)
-            if kept is not None and kept[0] == head:
-                return list(kept[1])
-            with conn.transaction():
-                conn.execute(_FACTS_SETTINGS)
-                rows = conn.execute(OVERDUE_SQL, facts_args(query)).fetchall()
-        return parse_overdue_rows(rows)
+        return build_facts(counts, escalations), overdue
 
     @staticmethod
     def _head_seq(conn: _Conn) -> int:

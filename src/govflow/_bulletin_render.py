@@ -21,6 +21,7 @@ from ._facts import COUNTS
 if TYPE_CHECKING:
     from ._bulletin import Bulletin
     from ._flow import Govflow
+    from ._scoring import Indicator
 
 __all__ = [
     "FACT_COLUMNS",
@@ -79,7 +80,11 @@ def bulletin_tables(bulletin: Bulletin, lang: str = "zh") -> list[Table]:
     name = bulletin.unit_name
     ranking_head = [label(k, lang) for k in ("level", "rank", "unit", "total", "grade")]
     # every indicator any unit has, in the order they first appear (a plugin may score some levels only)
-    indicators = list({i.name: i for s in reversed(bulletin.scores) for i in reversed(s.breakdown)}.values())[::-1]
+    first: dict[str, Indicator] = {}
+    for unit_score in bulletin.scores:
+        for indicator in unit_score.breakdown:
+            first.setdefault(indicator.name, indicator)
+    indicators = list(first.values())
     ranking_head += [  # deductions are points already (督办扣分)
         i.label(lang) if i.count is not None else label("points_of", lang).format(name=i.label(lang))
         for i in indicators

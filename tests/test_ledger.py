@@ -171,3 +171,85 @@ def test_state_at_a_past_instant_is_reproducible(ledger_file: Path) -> None:
         assert states == [e.to_state for e in entries]
         later = entries[-1].at + dt.timedelta(days=365)
         assert flow.state_at("GF-2026-0001", later) == "verified"
+
+
+# -- verifying while others write ---------------------------------------------------------------------
+
+
+def _seed(flow: govflow.Govflow) -> list[str]:
+    ids = [flow.assign(f"问题 {n}", lead="XIANGYUN", due="2026-03-20", by="OFFICE").id for n in range(6)]
+    for issue_id in ids[:4]:
+        flow.implement(issue_id, by="XIANGYUN", note="n")
+    return ids
+
+
+def test_verify_ledger_passes_while_steps_are_committed_during_the_check(
+    flow: govflow.Govflow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Steps committed after the versions are read, between two pages of the ledger, and after the last
+    page but before the head is read (another process's steps, on a real deployment) are no corruption."""
+    ids = _seed(flow)
+    steps = iter([
+        lambda: flow.report(ids[0], by="XIANGYUN", result="r"),  # before the ledger is read
+        lambda: flow.implement(ids[4], by="XIANGYUN", note="n"),
+        lambda: flow.assign("新问题", lead="BINCHUAN", due="2026-03-20", by="OFFICE"),  # between pages
+        lambda: flow.report(ids[1], by="XIANGYUN", result="r"),
+        lambda: flow.reject(ids[0], by="OFFICE", reason="x"),  # after the last page
+        lambda: flow.assign("又一个", lead="BINCHUAN", due="2026-03-20", by="OFFICE"),
+    ])
+    original = flow.store.ledger
+
+    def step_twice() -> None:
+        next(steps)()
+        next(steps)()
+
+    def paged_while_written(*args: object, **kwargs: object) -> Iterator[govflow.LedgerEntry]:
+        assert not args and not kwargs
+        step_twice()
+        first_page = list(original())
+        yield from first_page[:5]
+        step_twice()
+        yield from (entry for entry in original() if entry.seq > first_page[4].seq)
+        step_twice()
+
+    monkeypatch.setattr(flow.store, "ledger", paged_while_written)
+    before = len(list(original()))
+    check = flow.verify_ledger()
+    assert next(steps, None) is None, "every write ran inside the check"
+    assert check.entries == before + 6  # the late steps were fetched up to the head read after the pages
+    monkeypatch.undo()
+    assert flow.verify_ledger().entries == before + 6
+    assert flow.get(ids[0]).state == "assigned"
+
+
+def test_a_tampered_issue_row_is_found_even_when_others_write_during_the_check(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """The allowance for steps committed during the check covers only the issues written then."""
+    path = tmp_path / "ledger.sqlite3"
+    with govflow.open(path, clock=clock) as flow:
+        add_units(flow)
+        ids = _seed(flow)
+    tamper(path, f"UPDATE issues SET version = 1, state = 'assigned' WHERE id = '{ids[2]}'")
+    with govflow.open(path, clock=clock) as flow:
+        original = flow.store.ledger
+
+        def written_meanwhile(*args: object, **kwargs: object) -> Iterator[govflow.LedgerEntry]:
+            flow.report(ids[0], by="XIANGYUN", result="r")
+            yield from original(*args, **kwargs)
+
+        flow.store.ledger = written_meanwhile  # type: ignore[method-assign]
+        with pytest.raises(LedgerCorrupted) as info:
+            flow.verify_ledger()
+    assert info.value.issue_id == ids[2] and "altered" in str(info.value)
+
+
+def test_an_entry_past_the_chain_head_is_found(ledger_file: Path) -> None:
+    """Reading the head after the ledger does not excuse an entry appended without moving the head."""
+    db = sqlite3.connect(ledger_file)
+    (seq, head), = db.execute("SELECT seq, hash FROM chain_head")
+    db.execute("UPDATE chain_head SET seq = seq - 1, hash = (SELECT prev_hash FROM ledger WHERE seq = ?)", (seq,))
+    db.commit()
+    db.close()
+    error = corruption(ledger_file)
+    assert error.seq == seq - 1 and "head" in str(error) and head

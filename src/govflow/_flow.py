@@ -11,7 +11,7 @@ import copy
 import datetime as dt
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -653,11 +653,29 @@ class Govflow:
         """Check the hash chain, the sequence and every issue's version against its entries.
 
         Raises :class:`LedgerCorrupted` naming the first entry that was altered,
-        removed or reordered, or entries cut from the end.
+        removed or reordered, or entries cut from the end. Safe while other threads
+        or processes write: steps committed during the check are read up to the
+        head as it stands once the ledger is read, and an issue written meanwhile
+        is checked against the versions it passed through.
         """
-        return verify_chain(
-            self._store.ledger(), self._store.chain_head(), self._store.issue_versions()
-        )
+        store = self._store
+        settled = store.chain_head()[0]
+        versions = store.issue_versions()
+        head: list[tuple[int, str]] = []
+
+        def to_the_head() -> Iterator[LedgerEntry]:
+            last = 0
+            for entry in store.ledger():
+                last = entry.seq
+                yield entry
+            # The head is read after the ledger: every entry read so far is at or before it, and the
+            # steps committed since the pages were read are fetched one by one.
+            head.append(store.chain_head())
+            while last < head[0][0] and (late := store.entry(last + 1)) is not None:
+                last = late.seq
+                yield late
+
+        return verify_chain(to_the_head(), lambda: head[0], versions, settled=settled)
 
     def state_at(self, issue_id: str, when: dt.datetime) -> str:
         """The issue's state at instant ``when``, replayed from the ledger."""

@@ -155,17 +155,27 @@ def seal(draft: LedgerDraft, seq: int, prev_hash: str) -> LedgerEntry:
 
 def verify_chain(
     entries: Iterable[LedgerEntry],
-    head: tuple[int, str],
+    head: tuple[int, str] | Callable[[], tuple[int, str]],
     issue_versions: Mapping[str, tuple[int, str]],
+    *,
+    settled: int | None = None,
 ) -> LedgerCheck:
     """Check the chain; raise :class:`LedgerCorrupted` at the first bad entry.
 
     ``entries`` in stored order; ``head`` the separately kept (seq, hash) of the
-    last entry; ``issue_versions`` each issue's (version, state) as stored.
+    last entry, or a function that reads it once ``entries`` are consumed;
+    ``issue_versions`` each issue's (version, state) as stored.
+
+    ``settled`` is for a store being written while it is read: the head's seq
+    read just before ``issue_versions``. An issue with no entry after it must
+    match its last entry exactly; one written since (entries after ``settled``)
+    must be at one of the versions it passed through during the read.
     """
     prev_hash = GENESIS_HASH
     expected_seq = 1
     issue_last: dict[str, tuple[int, str, int]] = {}  # issue -> (issue_seq, to_state, seq)
+    # issue -> {issue_seq: to_state} of the entries after ``settled`` and of the last one before them
+    recent: dict[str, dict[int, str]] = {}
     for entry in entries:
         if entry.seq != expected_seq:
             if entry.seq > expected_seq:
@@ -200,11 +210,14 @@ def verify_chain(
                 f"previous state {last[1]!r}",
                 entry.issue_id,
             )
+        if settled is not None and entry.seq > settled:
+            passed = recent.setdefault(entry.issue_id, {} if last is None else {last[0]: last[1]})
+            passed[entry.issue_seq] = entry.to_state
         issue_last[entry.issue_id] = (entry.issue_seq, entry.to_state, entry.seq)
         prev_hash = entry.hash
         expected_seq += 1
     count = expected_seq - 1
-    head_seq, head_hash = head
+    head_seq, head_hash = head() if callable(head) else head
     if head_seq != count or head_hash != prev_hash:
         raise LedgerCorrupted(
             count + 1 if head_seq > count else head_seq,
@@ -220,6 +233,8 @@ def verify_chain(
                 f"issue {issue_id} is at version {version} but has no ledger entries",
                 issue_id,
             )
+        if recent.get(issue_id, {}).get(version) == state:
+            continue  # written while the ledger was read: at a version it passed through
         if seen[0] != version or seen[1] != state:
             raise LedgerCorrupted(
                 seen[2] + 1 if seen[0] < version else seen[2],
@@ -229,7 +244,7 @@ def verify_chain(
                 issue_id,
             )
     for issue_id, (_, _, seq) in issue_last.items():
-        if issue_id not in issue_versions:
+        if issue_id not in issue_versions and 1 not in recent.get(issue_id, {}):  # not new since the read
             raise LedgerCorrupted(
                 seq, f"issue {issue_id} has ledger entries but no issue record", issue_id
             )

@@ -4,7 +4,8 @@ Four worker processes (``multiprocessing``, spawn: each imports govflow afresh a
 opens its own store and pool) fire random valid triggers on a shared set of 1,000
 issues, a third of the picks on a dozen "hot" issues so that they really collide,
 and deliver the outbox between steps through a recording plugin. Each worker
-reports the steps it committed.
+reports the steps it committed. Meanwhile the test's own process checks the
+ledger again and again.
 """
 
 from __future__ import annotations
@@ -37,9 +38,15 @@ def test_four_processes_share_one_database(dsn: str, schema: str) -> None:
     flow = set_up(dsn, schema, ISSUES)
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(WORKERS) as pool:
-        reports: list[dict[str, Any]] = pool.starmap(
+        running = pool.starmap_async(
             drive, [(dsn, schema, worker, STEPS, 1000 + worker) for worker in range(WORKERS)]
         )
+        # verify_ledger() while the workers write: no false alarm, and each check covers a growing ledger.
+        checked = [flow.verify_ledger().entries]
+        while not running.ready():
+            checked.append(flow.verify_ledger().entries)
+        reports: list[dict[str, Any]] = running.get()
+    assert checked == sorted(checked) and checked[0] >= ISSUES, checked
     try:
         done = [tuple(step) for report in reports for step in report["done"]]
         conflicts = sum(report["conflicts"] for report in reports)

@@ -232,6 +232,18 @@ def test_the_ledger_is_append_only_in_the_database(dsn: str, schema: str) -> Non
                 conn.execute(statement.encode())
 
 
+def test_group_commit_is_on_unless_turned_off(dsn: str, schema: str) -> None:
+    default = PostgresStore(with_schema(dsn, schema))
+    off = PostgresStore(with_schema(dsn, schema, group_commit="off"))
+    overridden = PostgresStore(with_schema(dsn, schema, group_commit="off"), group_commit=True)
+    try:
+        assert (default.group_commit, off.group_commit, overridden.group_commit) == (True, False, True)
+        assert "group_commit" not in repr(default) and repr(off).endswith(", group_commit=False)")
+    finally:
+        for store in (default, off, overridden):
+            store.close()
+
+
 @pytest.mark.parametrize("group_commit", ["off", "on"])
 def test_threads_sharing_one_store_append_to_one_unbroken_chain(dsn: str, schema: str, group_commit: str) -> None:
     store = PostgresStore(with_schema(dsn, schema, group_commit=group_commit), pool_size=4)

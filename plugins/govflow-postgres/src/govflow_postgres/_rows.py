@@ -27,17 +27,10 @@ _INSERT_ISSUE: Final = (
     " ON CONFLICT (id) DO NOTHING RETURNING 1)"
     " SELECT CASE WHEN EXISTS (SELECT 1 FROM w) THEN 1 ELSE govflow_stale(%s, 0) END"
 )
-_UPDATE_ISSUE: Final = (
-    f"WITH w AS (UPDATE issues SET {', '.join(f'{c} = %s' for c in _ISSUE_NAMES[1:])}"
-    " WHERE id = %s AND version = %s RETURNING 1)"
-    " SELECT CASE WHEN EXISTS (SELECT 1 FROM w) THEN 1 ELSE govflow_stale(%s, %s) END"
-)
-# Append one entry: lock the head, seal after it in SQL (sha256 over the canonical bytes, whose only
-# unknowns are prev_hash and seq, adjacent in the sorted keys), insert the entry and its outbox rows,
-# move the head. The head is locked only inside this statement and until COMMIT, which follows in the
-# same round trip.
-_APPEND: Final = """
-WITH h AS (SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE),
+# What follows the head lock ``h``: seal after it in SQL (sha256 over the canonical bytes, whose only
+# unknowns are prev_hash and seq, adjacent in the sorted keys), insert the entry and its outbox rows, move
+# the head. The head stays locked until COMMIT, so nothing else is done after it.
+_SEAL_AFTER_HEAD: Final = """
 e AS (
     SELECT seq + 1 AS seq, hash AS prev,
         encode(sha256(%(prefix)s::bytea || convert_to(hash || '","seq":' || (seq + 1)::text || ',', 'UTF8')
@@ -58,6 +51,20 @@ o AS (
 m AS (UPDATE chain_head SET seq = e.seq, hash = e.hash FROM e WHERE chain_head.id = 1)
 SELECT seq, prev, hash FROM e
 """
+# Append one entry to an issue row written by an earlier statement of the transaction.
+_APPEND: Final = "WITH h AS (SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE)," + _SEAL_AFTER_HEAD
+# A whole step on an existing issue in one statement, so that on its own it is its own transaction
+# (autocommit): the version-checked update (SQLSTATE GF409 if stale: nothing written), then the head
+# lock, taken only once the update has gone through, and the append. ``sync`` is synchronous_commit
+# for the transaction (see ``group_commit``).
+_STEP: Final = (
+    f"WITH w AS (UPDATE issues SET {', '.join(f'{c} = %({c})s' for c in _ISSUE_NAMES[1:])}"
+    " WHERE id = %(id)s AND version = %(expected)s RETURNING 1),"
+    " checked AS (SELECT CASE WHEN EXISTS (SELECT 1 FROM w) THEN 1 ELSE govflow_stale(%(id)s, %(expected)s) END"
+    " AS ok, set_config('synchronous_commit', %(sync)s, true)),"
+    " h AS (SELECT seq, hash FROM chain_head, checked WHERE id = 1 AND checked.ok = 1 FOR UPDATE OF chain_head),"
+    + _SEAL_AFTER_HEAD
+)
 _LEDGER_COLUMNS: Final = (
     "seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, prev_hash, hash"
 )

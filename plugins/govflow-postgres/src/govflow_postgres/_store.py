@@ -18,16 +18,21 @@ reordering a step:
   (``claimed_until``): two delivery workers never hold the same row, and the
   row of a worker that died is claimed again once its lease has run out.
 
-A command's statements go out in pipeline mode: one round trip for the issue
-rows and the head lock, one for the ledger rows, the outbox rows, the head and
-``COMMIT``.
+A step on one existing issue (nearly every command) is one statement, so one
+round trip and its own transaction: the version-checked ``UPDATE``, then the
+head lock, the sealed entry, its outbox rows and the moved head. Commands that
+create issues, change cooperating units or write several issues (the sweep)
+send their statements in pipeline mode between ``BEGIN`` and ``COMMIT``.
 
-The head is held until the commit is on disk, so writers take turns at the pace
-of the disk's flushes. With ``group_commit=True`` the commit returns before its
-flush (``synchronous_commit`` off for that transaction) and a small synchronous
-transaction right after it waits for the flush, so the caller still hears of a
-step only once it is durable, but the head is free again at once and the
-flushes of many processes are shared (docs/postgres.md describes the trade).
+By default (``group_commit=True``) a command commits with
+``synchronous_commit`` off, so the chain head is free again as soon as the
+commit is written, and then runs a small synchronous transaction that waits
+for the flush: the caller hears of a step only once it is durable, and the
+flushes of many processes are shared. Another process can see, and build on,
+a step up to one flush before it is durable; whatever it writes on top flushes
+the step with it. With ``group_commit=False`` the head is held until the
+commit is on disk, so writers take turns at the pace of the disk's flushes
+(docs/postgres.md compares the two).
 """
 
 from __future__ import annotations
@@ -93,11 +98,12 @@ class PostgresStore(Writes):
     ``pool_size`` is the most connections this store opens (default: the URL's
     ``?pool_size=`` option, else 4); ``timeout`` is how many seconds a command
     waits for a free connection. ``group_commit`` (default: the URL's
-    ``?group_commit=on``, else off) lets the chain head go at ``COMMIT`` rather than
+    ``?group_commit=``, else on) lets the chain head go at ``COMMIT`` rather than
     after the commit is flushed to disk, so that writers in several processes share
-    disk flushes; see docs/postgres.md for what that trades. The schema is created or migrated forward on
-    open (see :func:`govflow_postgres.migrate`). One store may be used from
-    several threads.
+    disk flushes; ``False`` holds it through the flush (see docs/postgres.md).
+    The schema is created or migrated forward on open (see
+    :func:`govflow_postgres.migrate`). One store may be used from several
+    threads.
     """
 
     schema_version = SCHEMA_VERSION
@@ -115,7 +121,7 @@ class PostgresStore(Writes):
         chosen = group_commit if group_commit is not None else target.group_commit
         if chosen is not None and not isinstance(chosen, bool):
             raise ValidationError("group_commit", f"got {chosen!r}", "True or False")
-        self.group_commit = bool(chosen)
+        self.group_commit = True if chosen is None else chosen
         self.schema = check_schema(schema if schema is not None else target.schema or DEFAULT_SCHEMA)
         self.pool_size = check_pool_size(pool_size if pool_size is not None else target.pool_size or DEFAULT_POOL_SIZE)
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
@@ -151,7 +157,7 @@ class PostgresStore(Writes):
         return cls(url)
 
     def __repr__(self) -> str:
-        extra = ", group_commit=True" if self.group_commit else ""
+        extra = "" if self.group_commit else ", group_commit=False"
         return f"PostgresStore({self.where!r}, pool_size={self.pool_size}{extra})"
 
     def _configure(self, conn: _Conn) -> None:

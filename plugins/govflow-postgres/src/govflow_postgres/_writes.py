@@ -11,14 +11,15 @@ import psycopg
 import psycopg.errors
 
 from govflow import ConcurrentUpdateError, Issue, LedgerEntry, UnitOfWork
-from govflow._ledger import canonical_json
+from govflow._ledger import LedgerDraft, canonical_json
 
 from ._rows import (
     _APPEND,
     _BUMP_COUNTER,
     _DEADLOCK_RETRIES,
     _INSERT_ISSUE,
-    _UPDATE_ISSUE,
+    _ISSUE_NAMES,
+    _STEP,
     _Appended,
     _Conn,
     _cut,
@@ -68,15 +69,19 @@ class Writes:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _try_commit(self, works: list[UnitOfWork]) -> list[tuple[Issue, LedgerEntry]]:
-        """One transaction in pipeline mode: one round trip, and one more per new issue's number."""
+        """One transaction: a single statement in autocommit for the common step (one existing issue, its
+        units unchanged), else the statements in pipeline mode (one round trip, and one more per new
+        issue's number)."""
+        alone = len(works) == 1 and works[0].id_scope is None and not works[0].units_changed
         with self._connection() as conn:
             try:
-                with conn.pipeline() as pipeline:
-                    # BEGIN and COMMIT by hand: psycopg's transaction() would wait for each of them.
-                    conn.execute("BEGIN")
-                    if self.group_commit:
-                        conn.execute("SET LOCAL synchronous_commit TO off")
-                    appended = self._write(conn, pipeline, works)
+                if alone and self._pause_before_commit is None:
+                    appended = [self._step(conn, works[0])]
+                else:
+                    with conn.pipeline() as pipeline:
+                        # BEGIN and COMMIT by hand: psycopg's transaction() would wait for each of them.
+                        conn.execute("BEGIN")
+                        appended = self._write(conn, pipeline, works)
                 written = sealed(appended)
             except psycopg.Error as exc:
                 self._rollback(conn)
@@ -86,6 +91,12 @@ class Writes:
             except BaseException:
                 self._rollback(conn)
                 raise
+            if self.group_commit:
+                # The commit returned before its WAL was flushed, and let the chain head go. A transaction
+                # with an id, committed synchronously, flushes the WAL up to its own commit record, so up to
+                # ours: the step is on disk before the caller hears of it, and concurrent writers' flushes
+                # are shared by PostgreSQL's group commit.
+                conn.execute("SELECT pg_current_xact_id()")
         return written
 
     @staticmethod
@@ -94,57 +105,59 @@ class Writes:
             with suppress(psycopg.Error):  # if the connection broke, the pool throws it away
                 conn.execute("ROLLBACK")
 
+    def _step(self, conn: _Conn, work: UnitOfWork) -> _Appended:
+        """Send the statement of a step on an existing issue (see ``_STEP``); the caller reads its answer."""
+        prefix, suffix = _cut(work.entry)  # refuses data that is not JSON: nothing is written
+        params = dict(zip(_ISSUE_NAMES, _issue_row(work.issue), strict=True))
+        params.update(_append_params(work, work.entry, prefix, suffix))
+        params.update(expected=work.expected_version, sync="off" if self.group_commit else "on")
+        cursor = conn.execute(_STEP.encode(), params)
+        return (work.issue, work.entry, prefix, suffix, cursor)
+
     def _write(self, conn: _Conn, pipeline: psycopg.Pipeline, works: list[UnitOfWork]) -> list[_Appended]:
         """Queue the statements of ``works`` and COMMIT (only new ids wait for an answer); the pipeline's
         end sends them."""
+        if self.group_commit:
+            conn.execute("SET LOCAL synchronous_commit TO off")
         existing = sorted({w.issue.id for w in works if w.id_scope is None})
-        if len(existing) > 1:
-            # Lock every issue row first, in id order: two batches never wait on each other in a cycle.
+        if len(existing) > 1 or any(w.units_changed for w in works):
+            # Lock every issue row first, in id order: two batches never wait on each other in a cycle, and
+            # an issue's cooperating units are rewritten under its lock, before the head is taken.
             conn.execute("SELECT 1 FROM issues WHERE id = ANY(%s::text[]) ORDER BY id FOR UPDATE", (existing,))
         appended: list[_Appended] = []
         for work in works:
-            issue, draft = work.issue, work.entry
-            if work.id_scope is not None:
-                bumped = conn.execute(_BUMP_COUNTER, (work.id_scope,)).fetchone()
-                assert bumped is not None
-                issue = attrs.evolve(issue, id=f"{work.id_scope}{int(bumped[0]):04d}")
-                draft = attrs.evolve(draft, issue_id=issue.id)
-            prefix, suffix = _cut(draft)  # refuses data that is not JSON: nothing is written
-            if work.id_scope is not None:
-                conn.execute(_INSERT_ISSUE.encode(), (*_issue_row(issue), issue.id))
-                write_cooperation(conn, issue, delete=False)
-            else:
-                row = _issue_row(issue)
-                conn.execute(
-                    _UPDATE_ISSUE.encode(),
-                    (*row[1:], issue.id, work.expected_version, issue.id, work.expected_version),
-                )
+            if work.id_scope is None:
                 if work.units_changed:
-                    write_cooperation(conn, issue, delete=True)
-            cursor = conn.execute(_APPEND.encode(), {
-                "prefix": prefix, "suffix": suffix, "issue_id": draft.issue_id, "issue_seq": draft.issue_seq,
-                "trigger": draft.trigger, "from_state": draft.from_state, "to_state": draft.to_state,
-                "actor": draft.actor, "person": draft.person, "at": draft.at.isoformat(), "at_utc": draft.at,
-                "data": canonical_json(draft.data), "hooks": [hook for hook, _ in work.notify],
-                "plugins": [plugin for _, plugin in work.notify],
-            })
+                    write_cooperation(conn, work.issue, delete=True)
+                appended.append(self._step(conn, work))
+                continue
+            bumped = conn.execute(_BUMP_COUNTER, (work.id_scope,)).fetchone()
+            assert bumped is not None
+            issue = attrs.evolve(work.issue, id=f"{work.id_scope}{int(bumped[0]):04d}")
+            draft = attrs.evolve(work.entry, issue_id=issue.id)
+            prefix, suffix = _cut(draft)
+            conn.execute(_INSERT_ISSUE.encode(), (*_issue_row(issue), issue.id))
+            write_cooperation(conn, issue, delete=False)
+            cursor = conn.execute(_APPEND.encode(), _append_params(work, draft, prefix, suffix))
             appended.append((issue, draft, prefix, suffix, cursor))
         if self._pause_before_commit is not None:
             pipeline.sync()
             self._pause_before_commit()
         conn.execute("COMMIT")
-        if self.group_commit:
-            # The commit above returned before its WAL was flushed, and let the chain head go. A
-            # transaction with an id, committed synchronously, flushes the WAL up to its own commit
-            # record, so up to ours: the step is on disk before the caller hears of it, and concurrent
-            # writers' flushes are shared by PostgreSQL's group commit.
-            conn.execute("BEGIN")
-            conn.execute("SELECT pg_current_xact_id()")
-            conn.execute("COMMIT")
         return appended
-
 
     def _version(self, issue_id: str) -> int | None:
         with self._connection() as conn:
             row = conn.execute("SELECT version FROM issues WHERE id = %s", (issue_id,)).fetchone()
         return None if row is None else int(row[0])
+
+
+def _append_params(work: UnitOfWork, draft: LedgerDraft, prefix: bytes, suffix: bytes) -> dict[str, object]:
+    """The parameters of ``_SEAL_AFTER_HEAD``: the entry's columns and its outbox rows."""
+    return {
+        "prefix": prefix, "suffix": suffix, "issue_id": draft.issue_id, "issue_seq": draft.issue_seq,
+        "trigger": draft.trigger, "from_state": draft.from_state, "to_state": draft.to_state,
+        "actor": draft.actor, "person": draft.person, "at": draft.at.isoformat(), "at_utc": draft.at,
+        "data": canonical_json(draft.data), "hooks": [hook for hook, _ in work.notify],
+        "plugins": [plugin for _, plugin in work.notify],
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 
 import govflow
@@ -38,3 +39,25 @@ def test_every_public_name_has_a_docstring() -> None:
 
 def test_the_package_is_typed() -> None:
     assert (Path(govflow.__file__).parent / "py.typed").exists()
+
+
+def test_the_storage_module_exports_what_a_store_plugin_needs() -> None:
+    import govflow.storage
+
+    assert govflow.storage.__all__ == sorted(govflow.storage.__all__, key=isort_key)
+    for name in govflow.storage.__all__:
+        obj = getattr(govflow.storage, name)
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            assert inspect.getdoc(obj), f"govflow.storage.{name} has no docstring"
+
+
+def test_plugin_packages_import_nothing_private_from_govflow() -> None:
+    """Plugins are published as packages of their own: govflow's private modules may move under them."""
+    plugins = Path(__file__).parent.parent / "plugins"
+    offenders = [
+        f"{path.relative_to(plugins)}:{number}"
+        for path in sorted(plugins.glob("*/src/**/*.py")) + sorted(plugins.glob("*/tests/**/*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.match(r"\s*(from|import) govflow\._", line)
+    ]
+    assert offenders == []

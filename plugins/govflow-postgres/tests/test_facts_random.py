@@ -17,7 +17,8 @@ from govflow_postgres import PostgresStore
 
 import govflow
 from govflow import InvalidTransition, Period, ValidationError
-from govflow._facts import FactsQuery, compute_facts, compute_overdue
+from govflow import FactsQuery
+from govflow.storage import compute_facts, compute_overdue
 from govflow.testing import FakeClock
 
 PERIODS = ("2026-01", "2026-02", "2026-03", "2026-Q1", "2026")

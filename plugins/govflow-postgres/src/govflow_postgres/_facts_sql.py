@@ -1,6 +1,6 @@
 """The SQL behind ``PostgresStore.period_facts`` and ``overdue_at_end``.
 
-The rules are in :mod:`govflow._facts` (``compute_facts`` is the reference
+The rules are govflow's (``govflow.storage.compute_facts`` is the reference
 semantics); the contract suite and the property tests hold this SQL to it. The
 approach is the SQLite store's (``govflow._sqlite_facts``) in PostgreSQL terms:
 
@@ -28,7 +28,8 @@ import json
 from collections.abc import Sequence
 from typing import Any, Final
 
-from govflow._facts import FactsQuery, OverdueAtEnd, local_day, overdue_order
+from govflow import FactsQuery, OverdueAtEnd
+from govflow.storage import local_day, overdue_order
 
 __all__ = ["FACTS_SQL", "facts_args", "parse_facts_rows"]
 
@@ -46,7 +47,7 @@ _ROW_COUNTS: Final = {
 
 
 def _day(at: str) -> str:
-    """SQL for the ISO day of the instant ``at`` at UTC+8 (as :func:`govflow._facts.local_day`)."""
+    """SQL for the ISO day of the instant ``at`` at UTC+8 (as :func:`govflow.storage.local_day`)."""
     return f"(({at} AT TIME ZONE INTERVAL '+08:00')::date)::text"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from govflow import hookimpl
-from govflow._registries import RegisterStorage
+from govflow.storage import RegisterStorage
 
 from ._store import PostgresStore
 from ._url import SCHEMES

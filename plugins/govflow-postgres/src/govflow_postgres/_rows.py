@@ -10,8 +10,17 @@ from typing import Any, Final
 
 import psycopg
 
-from govflow import ExtensionRequest, Issue, LedgerEntry, OutboxRow, Responsible, StoreError
-from govflow._ledger import LedgerDraft, canonical_bytes, canonical_json
+from govflow import (
+    ExtensionRequest,
+    Issue,
+    LedgerDraft,
+    LedgerEntry,
+    OutboxRow,
+    Responsible,
+    StoreError,
+    canonical_bytes,
+)
+from govflow.storage import canonical_json
 
 _Conn = psycopg.Connection[tuple[Any, ...]]
 

@@ -49,16 +49,18 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from govflow import (
+    FactsQuery,
     Issue,
     IssueQuery,
     LedgerEntry,
     OutboxRow,
+    OverdueAtEnd,
     StoreError,
     Unit,
     UnitFacts,
     ValidationError,
 )
-from govflow._facts import FactsQuery, OverdueAtEnd, build_facts
+from govflow.storage import build_facts
 
 from ._facts_sql import FACTS_SQL, facts_args, parse_facts_rows
 from ._rows import (

@@ -10,8 +10,8 @@ import attrs
 import psycopg
 import psycopg.errors
 
-from govflow import ConcurrentUpdateError, Issue, LedgerEntry, UnitOfWork
-from govflow._ledger import LedgerDraft, canonical_json
+from govflow import ConcurrentUpdateError, Issue, LedgerDraft, LedgerEntry, UnitOfWork
+from govflow.storage import canonical_json
 
 from ._rows import (
     _APPEND,

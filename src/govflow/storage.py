@@ -1,0 +1,37 @@
+"""What a storage plugin needs besides the top-level names (:class:`govflow.Store`,
+:class:`govflow.UnitOfWork`, :class:`govflow.IssueQuery`, :class:`govflow.FactsQuery`,
+:class:`govflow.OverdueAtEnd`, :class:`govflow.LedgerDraft`, :func:`govflow.canonical_bytes`).
+
+A store published as its own package imports these rather than govflow's private
+modules, so it keeps working when those move::
+
+    import govflow
+    from govflow.storage import RegisterStorage, build_facts, canonical_json
+
+    class MyStore: ...  # the members of govflow.Store
+
+    @govflow.hookimpl
+    def govflow_register_storage(register: RegisterStorage) -> None:
+        register("mystore", MyStore.from_url)
+
+``compute_facts`` and ``compute_overdue`` are the reference semantics of
+``period_facts`` and ``overdue_at_end``: the contract tests hold every store to
+them, and a store may fall back on them.
+"""
+
+from __future__ import annotations
+
+from ._facts import build_facts, compute_facts, compute_overdue, local_day, overdue_order
+from ._ledger import canonical_json
+from ._registries import RegisterStorage, StoreFactory
+
+__all__ = [
+    "RegisterStorage",
+    "StoreFactory",
+    "build_facts",
+    "canonical_json",
+    "compute_facts",
+    "compute_overdue",
+    "local_day",
+    "overdue_order",
+]

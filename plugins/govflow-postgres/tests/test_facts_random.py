@@ -16,8 +16,7 @@ from _pg_workers import COUNTIES, SUPERVISOR, one_step
 from govflow_postgres import PostgresStore
 
 import govflow
-from govflow import InvalidTransition, Period, ValidationError
-from govflow import FactsQuery
+from govflow import FactsQuery, InvalidTransition, Period, ValidationError
 from govflow.storage import compute_facts, compute_overdue
 from govflow.testing import FakeClock
 

@@ -605,3 +605,33 @@ def test_load_schedule_on_the_flow_recounts_provisional_due_dates(clock: FakeClo
         assert flow.ledger(issue.id)[-1].trigger == "recount_due"
     with govflow.open(":memory:", calendar="weekdays") as flow, pytest.raises(ValidationError, match="schedules"):
         flow.load_schedule({})
+
+
+# A lifecycle whose lead acts in a state named like the default lifecycle's "feedback", where a default
+# issue waits on the supervisor.
+REVIEW = {
+    "name": "self-review", "version": 1, "initial": "feedback", "states": ["feedback", "done", "cancelled"],
+    "final": ["done", "cancelled"], "roles": ["supervisor", "lead"],
+    "transitions": [
+        {"trigger": "finish", "source": "feedback", "dest": "done", "roles": ["lead"], "requires": ["result"]},
+        {"trigger": "cancel", "source": "*", "dest": "cancelled", "roles": ["supervisor"], "requires": ["reason"]},
+    ],
+}
+
+
+def test_each_issue_is_held_to_its_own_lifecycles_lead_states(setup: Setup) -> None:
+    """A state name shared by two lifecycles counts by each issue's own lifecycle: the deadline
+    clock runs for the custom issue in 'feedback' and not for the default one waiting on the office."""
+    flow = setup.flow
+    flow.register_lifecycle(REVIEW)
+    waiting = setup.assign(due=D(2026, 2, 13))
+    flow.implement(waiting.id, by="XIANGYUN", note="已整改")
+    flow.report(waiting.id, by="XIANGYUN", result="已完成")
+    custom = setup.assign(due=D(2026, 2, 13), lifecycle="self-review")
+    assert flow.get(waiting.id).state == flow.get(custom.id).state == "feedback"
+    setup.clock.set("2026-02-25T10:00:00+08:00")
+    assert [o.issue.id for o in flow.overdue()] == [custom.id]
+    events = setup.sweep_at(at(D(2026, 2, 25)))
+    assert {e.issue_id for e in events} == {custom.id}
+    assert [e.trigger for e in flow.ledger(waiting.id)] == ["assign", "implement", "report"]
+    assert flow.get(waiting.id).escalation_steps == 0 < flow.get(custom.id).escalation_steps

@@ -125,13 +125,15 @@ def sweep(
     calendar: Calendar,
     ladder: Ladder,
     open_states: tuple[str, ...],
+    in_lead_state: Callable[[Issue], bool],
     now: dt.datetime,
     plan: PlanStep,
     commit: Callable[[Sequence[UnitOfWork]], None],
 ) -> list[DeadlineEvent]:
     """Take every ladder step that has fallen due by ``now``; return the events, in order.
 
-    Reads only candidates: open issues due within the ladder's lead time that
+    ``open_states`` are the lead states of every lifecycle (the query); ``in_lead_state`` holds
+    each candidate to its own lifecycle's. Reads only candidates: open issues due within the ladder's lead time that
     have rungs left (an index on state and due serves the query). The steps are
     written in batches, each batch one transaction.
     """
@@ -140,6 +142,8 @@ def sweep(
     candidates = store.query(IssueQuery(states=open_states, due_before=horizon, escalation_below=len(ladder.rungs)))
     batch = _Batch(commit)
     for issue in candidates:
+        if not in_lead_state(issue):
+            continue  # its state is a lead state only in another lifecycle
         try:
             _climb(store, calendar, ladder, issue, now, plan, batch)
         except CalendarError as error:

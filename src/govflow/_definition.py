@@ -26,7 +26,13 @@ __all__ = ["ROLES", "LifecycleDefinition", "TransitionSpec", "load_definition"]
 #: unit, and its cooperating units.
 ROLES: Final = ("supervisor", "lead", "cooperating")
 
-_RESERVED_TRIGGERS: Final = frozenset({"assign"})
+# Triggers govflow writes itself: ``assign`` creates issues; ``deadline`` (the escalation ladder) and
+# ``recount_due`` (a provisional due date counted again) are system steps the period facts read.
+_RESERVED_TRIGGERS: Final = {
+    "assign": "creating issues", "deadline": "govflow's deadline steps", "recount_due": "govflow's due-date recounts",
+}
+# ``flow.fire``'s own parameters cannot also be data keywords.
+_RESERVED_KEYWORDS: Final = ("by", "trigger", "issue_id", "expected_version", "retries")
 
 
 @attrs.frozen
@@ -253,7 +259,7 @@ def _transition(
     if not isinstance(trigger, str) or not trigger.isidentifier():
         raise LifecycleError(key, f"transition {index}: 'trigger' must be an identifier, not {trigger!r}")
     if trigger in _RESERVED_TRIGGERS:
-        raise LifecycleError(key, f"transition {index}: {trigger!r} is reserved for creating issues")
+        raise LifecycleError(key, f"transition {index}: {trigger!r} is reserved for {_RESERVED_TRIGGERS[trigger]}")
     where = f"transition {index} ({trigger!r})"
     source_raw = raw.get("source")
     # "*" means every state a transition may leave: all but the final ones.
@@ -276,8 +282,10 @@ def _transition(
     requires = _strings(key, f"{where} 'requires'", raw.get("requires", ()))
     optional = _strings(key, f"{where} 'optional'", raw.get("optional", ()))
     for name in (*requires, *optional):
-        if not name.isidentifier() or name in ("by", "trigger", "issue_id"):
-            raise LifecycleError(key, f"{where}: {name!r} cannot be a data keyword")
+        if not name.isidentifier() or name in _RESERVED_KEYWORDS:
+            raise LifecycleError(
+                key, f"{where}: {name!r} cannot be a data keyword (reserved: {', '.join(_RESERVED_KEYWORDS)})"
+            )
     effects = _strings(key, f"{where} 'effects'", raw.get("effects", ()))
     for effect in effects:
         if effect not in EFFECTS:

@@ -519,8 +519,8 @@ class Govflow:
         """
         when = self.now() if now is None else require_aware("now", now).astimezone(DEFAULT_ZONE)
         return sweep(
-            self._store, self._calendar, self.ladder, self._lead_states(), when, self._plan_system_step,
-            self._commit_many,
+            self._store, self._calendar, self.ladder, self._lead_states(), self._in_lead_state, when,
+            self._plan_system_step, self._commit_many,
         )
 
     def overdue(self, unit: str | None = None) -> list[Overdue]:
@@ -528,7 +528,7 @@ class Govflow:
         cooperating), most late first."""
         today = self.now().date()
         late = self._store.query(IssueQuery(states=self._lead_states(), unit=unit, due_before=today))
-        found = [Overdue(issue, days_late(self._calendar, issue, today)) for issue in late]
+        found = [Overdue(issue, days_late(self._calendar, issue, today)) for issue in late if self._in_lead_state(issue)]
         return sorted(found, key=lambda o: (-o.working_days, o.issue.id))
 
     def load_schedule(self, source: str | os.PathLike[str] | Mapping[str, Any]) -> list[Issue]:
@@ -548,7 +548,7 @@ class Govflow:
         """
         changed = []
         for issue in self._store.query(IssueQuery(states=self._open_states())):
-            if not issue.due_provisional or issue.due_basis is None:
+            if not issue.due_provisional or issue.due_basis is None or not self._is_open(issue):
                 continue
             due, provisional, basis = resolve_due(self._calendar, WorkingDays(issue.due_basis[1]), issue.due_basis[0])
             if due == issue.due and provisional:
@@ -565,23 +565,26 @@ class Govflow:
         return changed
 
     def _lead_states(self) -> tuple[str, ...]:
-        """States in which the lead unit has something to do: the deadline clock runs there.
+        """States in which the lead unit has something to do in some lifecycle: what a store query
+        selects; :meth:`_in_lead_state` then holds each issue to its own lifecycle.
 
         (In the default lifecycle ``assigned`` and ``implemented``; once reported back,
         the issue waits on the supervisor, and is neither late nor escalated.)
         """
-        states = {
-            source
-            for lc in self._lifecycles.values()
-            for spec in lc.definition.transitions
-            if "lead" in spec.roles
-            for source in spec.source
-        }
-        return tuple(sorted(states))
+        return tuple(sorted(set().union(*(lc.lead_states for lc in self._lifecycles.values()))))
+
+    def _in_lead_state(self, issue: Issue) -> bool:
+        """Whether the lead unit has something to do in ``issue``'s state, by its own lifecycle (a state
+        of the same name in another lifecycle may mean something else)."""
+        found = self._lifecycles.get((issue.lifecycle, issue.lifecycle_version))
+        return found is not None and issue.state in found.lead_states
 
     def _open_states(self) -> tuple[str, ...]:
-        states = {s for lc in self._lifecycles.values() for s in lc.definition.states if s not in lc.definition.final}
-        return tuple(sorted(states))
+        return tuple(sorted(set().union(*(lc.open_states for lc in self._lifecycles.values()))))
+
+    def _is_open(self, issue: Issue) -> bool:
+        found = self._lifecycles.get((issue.lifecycle, issue.lifecycle_version))
+        return found is not None and issue.state in found.open_states
 
     def _plan_system_step(
         self, issue: Issue, trigger: str, data: dict[str, Any], changes: dict[str, Any], hook: str, at: dt.datetime

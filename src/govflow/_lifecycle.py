@@ -83,10 +83,17 @@ class Lifecycle:
     machine: Machine = attrs.field(init=False)
     _by_state: dict[str, dict[str, TransitionSpec]] = attrs.field(init=False)
     _final: frozenset[str] = attrs.field(init=False)
+    #: States in which the lead unit has something to do (it may fire a transition from them): the
+    #: deadline clock runs there. In the default lifecycle ``assigned`` and ``implemented``.
+    lead_states: frozenset[str] = attrs.field(init=False)
+    #: States that are not final.
+    open_states: frozenset[str] = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         d = self.definition
         self._final = frozenset(d.final)
+        self.lead_states = frozenset(source for spec in d.transitions if "lead" in spec.roles for source in spec.source)
+        self.open_states = frozenset(d.states) - self._final
         self._by_state = {state: {} for state in d.states}
         config = []
         for spec in d.transitions:

@@ -15,6 +15,7 @@ from typing import Any
 
 from ._calendar import WorkingDays
 from ._exceptions import ValidationError
+from ._model import Actor, Responsible
 
 __all__ = ["FIELD_HELP", "iso_date", "json_value", "parse_date", "parse_field"]
 
@@ -131,3 +132,31 @@ def is_missing(value: object) -> bool:
     if isinstance(value, str):
         return not value.strip()
     return isinstance(value, list | tuple | dict) and not value
+
+
+def parse_actor(by: object) -> Actor:
+    """``by`` of a command: a unit id or an :class:`Actor`."""
+    if isinstance(by, Actor):
+        actor = by
+    elif isinstance(by, str):
+        actor = Actor(by)
+    else:
+        raise ValidationError("by", f"got {by!r}", "a unit id or a govflow.Actor(unit, person)")
+    if not isinstance(actor.unit, str) or not actor.unit:
+        raise ValidationError("by", f"got unit {actor.unit!r}", "a non-empty unit id")
+    if actor.person is not None and not isinstance(actor.person, str):
+        raise ValidationError("by.person", f"got {actor.person!r}", "a string or None")
+    return actor
+
+
+def parse_responsible(value: object) -> Responsible | None:
+    """``responsible`` of an assignment: a :class:`Responsible`, a mapping with ``first``/``direct``, or None."""
+    if value is None or isinstance(value, Responsible):
+        return value
+    accepted = "a govflow.Responsible or a mapping with keys 'first' and/or 'direct' (names)"
+    if not isinstance(value, Mapping) or not set(value) <= {"first", "direct"}:
+        raise ValidationError("responsible", f"got {value!r}", accepted)
+    for key, name in value.items():
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise ValidationError(f"responsible.{key}", f"got {name!r}", "a person's name")
+    return Responsible(first=value.get("first"), direct=value.get("direct"))

@@ -11,8 +11,7 @@ import copy
 import datetime as dt
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Literal
@@ -20,36 +19,34 @@ from typing import Any, Final, Literal
 import attrs
 
 from ._builtin import DEFAULT_PLUGINS
-from ._bulletin import Bulletin, build_bulletin
-from ._calendar import CalendarError, Fallback, Weekdays, WorkingDays, add_working_days, resolve_due
+from ._calendar import Fallback, WorkingDays, resolve_due
 from ._clock import DEFAULT_ZONE, Clock, default_clock, require_aware
-from ._deadlines import DEFAULT_LADDER, Ladder, Overdue, days_late, sweep
-from ._events import DeadlineEvent, ProposedTransition
+from ._deadlines import DEFAULT_LADDER, Ladder
+from ._events import ProposedTransition
 from ._exceptions import ConcurrentUpdateError, LifecycleError, NotFound, PermissionDenied, ValidationError
-from ._facts import FactsQuery, UnitFacts
-from ._fields import iso_date, parse_due
-from ._ledger import LedgerCheck, LedgerDraft, verify_chain
+from ._fields import iso_date, parse_actor, parse_due, parse_responsible
+from ._flow_deadlines import DeadlinesMixin
+from ._flow_periods import PeriodsMixin
+from ._flow_reading import ReadingMixin
+from ._ledger import LedgerDraft
 from ._lifecycle import Lifecycle, LifecycleDefinition, describe_roles, roles_of
-from ._model import LEVELS, Actor, Issue, LedgerEntry, Level, Responsible, Unit
+from ._model import LEVELS, Actor, Issue, Level, Responsible, Unit
 from ._outbox import Courier, DeliveryReport, Outbox, RetryPolicy
-from ._period import Period
 from ._plugins import PluginInfo, PluginLoadError, Plugins
 from ._registries import Calendar, calendar_registry, renderer_registry
 from ._retry import retry_on_conflict
-from ._scoring import Indicator, ScoringPolicy, UnitEvaluation, UnitScore, rank_within_levels, total_of
-from ._store import IssueQuery, Store, UnitOfWork
+from ._scoring import ScoringPolicy
+from ._store import Store, UnitOfWork
 
-__all__ = ["SYSTEM_ACTOR", "Delivery", "Govflow"]
+__all__ = ["Delivery", "Govflow"]
 
 ActorLike = str | Actor
-#: The actor recorded on the steps govflow takes itself (deadline steps, recounted due dates).
-SYSTEM_ACTOR = "govflow"
 #: When the outbox is delivered: by a background thread after each commit, in the
 #: committing call itself, or only when ``flow.deliver()`` is called (a worker).
 Delivery = Literal["background", "inline", "manual"]
 
 
-class Govflow:
+class Govflow(DeadlinesMixin, PeriodsMixin, ReadingMixin):
     """A problem-list system on one store. Make one with :func:`govflow.open`.
 
     Use it as a context manager, or call :meth:`close`, to release the store.
@@ -329,7 +326,7 @@ class Govflow:
 
         ``responsible`` names the 第一责任人 (``first``) and 直接责任人 (``direct``).
         """
-        actor = _actor(by)
+        actor = parse_actor(by)
         chosen = self._lifecycle(lifecycle)
         definition = chosen.definition
         actor_unit = self._find_unit(actor.unit)
@@ -370,7 +367,7 @@ class Govflow:
             raise ValidationError("description", f"got {description!r}", "a string")
         if category is not None and not isinstance(category, str):
             raise ValidationError("category", f"got {category!r}", "a string or None")
-        persons = _responsible(responsible)
+        persons = parse_responsible(responsible)
         issue = Issue(
             id="", title=title, description=description, category=category, lead=lead,
             cooperating=coop, responsible=persons, due=due_date, original_due=due_date,
@@ -426,7 +423,7 @@ class Govflow:
                                       "retries=0 with expected_version, or no expected_version")
             return retry_on_conflict(lambda: self.fire(issue_id, trigger, by=by, **data), attempts=retries + 1)
         issue = self.get(issue_id)
-        actor = _actor(by)
+        actor = parse_actor(by)
         if expected_version is not None and expected_version != issue.version:
             raise ConcurrentUpdateError(issue.id, expected_version, issue.version)
         lifecycle = self._lifecycle(issue.lifecycle, issue.lifecycle_version)
@@ -507,332 +504,19 @@ class Govflow:
         """驳回延期: a supervisor refuses the pending request."""
         return self.fire(issue_id, "deny_extension", by=by, reason=reason)
 
-    # -- deadlines ------------------------------------------------------------------------
-
-    def sweep(self, now: dt.datetime | None = None) -> list[DeadlineEvent]:
-        """Take every deadline step that has fallen due (临期提醒, 逾期, 催办, 督办, 约谈).
-
-        Each step is a ledger entry (trigger ``deadline``) and a
-        ``govflow_deadline`` event through the outbox; the events are returned.
-        Sweeping twice at one moment takes nothing new; after a gap, each missed
-        step is taken once, in order. Run it from cron or a worker loop.
-        """
-        when = self.now() if now is None else require_aware("now", now).astimezone(DEFAULT_ZONE)
-        return sweep(
-            self._store, self._calendar, self.ladder, self._lead_states(), self._in_lead_state, when,
-            self._plan_system_step, self._commit_many,
-        )
-
-    def overdue(self, unit: str | None = None) -> list[Overdue]:
-        """Issues past their due date while the lead unit still has to act (of one unit, lead or
-        cooperating), most late first."""
-        today = self.now().date()
-        late = self._store.query(IssueQuery(states=self._lead_states(), unit=unit, due_before=today))
-        found = [Overdue(issue, days_late(self._calendar, issue, today)) for issue in late if self._in_lead_state(issue)]
-        return sorted(found, key=lambda o: (-o.working_days, o.issue.id))
-
-    def load_schedule(self, source: str | os.PathLike[str] | Mapping[str, Any]) -> list[Issue]:
-        """Load an official holiday schedule (TOML file or mapping) into :attr:`calendar`, then
-        count the provisional due dates again; return the issues whose due date was recounted."""
-        load = getattr(self._calendar, "load_schedule", None)
-        if load is None:
-            raise ValidationError("calendar", f"{type(self._calendar).__name__} takes no schedules",
-                                  "a calendar with load_schedule(), such as the built-in 'cn'")
-        load(source)
-        return self.recount_provisional_dues()
-
-    def recount_provisional_dues(self) -> list[Issue]:
-        """Count provisional due dates again (after loading an official schedule); return the changed issues.
-
-        Each change is a ledger entry (trigger ``recount_due``) with the old and new date.
-        """
-        changed = []
-        for issue in self._store.query(IssueQuery(states=self._open_states())):
-            if not issue.due_provisional or issue.due_basis is None or not self._is_open(issue):
-                continue
-            due, provisional, basis = resolve_due(self._calendar, WorkingDays(issue.due_basis[1]), issue.due_basis[0])
-            if due == issue.due and provisional:
-                continue
-            data = {"due": iso_date(due), "previous_due": iso_date(issue.due), "working_days": issue.due_basis[1],
-                    "due_provisional": provisional}
-            changes: dict[str, Any] = {"due": due, "due_provisional": provisional, "due_basis": basis}
-            if issue.original_due == issue.due and issue.extension_count == 0 and issue.rework_count == 0:
-                changes["original_due"] = due  # it was the assignment's own due date, counted again
-                data["original_due"] = iso_date(due)  # the period facts read it from here
-            if due != issue.due:
-                changes.update(escalation_steps=0, escalation_level=0)
-            changed.append(self._system_step(issue, "recount_due", data, changes, "after_transition", self.now()))
-        return changed
-
-    def _lead_states(self) -> tuple[str, ...]:
-        """States in which the lead unit has something to do in some lifecycle: what a store query
-        selects; :meth:`_in_lead_state` then holds each issue to its own lifecycle.
-
-        (In the default lifecycle ``assigned`` and ``implemented``; once reported back,
-        the issue waits on the supervisor, and is neither late nor escalated.)
-        """
-        return tuple(sorted(set().union(*(lc.lead_states for lc in self._lifecycles.values()))))
-
-    def _in_lead_state(self, issue: Issue) -> bool:
-        """Whether the lead unit has something to do in ``issue``'s state, by its own lifecycle (a state
-        of the same name in another lifecycle may mean something else)."""
-        found = self._lifecycles.get((issue.lifecycle, issue.lifecycle_version))
-        return found is not None and issue.state in found.lead_states
-
-    def _open_states(self) -> tuple[str, ...]:
-        return tuple(sorted(set().union(*(lc.open_states for lc in self._lifecycles.values()))))
-
-    def _is_open(self, issue: Issue) -> bool:
-        found = self._lifecycles.get((issue.lifecycle, issue.lifecycle_version))
-        return found is not None and issue.state in found.open_states
-
-    def _plan_system_step(
-        self, issue: Issue, trigger: str, data: dict[str, Any], changes: dict[str, Any], hook: str, at: dt.datetime
-    ) -> tuple[Issue, UnitOfWork]:
-        """A step govflow takes itself (actor ``govflow``): a ledger entry, no state change."""
-        new = attrs.evolve(issue, version=issue.version + 1, updated_at=at, **changes)
-        draft = LedgerDraft(
-            issue_id=issue.id, issue_seq=new.version, trigger=trigger, from_state=issue.state,
-            to_state=issue.state, actor=SYSTEM_ACTOR, person=None, at=at, data=data,
-        )
-        notify = tuple((hook, name) for name in self._plugins.subscribers(hook))
-        return new, UnitOfWork(new, issue.version, draft, notify=notify)
-
-    def _system_step(
-        self, issue: Issue, trigger: str, data: dict[str, Any], changes: dict[str, Any], hook: str, at: dt.datetime
-    ) -> Issue:
-        """Plan and write one system step."""
-        new, work = self._plan_system_step(issue, trigger, data, changes, hook, at)
-        self._commit_many([work])
-        return new
-
-    def _commit_many(self, works: Sequence[UnitOfWork]) -> None:
-        """Write units of work (with their outbox rows) in one transaction, then start delivery."""
-        self._store.commit_many(works)
-        if any(work.notify for work in works):
-            if self._courier is not None:
-                self._courier.wake()
-            elif self._delivery == "inline":
-                self.outbox.deliver()
-
     # -- reading --------------------------------------------------------------------------
-
-    def get(self, issue_id: str) -> Issue:
-        """The current snapshot of an issue; :class:`NotFound` if there is none."""
-        issue = self._store.load(issue_id) if isinstance(issue_id, str) else None
-        if issue is None:
-            raise NotFound("issue", issue_id)
-        return issue
-
-    def issues(self, state: str | None = None, unit: str | None = None) -> list[Issue]:
-        """Issues by id, optionally in one state and/or involving one unit (lead or cooperating)."""
-        return self._store.query(IssueQuery(state=state, unit=unit))
 
     def allowed_triggers(self, issue_id: str, by: ActorLike) -> list[str]:
         """The triggers ``by`` may fire on the issue now."""
         issue = self.get(issue_id)
-        actor = _actor(by)
+        actor = parse_actor(by)
         lifecycle = self._lifecycle(issue.lifecycle, issue.lifecycle_version)
         return lifecycle.allowed(issue, actor.unit, self._find_unit(actor.unit))
 
     def roles(self, issue_id: str, by: ActorLike) -> frozenset[str]:
         """The roles (``supervisor``, ``lead``, ``cooperating``) ``by`` holds on the issue."""
-        actor = _actor(by)
+        actor = parse_actor(by)
         return roles_of(self._find_unit(actor.unit), actor.unit, self.get(issue_id))
-
-    def ledger(
-        self, issue_id: str | None = None, *, since: dt.datetime | None = None, until: dt.datetime | None = None
-    ) -> list[LedgerEntry]:
-        """Ledger entries in order: the whole ledger, or one issue's steps; ``[since, until)`` narrows them."""
-        if issue_id is not None:
-            self.get(issue_id)
-        if since is not None:
-            require_aware("since", since)
-        if until is not None:
-            require_aware("until", until)
-        return list(self._store.ledger(issue_id, since=since, until=until))
-
-    def verify_ledger(self) -> LedgerCheck:
-        """Check the hash chain, the sequence and every issue's version against its entries.
-
-        Raises :class:`LedgerCorrupted` naming the first entry that was altered,
-        removed or reordered, or entries cut from the end. Safe while other threads
-        or processes write: steps committed during the check are read up to the
-        head as it stands once the ledger is read, and an issue written meanwhile
-        is checked against the versions it passed through.
-        """
-        store = self._store
-        settled = store.chain_head()[0]
-        versions = store.issue_versions()
-        head: list[tuple[int, str]] = []
-
-        def to_the_head() -> Iterator[LedgerEntry]:
-            last = 0
-            for entry in store.ledger():
-                last = entry.seq
-                yield entry
-            # The head is read after the ledger: every entry read so far is at or before it, and the
-            # steps committed since the pages were read are fetched one by one.
-            head.append(store.chain_head())
-            while last < head[0][0] and (late := store.entry(last + 1)) is not None:
-                last = late.seq
-                yield late
-
-        return verify_chain(to_the_head(), lambda: head[0], versions, settled=settled)
-
-    def state_at(self, issue_id: str, when: dt.datetime) -> str:
-        """The issue's state at instant ``when``, replayed from the ledger."""
-        require_aware("when", when)
-        self.get(issue_id)
-        state: str | None = None
-        first: LedgerEntry | None = None
-        for entry in self._store.ledger(issue_id):
-            first = first or entry
-            if entry.at > when:
-                break
-            state = entry.to_state
-        if state is None:
-            assigned = f"; it was assigned at {first.at.isoformat()}" if first else ""
-            raise NotFound("issue", issue_id, f"it did not exist at {when.isoformat()}{assigned}")
-        return state
-
-
-    # -- periods and scoring (月收集、考评) ----------------------------------------------------
-
-    @property
-    def scoring(self) -> ScoringPolicy:
-        """The scoring policy (``govflow.open(..., scoring=ScoringPolicy(...))``)."""
-        return self._scoring
-
-    def facts(self, period: str | Period) -> dict[str, UnitFacts]:
-        """Per-unit facts of a period (``"2020-06"``, ``"2020-Q3"``, ``"2020"``), from the ledger.
-
-        Only ledger entries before the period's end count, so a past period comes out
-        the same however late it is asked for. A period not over yet is counted up to
-        ``now()``: what has fallen due so far, what is overdue today. The store aggregates them. Keys are unit
-        ids: every non-supervisor unit in the order units were added (zeros when nothing
-        happened), then any other unit with something to count. docs/scoring.md has the
-        exact rule for each figure.
-        """
-        return self._facts(Period.parse(period), self.now())
-
-    def _facts(self, period: Period, now: dt.datetime) -> dict[str, UnitFacts]:
-        """:meth:`facts` as of ``now``."""
-        if now <= period.start:  # not begun: nothing to count yet
-            found: dict[str, UnitFacts] = {}
-        else:
-            found = self._store.period_facts(self._facts_query(period, now))
-        result: dict[str, UnitFacts] = {}
-        for unit in self.units():
-            if unit.id in found or not unit.supervisor:
-                result[unit.id] = found.pop(unit.id, UnitFacts(unit.id))
-        result.update(found)
-        return result
-
-    def _facts_query(self, period: Period, now: dt.datetime | None = None) -> FactsQuery:
-        """The store's query for ``period``; a period not over yet is counted up to ``now`` (month to date)."""
-        end = max(period.start, min(period.end, self.now() if now is None else now))
-        return FactsQuery(period.start, end, self._accept_limits(period), self._lead_states())
-
-    def _accept_limits(self, period: Period) -> tuple[tuple[dt.date, dt.date], ...]:
-        """Each day of ``period`` and the last day an assignment made on it may be accepted on time."""
-        within = self._scoring.accept_within
-        limits = []
-        day = period.first_day
-        while day <= period.last_day:
-            try:
-                limit = add_working_days(self._calendar, day, within)
-            except CalendarError:  # a year without an official schedule: weekends only
-                limit = add_working_days(Weekdays(), day, within)
-            limits.append((day, limit))
-            day += dt.timedelta(days=1)
-        return tuple(limits)
-
-    def scores(self, period: str | Period) -> list[UnitScore]:
-        """Every unit's score for a period, with its breakdown and its rank within its level.
-
-        The indicators come from every ``govflow_score_unit`` plugin (the default
-        :class:`DefaultScoring` first). Ordered by level (county, township, ...), then
-        rank, unscored units (``total`` None: nothing fell due) last, then unit id.
-        """
-        chosen = Period.parse(period)
-        return self._scores(chosen, self.facts(chosen))
-
-    def _scores(self, chosen: Period, facts: Mapping[str, UnitFacts]) -> list[UnitScore]:
-        rows: list[tuple[Unit, UnitFacts, tuple[Indicator, ...], float | None]] = []
-        for unit_id, unit_facts in facts.items():
-            unit = self._find_unit(unit_id) or Unit(unit_id, unit_id, "department")
-            breakdown = tuple(self._indicators(unit, str(chosen), unit_facts))
-            rows.append((unit, unit_facts, breakdown, total_of(breakdown, unit_facts)))
-        ranks = rank_within_levels([(unit.id, unit.level, total) for unit, _, _, total in rows])
-        found = [UnitScore(unit.id, unit.level, total, breakdown, ranks[unit.id], unit_facts)
-                 for unit, unit_facts, breakdown, total in rows]
-        return sorted(found, key=_score_order)
-
-    def _indicators(self, unit: Unit, period: str, unit_facts: UnitFacts) -> list[Indicator]:
-        indicators = self._plugins.score_unit(unit, period, unit_facts)
-        for indicator in indicators:
-            if not isinstance(indicator, Indicator):
-                raise ValidationError(
-                    "govflow_score_unit", f"a plugin returned {indicator!r}", "govflow.Indicator items"
-                )
-        return indicators
-
-    def bulletin(self, period: str | Period) -> Bulletin:
-        """The bulletin (月通报) of a period: facts, scores, red and black lists, overdue issues, changes.
-
-        ``bulletin.render(fmt, lang)`` writes it as ``markdown``, ``html``, ``xlsx``,
-        ``csv`` or ``json``, in ``zh`` or ``en``. Like :meth:`facts`, it reads only
-        ledger entries before the period's end; for a period not over yet it counts up
-        to ``now()`` (``bulletin.as_of``).
-        """
-        chosen = Period.parse(period)
-        now = self.now()  # one instant for every figure
-        query = self._facts_query(chosen, now)
-        # The previous period's facts are read alongside (stores that can, read them in parallel).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="govflow-facts") as pool:
-            before = pool.submit(self._facts, chosen.previous(), now)
-            facts = self._facts(chosen, now)
-            # after the facts, with the same query: a store may reuse what it found
-            overdue = self._store.overdue_at_end(query) if now > chosen.start else []
-            previous_facts = before.result()
-        scores = self._scores(chosen, facts)
-        previous = self._scores(chosen.previous(), previous_facts)
-        return build_bulletin(self, chosen, query.end, now, facts, scores, previous, overdue)
-
-    def evaluation(self, period: str | Period) -> list[UnitEvaluation]:
-        """The comprehensive evaluation (综合考评) of a period, usually a year (``"2020"``).
-
-        Per unit, the mean of its monthly totals weighted by what fell due in each month
-        (months not over yet are left out),
-        graded by the policy (优秀 >= 90, 良好 >= 80, 合格 >= 60, else 不合格) and ranked
-        within its level. Ordered like :meth:`scores`.
-        """
-        chosen = Period.parse(period)
-        levels: dict[str, str] = {}
-        weighted: dict[str, float] = {}
-        due: dict[str, int] = {}
-        months: dict[str, int] = {}
-        now = self.now()
-        for month in chosen.months():
-            if month.end > now:  # a month not over yet: its figures are not final
-                continue
-            for score in self.scores(month):
-                levels[score.unit] = score.level
-                due[score.unit] = due.get(score.unit, 0) + score.facts.due
-                weighted.setdefault(score.unit, 0.0)
-                months.setdefault(score.unit, 0)
-                if score.total is not None:
-                    weighted[score.unit] += score.total * score.facts.due
-                    months[score.unit] += 1
-        means = {unit: round(weighted[unit] / due[unit], 2) if due[unit] else None for unit in levels}
-        ranks = rank_within_levels([(unit, levels[unit], means[unit]) for unit in levels])
-        found = [
-            UnitEvaluation(unit, levels[unit], means[unit], self._scoring.grade(means[unit]), ranks[unit],
-                           due[unit], months[unit])
-            for unit in levels
-        ]
-        return sorted(found, key=_score_order)
 
 
 #: Labels of the steps govflow takes itself: name -> (Chinese, English).
@@ -840,34 +524,3 @@ _SYSTEM_LABELS: Final = {
     "deadline": ("时限提醒督办", "deadline step"),
     "recount_due": ("重新计算时限", "due date counted again"),
 }
-
-
-def _score_order(score: UnitScore | UnitEvaluation) -> tuple[int, bool, int, str]:
-    level = LEVELS.index(score.level) if score.level in LEVELS else len(LEVELS)
-    return level, score.rank is None, score.rank or 0, score.unit
-
-
-def _actor(by: ActorLike) -> Actor:
-    if isinstance(by, Actor):
-        actor = by
-    elif isinstance(by, str):
-        actor = Actor(by)
-    else:
-        raise ValidationError("by", f"got {by!r}", "a unit id or a govflow.Actor(unit, person)")
-    if not isinstance(actor.unit, str) or not actor.unit:
-        raise ValidationError("by", f"got unit {actor.unit!r}", "a non-empty unit id")
-    if actor.person is not None and not isinstance(actor.person, str):
-        raise ValidationError("by.person", f"got {actor.person!r}", "a string or None")
-    return actor
-
-
-def _responsible(value: Responsible | Mapping[str, str | None] | None) -> Responsible | None:
-    if value is None or isinstance(value, Responsible):
-        return value
-    accepted = "a govflow.Responsible or a mapping with keys 'first' and/or 'direct' (names)"
-    if not isinstance(value, Mapping) or not set(value) <= {"first", "direct"}:
-        raise ValidationError("responsible", f"got {value!r}", accepted)
-    for key, name in value.items():
-        if name is not None and (not isinstance(name, str) or not name.strip()):
-            raise ValidationError(f"responsible.{key}", f"got {name!r}", "a person's name")
-    return Responsible(first=value.get("first"), direct=value.get("direct"))

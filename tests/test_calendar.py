@@ -506,3 +506,33 @@ def test_loading_a_schedule_replaces_answers_already_given() -> None:
     assert calendar.is_working_day(dt.date(2027, 2, 20)) is True
     calendar.add_closure(dt.date(2027, 2, 20))
     assert calendar.is_working_day(dt.date(2027, 2, 20)) is False
+
+
+def test_recount_reads_again_an_issue_another_writer_changed(
+    provisional_flow: govflow.Govflow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step committed on an issue between the recount's read and its write costs that issue one more
+    read, not the recount of the issues after it."""
+    flow = provisional_flow
+    first = flow.assign("跨年事项", lead="XIANGYUN", due=govflow.working_days(10), by="OFFICE")
+    second = flow.assign("又一个跨年事项", lead="BINCHUAN", due=govflow.working_days(10), by="OFFICE")
+    path = tmp_path / "schedule-2027.toml"
+    path.write_text(SCHEDULE_2027, encoding="utf-8")
+    flow.calendar.load_schedule(path)  # type: ignore[attr-defined]
+    commit_many = flow.store.commit_many
+    interrupted: list[str] = []
+
+    def another_writer_first(works: Any) -> Any:
+        if not interrupted:  # the lead acts on the first issue just before the recount's write
+            interrupted.append(works[0].issue.id)
+            flow.implement(first.id, by="XIANGYUN", note="已整改")
+        return commit_many(works)
+
+    monkeypatch.setattr(flow.store, "commit_many", another_writer_first)
+    changed = flow.recount_provisional_dues()
+    assert interrupted == [first.id]
+    assert [(i.id, i.state, i.due) for i in changed] == [
+        (first.id, "implemented", D(2027, 1, 5)), (second.id, "assigned", D(2027, 1, 5)),
+    ]
+    assert [e.trigger for e in flow.ledger(first.id)] == ["assign", "implement", "recount_due"]
+    assert flow.verify_ledger()

@@ -4,6 +4,7 @@ steps govflow takes itself; a mixin of the facade, kept apart to keep each modul
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from ._calendar import WorkingDays, resolve_due
 from ._clock import DEFAULT_ZONE, require_aware
 from ._deadlines import Ladder, Overdue, days_late, sweep
 from ._events import DeadlineEvent
-from ._exceptions import ValidationError
+from ._exceptions import ConcurrentUpdateError, ValidationError
 from ._fields import iso_date
 from ._ledger import LedgerDraft
 from ._model import Issue
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from ._store import Store
 
 __all__ = ["SYSTEM_ACTOR", "DeadlinesMixin"]
+
+_log = logging.getLogger("govflow")
 
 #: The actor recorded on the steps govflow takes itself (deadline steps, recounted due dates).
 SYSTEM_ACTOR = "govflow"
@@ -85,25 +88,42 @@ class DeadlinesMixin:
     def recount_provisional_dues(self) -> list[Issue]:
         """Count provisional due dates again (after loading an official schedule); return the changed issues.
 
-        Each change is a ledger entry (trigger ``recount_due``) with the old and new date.
+        Each change is a ledger entry (trigger ``recount_due``) with the old and new date. An issue
+        another writer changes meanwhile is read again and counted on its new state (three tries;
+        one still contended is logged and left to the next call, and the others go on).
         """
         changed = []
-        for issue in self._store.query(IssueQuery(states=self._open_states())):
-            if not issue.due_provisional or issue.due_basis is None or not self._is_open(issue):
-                continue
-            due, provisional, basis = resolve_due(self._calendar, WorkingDays(issue.due_basis[1]), issue.due_basis[0])
-            if due == issue.due and provisional:
-                continue
-            data = {"due": iso_date(due), "previous_due": iso_date(issue.due), "working_days": issue.due_basis[1],
-                    "due_provisional": provisional}
-            changes: dict[str, Any] = {"due": due, "due_provisional": provisional, "due_basis": basis}
-            if issue.original_due == issue.due and issue.extension_count == 0 and issue.rework_count == 0:
-                changes["original_due"] = due  # it was the assignment's own due date, counted again
-                data["original_due"] = iso_date(due)  # the period facts read it from here
-            if due != issue.due:
-                changes.update(escalation_steps=0, escalation_level=0)
-            changed.append(self._system_step(issue, "recount_due", data, changes, "after_transition", self.now()))
+        for found in self._store.query(IssueQuery(states=self._open_states())):
+            issue: Issue | None = found
+            for attempt in range(3):
+                try:
+                    recounted = self._recount(issue) if issue is not None else None
+                except ConcurrentUpdateError as error:
+                    if attempt == 2:
+                        _log.warning("govflow recount: issue %s left to the next recount: %s", found.id, error)
+                    issue = self._store.load(found.id)  # as the other writer left it
+                    continue
+                if recounted is not None:
+                    changed.append(recounted)
+                break
         return changed
+
+    def _recount(self, issue: Issue) -> Issue | None:
+        """Count one issue's provisional due date again; the step written, or None if nothing changes."""
+        if not issue.due_provisional or issue.due_basis is None or not self._is_open(issue):
+            return None
+        due, provisional, basis = resolve_due(self._calendar, WorkingDays(issue.due_basis[1]), issue.due_basis[0])
+        if due == issue.due and provisional:
+            return None
+        data = {"due": iso_date(due), "previous_due": iso_date(issue.due), "working_days": issue.due_basis[1],
+                "due_provisional": provisional}
+        changes: dict[str, Any] = {"due": due, "due_provisional": provisional, "due_basis": basis}
+        if issue.original_due == issue.due and issue.extension_count == 0 and issue.rework_count == 0:
+            changes["original_due"] = due  # it was the assignment's own due date, counted again
+            data["original_due"] = iso_date(due)  # the period facts read it from here
+        if due != issue.due:
+            changes.update(escalation_steps=0, escalation_level=0)
+        return self._system_step(issue, "recount_due", data, changes, "after_transition", self.now())
 
     def _lead_states(self) -> tuple[str, ...]:
         """States in which the lead unit has something to do in some lifecycle: what a store query

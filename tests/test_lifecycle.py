@@ -227,3 +227,24 @@ def test_one_machine_per_lifecycle_version_and_no_models(flow: govflow.Govflow) 
 def test_effects_must_get_the_keywords_they_read(transition: dict[str, Any], message: str) -> None:
     with pytest.raises(LifecycleError, match=message):
         LifecycleDefinition.from_dict(broken(transitions=[*WORK_ORDER["transitions"], transition]))
+
+
+def test_a_lifecycle_registered_by_another_process_is_found(tmp_path: Path, clock: FakeClock) -> None:
+    """Two flows on one database (two processes, in production): what one registers, the other finds
+    on a miss, and cannot register differently under the same name and version."""
+    path = tmp_path / "shared.sqlite3"
+    with govflow.open(path, clock=clock, delivery="manual") as first, \
+            govflow.open(path, clock=clock, delivery="manual") as second:
+        add_units(first)
+        first.register_lifecycle(WORK_ORDER)
+        order = first.assign("噪音扰民投诉", lead="XIANGYUN", due="2026-03-05", by="OFFICE",
+                             lifecycle="work-order-12345")
+        assert second.allowed_triggers(order.id, "XIANGYUN") == ["sign"]
+        assert second.fire(order.id, "sign", by="XIANGYUN").state == "signed"
+        assert second.lifecycle("work-order-12345").key == "work-order-12345@1"
+        with pytest.raises(LifecycleError, match="already registered"):
+            second.register_lifecycle({**WORK_ORDER, "states": [*WORK_ORDER["states"], "extra"]})
+        assert first.store.lifecycles() == second.store.lifecycles()
+        assert [(o.issue.id, o.working_days) for o in second.overdue()] == []
+        clock.set("2026-03-10T10:00:00+08:00")
+        assert [o.issue.id for o in second.overdue()] == [order.id]

@@ -235,7 +235,8 @@ class Govflow(DeadlinesMixin, PeriodsMixin, ReadingMixin):
             definition = LifecycleDefinition.load(Path(definition))
         elif not isinstance(definition, LifecycleDefinition):
             definition = LifecycleDefinition.from_dict(definition)
-        existing = self._lifecycles.get((definition.name, definition.version))
+        # Another process may have registered this name and version since this flow opened.
+        existing = self._lifecycle_of(definition.name, definition.version)
         if existing is not None:
             if existing.definition.canonical_json() != definition.canonical_json():
                 raise LifecycleError(
@@ -264,13 +265,29 @@ class Govflow(DeadlinesMixin, PeriodsMixin, ReadingMixin):
     def _lifecycle(self, name: str, version: int | None = None) -> Lifecycle:
         if version is None:
             latest = self._latest.get(name)
+            if latest is None and self._reload_lifecycles():
+                latest = self._latest.get(name)
             if latest is None:
                 raise NotFound("lifecycle", name, f"registered: {sorted(self._latest)}")
             version = latest
-        found = self._lifecycles.get((name, version))
+        found = self._lifecycle_of(name, version)
         if found is None:
             raise NotFound("lifecycle", f"{name}@{version}")
         return found
+
+    def _lifecycle_of(self, name: str, version: int) -> Lifecycle | None:
+        """The compiled lifecycle ``name@version``, looking in the store on a miss; None if there is none."""
+        found = self._lifecycles.get((name, version))
+        if found is None and self._reload_lifecycles():
+            found = self._lifecycles.get((name, version))
+        return found
+
+    def _reload_lifecycles(self) -> bool:
+        """Install the stored definitions this flow lacks (another process registered them); whether any."""
+        missing = [text for name, version, text in self._store.lifecycles() if (name, version) not in self._lifecycles]
+        for text in missing:
+            self._install(LifecycleDefinition.from_dict(json.loads(text)))
+        return bool(missing)
 
     def label(self, name: str, lang: str = "zh", lifecycle: str = "issue-list", version: int | None = None) -> str:
         """The label of a state or trigger in ``lang`` (``zh`` or ``en``), or the name itself.

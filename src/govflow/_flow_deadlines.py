@@ -52,6 +52,10 @@ class DeadlinesMixin:
 
         def now(self) -> dt.datetime: ...
 
+        def _lifecycle_of(self, name: str, version: int) -> Lifecycle | None: ...
+
+        def _reload_lifecycles(self) -> bool: ...
+
     def sweep(self, now: dt.datetime | None = None) -> list[DeadlineEvent]:
         """Take every deadline step that has fallen due (临期提醒, 逾期, 催办, 督办, 约谈).
 
@@ -132,19 +136,21 @@ class DeadlinesMixin:
         (In the default lifecycle ``assigned`` and ``implemented``; once reported back,
         the issue waits on the supervisor, and is neither late nor escalated.)
         """
+        self._reload_lifecycles()  # another process may have registered one
         return tuple(sorted(set().union(*(lc.lead_states for lc in self._lifecycles.values()))))
 
     def _in_lead_state(self, issue: Issue) -> bool:
         """Whether the lead unit has something to do in ``issue``'s state, by its own lifecycle (a state
         of the same name in another lifecycle may mean something else)."""
-        found = self._lifecycles.get((issue.lifecycle, issue.lifecycle_version))
+        found = self._lifecycle_of(issue.lifecycle, issue.lifecycle_version)
         return found is not None and issue.state in found.lead_states
 
     def _open_states(self) -> tuple[str, ...]:
+        self._reload_lifecycles()
         return tuple(sorted(set().union(*(lc.open_states for lc in self._lifecycles.values()))))
 
     def _is_open(self, issue: Issue) -> bool:
-        found = self._lifecycles.get((issue.lifecycle, issue.lifecycle_version))
+        found = self._lifecycle_of(issue.lifecycle, issue.lifecycle_version)
         return found is not None and issue.state in found.open_states
 
     def _plan_system_step(

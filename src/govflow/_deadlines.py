@@ -20,7 +20,7 @@ import attrs
 from ._calendar import CalendarError, add_working_days, working_days_between
 from ._events import DeadlineEvent
 from ._exceptions import ConcurrentUpdateError, ValidationError
-from ._model import Issue
+from ._model import Issue, LedgerEntry
 from ._registries import Calendar
 from ._store import IssueQuery, Store, UnitOfWork
 
@@ -128,7 +128,7 @@ def sweep(
     in_lead_state: Callable[[Issue], bool],
     now: dt.datetime,
     plan: PlanStep,
-    commit: Callable[[Sequence[UnitOfWork]], None],
+    commit: Callable[[Sequence[UnitOfWork]], list[LedgerEntry]],
 ) -> list[DeadlineEvent]:
     """Take every ladder step that has fallen due by ``now``; return the events, in order.
 
@@ -162,7 +162,7 @@ _BATCH: Final = 500
 class _Batch:
     """Steps planned but not written yet, and the events of those written."""
 
-    commit: Callable[[Sequence[UnitOfWork]], None]
+    commit: Callable[[Sequence[UnitOfWork]], list[LedgerEntry]]
     works: list[UnitOfWork] = attrs.field(factory=list)
     planned: list[DeadlineEvent] = attrs.field(factory=list)
     events: list[DeadlineEvent] = attrs.field(factory=list)
@@ -177,8 +177,8 @@ class _Batch:
         if not works:
             return
         try:
-            self.commit(works)
-            self.events.extend(planned)
+            entries = self.commit(works)
+            self.events.extend(_sealed(event, entry) for event, entry in zip(planned, entries, strict=True))
             return
         except ConcurrentUpdateError:
             pass
@@ -189,11 +189,16 @@ class _Batch:
             if work.issue.id in lost:
                 continue
             try:
-                self.commit([work])
+                entries = self.commit([work])
             except ConcurrentUpdateError:
                 lost.add(work.issue.id)
                 continue
-            self.events.append(event)
+            self.events.append(_sealed(event, entries[0]))
+
+
+def _sealed(event: DeadlineEvent, entry: LedgerEntry) -> DeadlineEvent:
+    """The event with its ledger entry's seq: the same event the outbox delivers."""
+    return attrs.evolve(event, seq=entry.seq)
 
 
 def _climb(
@@ -261,5 +266,5 @@ def _interview(
 def _event(issue: Issue, data: dict[str, Any], at: dt.datetime) -> DeadlineEvent:
     return DeadlineEvent(
         issue_id=issue.id, step=data["step"], level=data["level"], due=issue.due, at=at,
-        idempotency_key=f"{issue.id}#{issue.version}",
+        idempotency_key=f"{issue.id}#{issue.version}", unit=issue.lead,
     )

@@ -74,7 +74,9 @@ class DeadlineEvent:
     """A deadline step, as delivered to ``govflow_deadline``.
 
     ``step`` is ``due_soon``, ``overdue``, ``urge`` (催办), ``supervise`` (督办)
-    or ``interview`` (约谈); ``level`` the issue's escalation level after it.
+    or ``interview`` (约谈); ``level`` the issue's escalation level after it;
+    ``unit`` the lead unit the step concerns (the lead at the time of the step);
+    ``seq`` the step's ledger entry (0 on an event built by hand).
     """
 
     issue_id: str
@@ -83,6 +85,8 @@ class DeadlineEvent:
     due: dt.date
     at: dt.datetime
     idempotency_key: str
+    unit: str | None = None
+    seq: int = 0
 
     @classmethod
     def from_entry(cls, entry: LedgerEntry) -> DeadlineEvent:
@@ -91,4 +95,5 @@ class DeadlineEvent:
             issue_id=entry.issue_id, step=str(entry.data["step"]), level=int(entry.data["level"]),
             due=dt.date.fromisoformat(str(entry.data["due"])), at=entry.at,
             idempotency_key=f"{entry.issue_id}#{entry.issue_seq}",
+            unit=entry.data["unit"] if isinstance(entry.data.get("unit"), str) else None, seq=entry.seq,
         )

@@ -18,7 +18,7 @@ from ._events import DeadlineEvent
 from ._exceptions import ConcurrentUpdateError, ValidationError
 from ._fields import iso_date
 from ._ledger import LedgerDraft
-from ._model import Issue
+from ._model import Issue, LedgerEntry
 from ._store import IssueQuery, UnitOfWork
 
 if TYPE_CHECKING:
@@ -173,11 +173,13 @@ class DeadlinesMixin:
         self._commit_many([work])
         return new
 
-    def _commit_many(self, works: Sequence[UnitOfWork]) -> None:
-        """Write units of work (with their outbox rows) in one transaction, then start delivery."""
-        self._store.commit_many(works)
+    def _commit_many(self, works: Sequence[UnitOfWork]) -> list[LedgerEntry]:
+        """Write units of work (with their outbox rows) in one transaction, then start delivery; the
+        sealed entries."""
+        written = self._store.commit_many(works)
         if any(work.notify for work in works):
             if self._courier is not None:
                 self._courier.wake()
             elif self._delivery == "inline":
                 self.outbox.deliver()
+        return [entry for _, entry in written]

@@ -33,6 +33,9 @@ class MemoryStore:
         self._head: tuple[int, str] = (0, GENESIS_HASH)
         self._lifecycles: dict[tuple[str, int], str] = {}
         self._outbox: dict[int, OutboxRow] = {}
+        # The ids of the pending rows, in id order (keys only): claims and pending listings walk
+        # these, not every row ever written, most of which are done once a flow has run a while.
+        self._pending: dict[int, None] = {}
         self._claims: dict[int, dt.datetime] = {}
 
     def add_unit(self, unit: Unit) -> None:
@@ -101,6 +104,7 @@ class MemoryStore:
                         id=row_id, seq=entry.seq, hook=hook, plugin=plugin, status="pending", attempts=0,
                         next_attempt_at=entry.at, created_at=entry.at,
                     )
+                    self._pending[row_id] = None  # the highest id yet: id order is kept
             return [(issue, entry) for _, issue, entry in planned]
 
     def ledger(
@@ -155,11 +159,12 @@ class MemoryStore:
         """Claim due pending rows no other worker holds (see :meth:`govflow.Store.claim_outbox`)."""
         with self._lock:
             claimed: list[OutboxRow] = []
-            for row in self._outbox.values():
+            for row_id in self._pending:
                 if len(claimed) >= limit:
                     break
+                row = self._outbox[row_id]
                 held = self._claims.get(row.id)
-                if row.status == "pending" and row.next_attempt_at <= now and (held is None or held <= now):
+                if row.next_attempt_at <= now and (held is None or held <= now):
                     self._claims[row.id] = now + lease
                     claimed.append(row)
             return claimed
@@ -170,12 +175,18 @@ class MemoryStore:
             row = self._outbox[row_id]
             self._claims.pop(row_id, None)
             if error is None:
-                self._outbox[row_id] = attrs.evolve(row, status="done", attempts=row.attempts + 1)
+                row = attrs.evolve(row, status="done", attempts=row.attempts + 1)
             else:
-                self._outbox[row_id] = attrs.evolve(
+                row = attrs.evolve(
                     row, status="pending" if retry_at else "dead", attempts=row.attempts + 1,
                     next_attempt_at=retry_at or row.next_attempt_at, last_error=error,
                 )
+            self._outbox[row_id] = row
+            if row.status == "pending":
+                # Usually already there (a retry); not when a row already finished is finished again.
+                self._add_pending([row_id])
+            else:
+                self._pending.pop(row_id, None)
 
     def release_outbox(self, row_id: int) -> None:
         """Give a claimed row back untouched."""
@@ -184,6 +195,9 @@ class MemoryStore:
 
     def outbox(self, status: str) -> list[OutboxRow]:
         """The rows in ``status``, by id."""
+        if status == "pending":
+            rows = [self._outbox[row_id] for row_id in list(self._pending)]
+            return [row for row in rows if row.status == status]  # a row finished meanwhile is left out
         return [row for row in list(self._outbox.values()) if row.status == status]
 
     def requeue_outbox(self, row_ids: list[int] | None, now: dt.datetime) -> int:
@@ -193,7 +207,19 @@ class MemoryStore:
                    and (row_ids is None or i in row_ids)]
             for i in ids:
                 self._outbox[i] = attrs.evolve(self._outbox[i], status="pending", attempts=0, next_attempt_at=now)
+            self._add_pending(ids)
             return len(ids)
+
+    def _add_pending(self, row_ids: list[int]) -> None:
+        """Index rows that became pending again, keeping the index in id order (the lock is held)."""
+        new = [row_id for row_id in row_ids if row_id not in self._pending]
+        if not new:
+            return
+        last = next(reversed(self._pending), 0)
+        self._pending.update(dict.fromkeys(new))
+        if min(new) < last or new != sorted(new):
+            # A requeued dead row is older than rows pending since: rebuild in id order (rare).
+            self._pending = dict.fromkeys(sorted(self._pending))
 
     def close(self) -> None:
         """Nothing to release."""

@@ -208,6 +208,44 @@ def test_a_reassignment_tells_the_old_and_the_new_lead(clock: FakeClock, server:
     assert "新牵头单位：宾川县（BINCHUAN）" in reassign.text and "new lead unit: 宾川县 (BINCHUAN)" in reassign.text
 
 
+def test_steps_delivered_after_a_reassignment_go_to_the_lead_of_their_time(
+    target: str, clock: FakeClock, server: tuple[int, Mailbox]
+) -> None:
+    port, mailbox = server
+    with open_flow(target, clock, mailer(port, cc=["archive@dali.example.cn"])) as flow:
+        issue = flow.assign("占道经营", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        clock.advance(hours=1)
+        flow.accept(issue.id, by="XIANGYUN")
+        clock.set("2026-03-17T09:00:00+08:00")  # three working days before the due date: 临期提醒
+        (due_soon,) = flow.sweep()
+        assert due_soon.step == "due_soon"
+        clock.advance(hours=1)
+        flow.reassign(issue.id, by="OFFICE", new_lead="BINCHUAN", reason="属地调整")
+        # Nothing was sent yet: every email goes out now, after the lead changed.
+        assert mailbox.received == []
+        assert flow.deliver().delivered == 4
+        assert flow.get(issue.id).lead == "BINCHUAN"
+
+    by_key = {r.message["X-Govflow-Idempotency-Key"]: r for r in mailbox.received}
+    assert sorted(by_key) == [f"{issue.id}#{n}" for n in (1, 2, 3, 4)]
+    xiangyun = ("ducha@xiangyun.example.cn", "zhang@xiangyun.example.cn")
+    # Steps taken while XIANGYUN led: to XIANGYUN (and the actor), never to BINCHUAN.
+    assert by_key[f"{issue.id}#1"].rcpt_tos == (*xiangyun, "office@dali.example.cn", "archive@dali.example.cn")
+    accept = by_key[f"{issue.id}#2"]
+    assert accept.rcpt_tos == (*xiangyun, "archive@dali.example.cn")
+    assert "牵头单位：祥云县（XIANGYUN）" in accept.text and "Lead unit: 祥云县 (XIANGYUN)" in accept.text
+    deadline = by_key[f"{issue.id}#3"]
+    assert deadline.message["X-Govflow-Event"] == "deadline"
+    assert deadline.rcpt_tos == (*xiangyun, "archive@dali.example.cn")
+    assert "牵头单位：祥云县（XIANGYUN）" in deadline.text and "Lead unit: 祥云县 (XIANGYUN)" in deadline.text
+    # The reassignment itself: the old lead, the new lead and the supervisor who acted.
+    reassign = by_key[f"{issue.id}#4"]
+    assert reassign.rcpt_tos == (
+        *xiangyun, "ducha@binchuan.example.cn", "office@dali.example.cn", "archive@dali.example.cn",
+    )
+    assert "牵头单位：宾川县（BINCHUAN）" in reassign.text
+
+
 def test_deadline_steps_go_to_the_lead_unit(clock: FakeClock, server: tuple[int, Mailbox]) -> None:
     port, mailbox = server
     with open_flow(":memory:", clock, mailer(port)) as flow:

@@ -14,8 +14,7 @@ entry point of the same name)::
     flow = govflow.open("supervision.sqlite3", plugins=[mailer])
 """
 
-from ._smtp import (
-    DEADLINE_STEPS,
+from ._config import (
     DEFAULT_TIMEOUT,
     ENV_CC,
     ENV_HOST,
@@ -29,10 +28,9 @@ from ._smtp import (
     ENV_USER,
     Mailbox,
     SmtpConfigError,
-    SmtpDeliveryError,
-    SmtpNotifier,
-    from_environment,
 )
+from ._smtp import SmtpDeliveryError, SmtpNotifier, from_environment
+from ._text import DEADLINE_STEPS
 from ._version import __version__
 
 __all__ = [

@@ -52,7 +52,8 @@ os.environ.setdefault("GOVFLOW_DISABLE_PLUGINS", "webhook,smtp,postgres")
 
 import govflow
 from govflow import DEFAULT_ZONE, GENESIS_HASH, Issue, Responsible, Unit, canonical_bytes
-from govflow._sqlite import _ISSUE_COLUMNS, _issue_row
+from govflow._sqlite_rows import ISSUE_COLUMNS as _ISSUE_COLUMNS
+from govflow._sqlite_rows import issue_row as _issue_row
 
 SH = DEFAULT_ZONE
 YEAR_START = dt.datetime(2026, 1, 1, 9, tzinfo=SH)

@@ -47,7 +47,10 @@ from statemachine import State, StateMachine
 import govflow
 from govflow import LedgerDraft
 from govflow._ledger import GENESIS_HASH, seal
-from govflow._sqlite import _ISSUE_COLUMNS, _MIGRATIONS, _issue_row, _split
+from govflow._sqlite_rows import ISSUE_COLUMNS as _ISSUE_COLUMNS
+from govflow._sqlite_rows import issue_row as _issue_row
+from govflow._sqlite_schema import MIGRATIONS as _MIGRATIONS
+from govflow._sqlite_schema import split_script as _split
 from govflow.testing import FakeClock
 
 OFFICE = "OFFICE"  # the supervisor unit: rejects

@@ -1,216 +1,47 @@
 """The embedded default store: one SQLite file (stdlib ``sqlite3``, WAL).
 
-The schema version lives in ``PRAGMA user_version`` and migrates forward on
-open; a file written by a newer govflow is refused. The ledger table refuses
-UPDATE and DELETE through triggers, and the chain head is kept in its own
-table so that entries cut from the end are noticed.
+The schema and its migrations are in :mod:`govflow._sqlite_schema`, the row
+layout in :mod:`govflow._sqlite_rows`, the paged ledger reads in
+:mod:`govflow._sqlite_ledger` and the period facts' SQL in
+:mod:`govflow._sqlite_facts`; this module opens the file, writes in
+``BEGIN IMMEDIATE`` transactions and answers the rest of :class:`govflow.Store`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sqlite3
 import threading
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Final
+from typing import Any
 
 import attrs
 
 from ._exceptions import ConcurrentUpdateError, SchemaVersionError, StoreError
 from ._facts import FactsQuery, OverdueAtEnd, UnitFacts, build_facts
 from ._ledger import LedgerDraft, canonical_json, seal
-from ._model import ExtensionRequest, Issue, LedgerEntry, Responsible, Unit
+from ._model import Issue, LedgerEntry, Unit
 from ._sqlite_facts import FACTS_SQL, facts_args, parse_facts_rows
+from ._sqlite_ledger import read_ledger
+from ._sqlite_rows import (
+    ISSUE_ASSIGNMENTS,
+    ISSUE_COLUMNS,
+    LEDGER_COLUMNS,
+    OUTBOX_COLUMNS,
+    entry_from_row,
+    issue_from_row,
+    issue_row,
+    outbox_from_row,
+    utc,
+)
+from ._sqlite_schema import MIGRATIONS, SCHEMA_VERSION, split_script
 from ._store import IssueQuery, OutboxRow, UnitOfWork
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
-_MIGRATIONS: Final = (
-    # 1: the first schema.
-    """
-    CREATE TABLE units (
-        id TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        level TEXT NOT NULL,
-        parent TEXT REFERENCES units(id),
-        supervisor INTEGER NOT NULL,
-        position INTEGER NOT NULL
-    );
-    CREATE TABLE issues (
-        id TEXT PRIMARY KEY,
-        title TEXT NOT NULL,
-        description TEXT NOT NULL,
-        category TEXT,
-        lead TEXT NOT NULL,
-        cooperating TEXT NOT NULL,
-        responsible TEXT,
-        due TEXT NOT NULL,
-        original_due TEXT NOT NULL,
-        state TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        lifecycle TEXT NOT NULL,
-        lifecycle_version INTEGER NOT NULL,
-        rework_count INTEGER NOT NULL,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        accepted_at TEXT,
-        extension TEXT,
-        extension_count INTEGER NOT NULL
-    );
-    CREATE INDEX issues_state_due ON issues(state, due);
-    CREATE INDEX issues_lead ON issues(lead);
-    CREATE TABLE cooperation (
-        unit TEXT NOT NULL,
-        issue_id TEXT NOT NULL,
-        PRIMARY KEY (unit, issue_id)
-    ) WITHOUT ROWID;
-    CREATE TABLE ledger (
-        seq INTEGER PRIMARY KEY,
-        issue_id TEXT NOT NULL,
-        issue_seq INTEGER NOT NULL,
-        trigger TEXT NOT NULL,
-        from_state TEXT,
-        to_state TEXT NOT NULL,
-        actor TEXT NOT NULL,
-        person TEXT,
-        at TEXT NOT NULL,
-        data TEXT NOT NULL,
-        prev_hash TEXT NOT NULL,
-        hash TEXT NOT NULL,
-        UNIQUE (issue_id, issue_seq)
-    );
-    CREATE INDEX ledger_at ON ledger(at);
-    CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
-        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-    CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
-        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-    CREATE TABLE chain_head (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        seq INTEGER NOT NULL,
-        hash TEXT NOT NULL
-    );
-    INSERT INTO chain_head VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
-    CREATE TABLE counters (scope TEXT PRIMARY KEY, value INTEGER NOT NULL);
-    CREATE TABLE lifecycles (
-        name TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        definition TEXT NOT NULL,
-        PRIMARY KEY (name, version)
-    );
-    """,
-    # 2: the notification outbox. Times are UTC text of fixed width, so they compare as text.
-    """
-    CREATE TABLE outbox (
-        id INTEGER PRIMARY KEY,
-        seq INTEGER NOT NULL REFERENCES ledger(seq),
-        hook TEXT NOT NULL,
-        plugin TEXT NOT NULL,
-        status TEXT NOT NULL,
-        attempts INTEGER NOT NULL,
-        next_attempt_at TEXT NOT NULL,
-        claimed_until TEXT,
-        last_error TEXT,
-        created_at TEXT NOT NULL,
-        UNIQUE (seq, hook, plugin)
-    );
-    CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
-    """,
-    # 3: working-day due dates and the escalation ladder.
-    """
-    ALTER TABLE issues ADD COLUMN due_provisional INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE issues ADD COLUMN due_basis TEXT;
-    ALTER TABLE issues ADD COLUMN escalation_level INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE issues ADD COLUMN escalation_steps INTEGER NOT NULL DEFAULT 0;
-    """,
-    # 4: period facts find a period's issues in the time index without reading the entries.
-    """
-    CREATE INDEX ledger_at_issue ON ledger(at, issue_id);
-    DROP INDEX ledger_at;
-    """,
-)
-#: The schema version this govflow writes and reads.
-SCHEMA_VERSION: Final = len(_MIGRATIONS)
-
-_ISSUE_COLUMNS: Final = (
-    "id, title, description, category, lead, cooperating, responsible, due, original_due, "
-    "state, version, lifecycle, lifecycle_version, rework_count, created_at, updated_at, "
-    "accepted_at, extension, extension_count, due_provisional, due_basis, escalation_level, escalation_steps"
-)
-_ISSUE_ASSIGNMENTS: Final = ", ".join(f"{c.strip()} = ?" for c in _ISSUE_COLUMNS.split(",")[1:])
-_LEDGER_COLUMNS: Final = (
-    "seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, "
-    "prev_hash, hash"
-)
-_OUTBOX_COLUMNS: Final = "id, seq, hook, plugin, status, attempts, next_attempt_at, created_at, last_error"
 _dumps = canonical_json
-_date = dt.date.fromisoformat
-_datetime = dt.datetime.fromisoformat
-_MARGIN: Final = dt.timedelta(days=2)  # entry times carry their own offsets: compare text this far off
-
-
-def _utc(when: dt.datetime) -> str:
-    """Fixed-width UTC text: orders like the instants it stands for."""
-    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
-
-
-def _outbox_row(row: tuple[Any, ...]) -> OutboxRow:
-    id_, seq, hook, plugin, status, attempts, next_at, created, error = row
-    return OutboxRow(
-        id=id_, seq=seq, hook=hook, plugin=plugin, status=status, attempts=attempts,
-        next_attempt_at=_datetime(next_at), created_at=_datetime(created), last_error=error,
-    )
-
-
-def _issue_row(issue: Issue) -> tuple[Any, ...]:
-    return (
-        issue.id, issue.title, issue.description, issue.category, issue.lead,
-        _dumps(list(issue.cooperating)),
-        None if issue.responsible is None else _dumps(issue.responsible.as_dict()),
-        issue.due.isoformat(), issue.original_due.isoformat(), issue.state, issue.version,
-        issue.lifecycle, issue.lifecycle_version, issue.rework_count,
-        issue.created_at.isoformat(), issue.updated_at.isoformat(),
-        None if issue.accepted_at is None else issue.accepted_at.isoformat(),
-        None if issue.extension is None else _dumps(issue.extension.as_dict()),
-        issue.extension_count, int(issue.due_provisional),
-        None if issue.due_basis is None else _dumps([issue.due_basis[0].isoformat(), issue.due_basis[1]]),
-        issue.escalation_level, issue.escalation_steps,
-    )
-
-
-def _issue(row: tuple[Any, ...]) -> Issue:
-    (id_, title, description, category, lead, cooperating, responsible, due, original_due,
-     state, version, lifecycle, lifecycle_version, rework_count, created_at, updated_at,
-     accepted_at, extension, extension_count, due_provisional, due_basis, escalation_level,
-     escalation_steps) = row
-    return Issue(
-        id=id_, title=title, description=description, category=category, lead=lead,
-        cooperating=tuple(json.loads(cooperating)),
-        responsible=None if responsible is None else Responsible(**json.loads(responsible)),
-        due=_date(due), original_due=_date(original_due), state=state, version=version,
-        lifecycle=lifecycle, lifecycle_version=lifecycle_version, rework_count=rework_count,
-        created_at=_datetime(created_at), updated_at=_datetime(updated_at),
-        accepted_at=None if accepted_at is None else _datetime(accepted_at),
-        extension=None if extension is None else ExtensionRequest.from_dict(json.loads(extension)),
-        extension_count=extension_count, due_provisional=bool(due_provisional),
-        due_basis=None if due_basis is None else _basis(json.loads(due_basis)),
-        escalation_level=escalation_level, escalation_steps=escalation_steps,
-    )
-
-
-def _basis(raw: list[Any]) -> tuple[dt.date, int]:
-    return _date(raw[0]), int(raw[1])
-
-
-def _entry(row: tuple[Any, ...]) -> LedgerEntry:
-    seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, prev, h = row
-    return LedgerEntry(
-        seq=seq, issue_id=issue_id, issue_seq=issue_seq, trigger=trigger, from_state=from_state,
-        to_state=to_state, actor=actor, person=person, at=_datetime(at), data=json.loads(data),
-        prev_hash=prev, hash=h,
-    )
 
 
 class SQLiteStore:
@@ -260,7 +91,7 @@ class SQLiteStore:
             # Re-read under the write lock: another process may have migrated meanwhile.
             found = self._db.execute("PRAGMA user_version").fetchone()[0]
             for version in range(found + 1, SCHEMA_VERSION + 1):
-                for statement in _split(_MIGRATIONS[version - 1]):
+                for statement in split_script(MIGRATIONS[version - 1]):
                     self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {version}")
 
@@ -292,9 +123,9 @@ class SQLiteStore:
         """The current snapshot of one issue, or None."""
         with self._lock:
             row = self._db.execute(
-                f"SELECT {_ISSUE_COLUMNS} FROM issues WHERE id = ?", (issue_id,)
+                f"SELECT {ISSUE_COLUMNS} FROM issues WHERE id = ?", (issue_id,)
             ).fetchone()
-        return None if row is None else _issue(row)
+        return None if row is None else issue_from_row(row)
 
     def query(self, query: IssueQuery) -> list[Issue]:
         """The issues matching ``query``, ordered by id."""
@@ -315,12 +146,12 @@ class SQLiteStore:
         if query.escalation_below is not None:
             where.append("escalation_steps < ?")
             args.append(query.escalation_below)
-        sql = f"SELECT {_ISSUE_COLUMNS} FROM issues"
+        sql = f"SELECT {ISSUE_COLUMNS} FROM issues"
         if where:
             sql += " WHERE " + " AND ".join(where)
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
-        issues = [_issue(row) for row in rows]
+        issues = [issue_from_row(row) for row in rows]
         if query.updated_between is not None:
             # Offsets may differ between rows, so compare as datetimes, not text.
             issues = [i for i in issues if query.matches(i)]
@@ -351,8 +182,8 @@ class SQLiteStore:
                 "INSERT OR REPLACE INTO counters VALUES (?, ?)", (work.id_scope, number)
             )
             try:
-                db.execute(f"INSERT INTO issues ({_ISSUE_COLUMNS}) VALUES "
-                           f"({', '.join('?' * len(_issue_row(issue)))})", _issue_row(issue))
+                db.execute(f"INSERT INTO issues ({ISSUE_COLUMNS}) VALUES "
+                           f"({', '.join('?' * len(issue_row(issue)))})", issue_row(issue))
             except sqlite3.IntegrityError:
                 raise ConcurrentUpdateError(issue.id, 0, self._version(issue.id)) from None
             db.executemany(
@@ -361,9 +192,9 @@ class SQLiteStore:
             )
         else:
             # Every column, so that a lifecycle's effect on any field is kept.
-            row = _issue_row(issue)
+            row = issue_row(issue)
             cursor = db.execute(
-                f"UPDATE issues SET {_ISSUE_ASSIGNMENTS} WHERE id = ? AND version = ?",
+                f"UPDATE issues SET {ISSUE_ASSIGNMENTS} WHERE id = ? AND version = ?",
                 (*row[1:], issue.id, work.expected_version),
             )
             if cursor.rowcount != 1:
@@ -378,7 +209,7 @@ class SQLiteStore:
                 )
         entry = self._append_to_chain(draft)
         db.execute(
-            f"INSERT INTO ledger ({_LEDGER_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+            f"INSERT INTO ledger ({LEDGER_COLUMNS}) VALUES ({', '.join('?' * 12)})",
             (
                 entry.seq, entry.issue_id, entry.issue_seq, entry.trigger, entry.from_state,
                 entry.to_state, entry.actor, entry.person, entry.at.isoformat(),
@@ -386,7 +217,7 @@ class SQLiteStore:
             ),
         )
         if work.notify:
-            at = _utc(entry.at)
+            at = utc(entry.at)
             db.executemany(
                 "INSERT INTO outbox (seq, hook, plugin, status, attempts, next_attempt_at, created_at)"
                 " VALUES (?, ?, ?, 'pending', 0, ?, ?)",
@@ -430,42 +261,12 @@ class SQLiteStore:
         until: dt.datetime | None = None,
         trigger: str | None = None,
     ) -> Iterator[LedgerEntry]:
-        """Ledger entries in sequence order (see :meth:`govflow.Store.ledger`)."""
-        sql = f"SELECT {_LEDGER_COLUMNS} FROM ledger"
-        where: list[str] = []
-        args: list[Any] = []
-        if issue_id is not None:
-            where.append("issue_id = ?")
-            args.append(issue_id)
-        if trigger is not None:
-            where.append("trigger = ?")
-            args.append(trigger)
-        # `at` is ISO text with its own offset: text order is wall-clock order, which differs from
-        # instant order by at most a day across offsets. A two-day margin lets the ledger_at index
-        # narrow the scan; the exact comparison on datetimes follows below.
-        if since is not None:
-            where.append("at >= ?")
-            args.append((since - _MARGIN).isoformat())
-        if until is not None:
-            where.append("at < ?")
-            args.append((until + _MARGIN).isoformat())
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY seq" if issue_id is None else " ORDER BY issue_seq"
-        with self._lock:
-            cursor = self._db.execute(sql, args)
-            while True:
-                # Fetch in batches: verifying a million entries must not hold them all.
-                rows = cursor.fetchmany(2000)
-                if not rows:
-                    return
-                for row in rows:
-                    entry = _entry(row)
-                    if since is not None and entry.at < since:
-                        continue
-                    if until is not None and entry.at >= until:
-                        continue
-                    yield entry
+        """Ledger entries in sequence order (see :meth:`govflow.Store.ledger`).
+
+        Read in pages (:mod:`govflow._sqlite_ledger`), the lock taken only while one page is
+        fetched: an iterator left half-consumed holds up no other thread.
+        """
+        return read_ledger(self._db, self._lock, issue_id, since=since, until=until, trigger=trigger)
 
     def period_facts(self, query: FactsQuery) -> dict[str, UnitFacts]:
         """Per-unit facts of a period, aggregated in one SQL statement (see :meth:`govflow.Store.period_facts`).
@@ -530,8 +331,8 @@ class SQLiteStore:
     def entry(self, seq: int) -> LedgerEntry | None:
         """One ledger entry by its global sequence number."""
         with self._lock:
-            row = self._db.execute(f"SELECT {_LEDGER_COLUMNS} FROM ledger WHERE seq = ?", (seq,)).fetchone()
-        return None if row is None else _entry(row)
+            row = self._db.execute(f"SELECT {LEDGER_COLUMNS} FROM ledger WHERE seq = ?", (seq,)).fetchone()
+        return None if row is None else entry_from_row(row)
 
     def chain_head(self) -> tuple[int, str]:
         """The (seq, hash) kept apart from the ledger rows."""
@@ -562,18 +363,18 @@ class SQLiteStore:
 
     def claim_outbox(self, now: dt.datetime, lease: dt.timedelta, limit: int) -> list[OutboxRow]:
         """Claim due pending rows no other worker holds (see :meth:`govflow.Store.claim_outbox`)."""
-        at = _utc(now)
+        at = utc(now)
         with self._transaction():
             rows = self._db.execute(
-                f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
+                f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
                 " AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY id LIMIT ?",
                 (at, at, limit),
             ).fetchall()
             self._db.executemany(
                 "UPDATE outbox SET claimed_until = ? WHERE id = ?",
-                [(_utc(now + lease), row[0]) for row in rows],
+                [(utc(now + lease), row[0]) for row in rows],
             )
-        return [_outbox_row(row) for row in rows]
+        return [outbox_from_row(row) for row in rows]
 
     def finish_outbox(self, row_id: int, *, error: str | None, retry_at: dt.datetime | None) -> None:
         """Record an attempt on a row."""
@@ -587,7 +388,7 @@ class SQLiteStore:
                 self._db.execute(
                     "UPDATE outbox SET status = ?, attempts = attempts + 1, claimed_until = NULL,"
                     " last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at) WHERE id = ?",
-                    ("pending" if retry_at else "dead", error, retry_at and _utc(retry_at), row_id),
+                    ("pending" if retry_at else "dead", error, retry_at and utc(retry_at), row_id),
                 )
 
     def release_outbox(self, row_id: int) -> None:
@@ -599,14 +400,14 @@ class SQLiteStore:
         """The rows in ``status``, by id."""
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE status = ? ORDER BY id", (status,)
+                f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = ? ORDER BY id", (status,)
             ).fetchall()
-        return [_outbox_row(row) for row in rows]
+        return [outbox_from_row(row) for row in rows]
 
     def requeue_outbox(self, row_ids: list[int] | None, now: dt.datetime) -> int:
         """Make dead rows pending again."""
         sql = "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ? WHERE status = 'dead'"
-        args: list[Any] = [_utc(now)]
+        args: list[Any] = [utc(now)]
         if row_ids is not None:
             sql += f" AND id IN ({', '.join('?' * len(row_ids))})"
             args.extend(row_ids)
@@ -621,7 +422,7 @@ class SQLiteStore:
 
 @attrs.define
 class _Transaction:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` on any error."""
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` on any error, the failure of ``COMMIT`` itself included."""
 
     db: sqlite3.Connection
     lock: threading.RLock
@@ -636,20 +437,23 @@ class _Transaction:
 
     def __exit__(self, kind: object, exc: object, tb: object) -> None:
         try:
-            self.db.execute("ROLLBACK" if kind is not None else "COMMIT")
+            if kind is None:
+                try:
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    # A COMMIT that fails (a deferred constraint, SQLITE_BUSY, a full disk) may leave the
+                    # transaction open: roll it back, or this connection's reads would see writes that never
+                    # happened and its next BEGIN would fail.
+                    self._rollback()
+                    raise
+            else:
+                self._rollback()
         finally:
             self.lock.release()
 
+    def _rollback(self) -> None:
+        """End the open transaction, if SQLite has not ended it already (it does after some errors)."""
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
 
-def _split(script: str) -> list[str]:
-    """Statements of a migration script (triggers contain ';' inside BEGIN … END)."""
-    statements: list[str] = []
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            statements.append(buffer.strip())
-            buffer = ""
-    if buffer.strip():
-        statements.append(buffer.strip())
-    return statements
+

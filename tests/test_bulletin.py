@@ -856,6 +856,77 @@ def test_a_reassignment_after_the_period_does_not_change_its_overdue_persons(
     assert april == {named: ("BINCHUAN", None), cleared: ("XIAZHUANG", None)}
 
 
+def test_overdue_issues_without_persons_are_read_from_the_ledger_only_when_touched_since_the_end(
+    flow: govflow.Govflow, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No store.ledger call per overdue issue without persons: only for those with a step since the period's end."""
+    people = {"first": "杨县长", "direct": "李站长"}
+    named = govflow.Responsible(**people)
+
+    def batch(month: int, size: int) -> dict[str, list[str]]:
+        """``size`` issues of each kind, assigned on the 2nd of ``month``, due on the 10th and left alone."""
+        kinds: dict[str, list[str]] = {"never": [], "cleared": [], "later": []}
+        at(clock, month, 2)
+        for n in range(size):
+            for kind, ids in kinds.items():
+                ids.append(flow.assign(f"{kind} {month}-{n}", lead="XIANGYUN", due=dt.date(2026, month, 10),
+                                       by=OFFICE, responsible=None if kind == "never" else people).id)
+        return kinds
+
+    def reassign(ids: list[str], month: int, day: int) -> None:
+        at(clock, month, day)
+        for issue_id in ids:
+            flow.reassign(issue_id, by=OFFICE, new_lead="XIAZHUANG", reason="属地调整")
+
+    store = flow.store
+    read = store.ledger
+    calls: list[str | None] = []
+
+    def counted(issue_id: str | None = None, **options: Any) -> Any:
+        calls.append(issue_id)
+        return read(issue_id, **options)
+
+    def overdue(period: str) -> tuple[dict[str, govflow.Responsible | None], list[str | None]]:
+        """The overdue issues' persons in ``period``'s bulletin, and the store.ledger calls building it made."""
+        calls.clear()
+        with monkeypatch.context() as patch:
+            patch.setattr(store, "ledger", counted)
+            bulletin = flow.bulletin(period)
+        found = {i.issue_id: i.responsible for i in bulletin.overdue_issues()}
+        for issue_id, shown in found.items():  # the reference: the issue's own ledger up to the period's end
+            expected: govflow.Responsible | None = None
+            for entry in store.ledger(issue_id, until=bulletin.as_of):
+                if entry.trigger == "assign":
+                    expected = govflow.Responsible(**entry.data["responsible"]) if "responsible" in entry.data \
+                        else None
+                elif entry.trigger == "reassign":
+                    expected = None
+            assert shown == expected, issue_id
+        return found, list(calls)
+
+    march = batch(3, 1)
+    reassign(march["cleared"], 3, 20)
+    at(clock, 4, 1)
+    persons, reads = overdue("2026-03")
+    assert persons == {march["never"][0]: None, march["cleared"][0]: None, march["later"][0]: named}
+    assert reads == []  # two issues without persons, nothing since the end: no read
+
+    april = batch(4, 4)
+    reassign(march["later"] + april["cleared"], 4, 20)
+    at(clock, 5, 1)
+    persons, reads = overdue("2026-04")
+    assert len(persons) == 15 and [i for i, p in persons.items() if p is not None] == april["later"]
+    assert reads == []  # eleven issues without persons: still no read
+
+    reassign(april["later"], 5, 6)  # after April: its bulletin still names them, read from their ledgers
+    persons, reads = overdue("2026-04")
+    assert [i for i, p in persons.items() if p is not None] == april["later"]
+    assert sorted(reads, key=str) == sorted(april["later"])  # one read each for the four touched since the end
+    persons, reads = overdue("2026-03")  # March's: one reassigned after March, one untouched since
+    assert persons == {march["never"][0]: None, march["cleared"][0]: None, march["later"][0]: named}
+    assert reads == march["later"]
+
+
 # -- escaping in CSV and Markdown ---------------------------------------------------------
 
 FORMULA = '=HYPERLINK("http://x","y")'

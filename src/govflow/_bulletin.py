@@ -303,7 +303,10 @@ def build_bulletin(
     for row in overdue:
         issue = flow.get(row.issue_id)
         people = issue.responsible
-        if people is None:  # never named, or cleared by a reassignment: maybe after the period
+        # None now: never named, or cleared by a reassignment, maybe after the period. Persons are named only
+        # at assignment and every step sets updated_at: with no step since the end they were None then too, so
+        # only an issue touched since is read (one read each, not one per overdue issue without persons).
+        if people is None and issue.updated_at >= as_of:
             people = _responsible_at(flow.store.ledger(row.issue_id, until=as_of))
         try:
             late = max(1, working_days_between(calendar, row.due, day_after))

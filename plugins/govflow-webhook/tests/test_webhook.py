@@ -206,6 +206,7 @@ def test_deadline_events_are_posted_with_iso_dates(clock: FakeClock, receiver: R
     event = govflow.DeadlineEvent(
         issue_id="GF-2026-0001", step="urge", level=1, due=dt.date(2026, 3, 20),
         at=dt.datetime.fromisoformat("2026-03-21T09:00:00+08:00"), idempotency_key="GF-2026-0001#4",
+        unit="XIANGYUN", seq=9,
     )
     with notifier(receiver.url) as plugin, open_flow(":memory:", clock, plugin) as flow:
         flow.hooks.deliver("deadline", NAME, event)
@@ -215,7 +216,7 @@ def test_deadline_events_are_posted_with_iso_dates(clock: FakeClock, receiver: R
     assert verified(request) and request.body == encode_event(event)
     assert request.json() == {
         "kind": "deadline", "issue_id": "GF-2026-0001", "step": "urge", "level": 1, "due": "2026-03-20",
-        "at": "2026-03-21T09:00:00+08:00", "idempotency_key": "GF-2026-0001#4",
+        "at": "2026-03-21T09:00:00+08:00", "idempotency_key": "GF-2026-0001#4", "unit": "XIANGYUN", "seq": 9,
     }
 
 

@@ -137,7 +137,7 @@ class DeadlinesMixin:
         the issue waits on the supervisor, and is neither late nor escalated.)
         """
         self._reload_lifecycles()  # another process may have registered one
-        return tuple(sorted(set().union(*(lc.lead_states for lc in self._lifecycles.values()))))
+        return tuple(sorted(set().union(*(lc.lead_states for lc in list(self._lifecycles.values())))))
 
     def _in_lead_state(self, issue: Issue) -> bool:
         """Whether the lead unit has something to do in ``issue``'s state, by its own lifecycle (a state
@@ -147,7 +147,7 @@ class DeadlinesMixin:
 
     def _open_states(self) -> tuple[str, ...]:
         self._reload_lifecycles()
-        return tuple(sorted(set().union(*(lc.open_states for lc in self._lifecycles.values()))))
+        return tuple(sorted(set().union(*(lc.open_states for lc in list(self._lifecycles.values())))))
 
     def _is_open(self, issue: Issue) -> bool:
         found = self._lifecycle_of(issue.lifecycle, issue.lifecycle_version)

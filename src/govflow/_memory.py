@@ -116,8 +116,9 @@ class MemoryStore:
         trigger: str | None = None,
     ) -> Iterator[LedgerEntry]:
         """Ledger entries in sequence order (see :meth:`govflow.Store.ledger`)."""
-        entries = self._entries if issue_id is None else self._by_issue.get(issue_id, ())
-        for entry in list(entries):
+        with self._lock:  # a commit's entries, issues and head appear together
+            entries = list(self._entries if issue_id is None else self._by_issue.get(issue_id, ()))
+        for entry in entries:
             if trigger is not None and entry.trigger != trigger:
                 continue
             if since is not None and entry.at < since:
@@ -136,15 +137,18 @@ class MemoryStore:
 
     def entry(self, seq: int) -> LedgerEntry | None:
         """One ledger entry by its global sequence number."""
-        return self._entries[seq - 1] if 0 < seq <= len(self._entries) else None
+        with self._lock:
+            return self._entries[seq - 1] if 0 < seq <= len(self._entries) else None
 
     def chain_head(self) -> tuple[int, str]:
         """The (seq, hash) of the last ledger entry."""
-        return self._head
+        with self._lock:
+            return self._head
 
     def issue_versions(self) -> Mapping[str, tuple[int, str]]:
         """Each issue's (version, state)."""
-        return {issue_id: (i.version, i.state) for issue_id, i in list(self._issues.items())}
+        with self._lock:
+            return {issue_id: (i.version, i.state) for issue_id, i in self._issues.items()}
 
     def save_lifecycle(self, name: str, version: int, definition: str) -> None:
         """Keep a lifecycle definition."""

@@ -245,6 +245,29 @@ def test_group_commit_is_on_unless_turned_off(dsn: str, schema: str) -> None:
 
 
 @pytest.mark.parametrize("group_commit", ["off", "on"])
+def test_a_step_is_on_disk_when_its_command_returns(dsn: str, schema: str, group_commit: str) -> None:
+    """With group commit the step commits without waiting for the disk; the command must still not
+    return before the WAL is flushed past its commit record (which lies after the insert position
+    read just before the command)."""
+    store = PostgresStore(with_schema(dsn, schema, group_commit=group_commit), pool_size=1)
+    flow = govflow.open(store, delivery="manual", calendar="weekdays")
+    try:
+        flow.add_unit("OFFICE", "州领导小组办公室", level="prefecture", supervisor=True)
+        flow.add_unit("XIANGYUN", "祥云县", level="county", parent="OFFICE")
+        ids = [flow.assign(f"问题 {n}", lead="XIANGYUN", due="2030-03-20", by="OFFICE").id for n in range(20)]
+        with psycopg.connect(dsn, autocommit=True) as watcher:
+            for issue_id in ids:
+                (before,) = watcher.execute("SELECT pg_current_wal_insert_lsn()").fetchone() or (None,)
+                flow.implement(issue_id, by="XIANGYUN", note="n")
+                (flushed_past,) = watcher.execute(
+                    "SELECT pg_current_wal_flush_lsn() > %s::pg_lsn", (before,)
+                ).fetchone() or (None,)
+                assert flushed_past is True, f"{issue_id}: the command returned before its commit was on disk"
+    finally:
+        flow.close()
+
+
+@pytest.mark.parametrize("group_commit", ["off", "on"])
 def test_threads_sharing_one_store_append_to_one_unbroken_chain(dsn: str, schema: str, group_commit: str) -> None:
     store = PostgresStore(with_schema(dsn, schema, group_commit=group_commit), pool_size=4)
     assert store.group_commit is (group_commit == "on")

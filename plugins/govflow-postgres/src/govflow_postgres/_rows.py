@@ -65,12 +65,13 @@ _APPEND: Final = "WITH h AS (SELECT seq, hash FROM chain_head WHERE id = 1 FOR U
 # A whole step on an existing issue in one statement, so that on its own it is its own transaction
 # (autocommit): the version-checked update (SQLSTATE GF409 if stale: nothing written), then the head
 # lock, taken only once the update has gone through, and the append. ``sync`` is synchronous_commit
-# for the transaction (see ``group_commit``).
+# for the transaction (see ``group_commit``; NULL leaves the session's). The head lock sits above the
+# join with ``checked`` in the plan, so a stale version raises before the head is locked.
 _STEP: Final = (
     f"WITH w AS (UPDATE issues SET {', '.join(f'{c} = %({c})s' for c in _ISSUE_NAMES[1:])}"
     " WHERE id = %(id)s AND version = %(expected)s RETURNING 1),"
     " checked AS (SELECT CASE WHEN EXISTS (SELECT 1 FROM w) THEN 1 ELSE govflow_stale(%(id)s, %(expected)s) END"
-    " AS ok, set_config('synchronous_commit', %(sync)s, true)),"
+    " AS ok, set_config('synchronous_commit', coalesce(%(sync)s, current_setting('synchronous_commit')), true)),"
     " h AS (SELECT seq, hash FROM chain_head, checked WHERE id = 1 AND checked.ok = 1 FOR UPDATE OF chain_head),"
     + _SEAL_AFTER_HEAD
 )

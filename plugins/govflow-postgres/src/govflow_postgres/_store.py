@@ -26,11 +26,11 @@ send their statements in pipeline mode between ``BEGIN`` and ``COMMIT``.
 
 By default (``group_commit=True``) a command commits with
 ``synchronous_commit`` off, so the chain head is free again as soon as the
-commit is written, and then runs a small synchronous transaction that waits
-for the flush: the caller hears of a step only once it is durable, and the
-flushes of many processes are shared. Another process can see, and build on,
-a step up to one flush before it is durable; whatever it writes on top flushes
-the step with it. With ``group_commit=False`` the head is held until the
+commit is written, and then runs a small synchronous transaction that writes
+to the log and so waits for the flush: the caller hears of a step only once it
+is durable, and the flushes of many processes are shared. Another process can
+see a step up to one flush before it is durable; whatever it writes on top
+comes later in the log and is flushed after it. With ``group_commit=False`` the head is held until the
 commit is on disk, so writers take turns at the pace of the disk's flushes
 (docs/postgres.md compares the two).
 """

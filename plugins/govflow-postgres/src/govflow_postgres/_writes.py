@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, suppress
+from typing import Final
 
 import attrs
 import psycopg
 import psycopg.errors
 
-from govflow import ConcurrentUpdateError, Issue, LedgerDraft, LedgerEntry, UnitOfWork
+from govflow import ConcurrentUpdateError, Issue, LedgerDraft, LedgerEntry, StoreError, UnitOfWork
 from govflow.storage import canonical_json
 
 from ._rows import (
@@ -30,6 +31,9 @@ from ._rows import (
 )
 
 __all__ = ["Writes"]
+
+#: Written and committed synchronously after a group commit, to wait for the disk (see ``_wait_for_disk``).
+_FLUSH: Final = b"SELECT pg_logical_emit_message(true, 'govflow', '')"
 
 
 class Writes:
@@ -92,12 +96,26 @@ class Writes:
                 self._rollback(conn)
                 raise
             if self.group_commit:
-                # The commit returned before its WAL was flushed, and let the chain head go. A transaction
-                # with an id, committed synchronously, flushes the WAL up to its own commit record, so up to
-                # ours: the step is on disk before the caller hears of it, and concurrent writers' flushes
-                # are shared by PostgreSQL's group commit.
-                conn.execute("SELECT pg_current_xact_id()")
+                self._wait_for_disk(conn)
         return written
+
+    @staticmethod
+    def _wait_for_disk(conn: _Conn) -> None:
+        """Wait until the WAL is on disk up to the commit just made (group commit).
+
+        That commit returned before its WAL was flushed, and let the chain head go. A transaction
+        committed synchronously flushes the WAL up to its own commit record, so past ours, but only
+        if it wrote WAL itself (PostgreSQL skips the flush for one that did not: an id alone is not
+        enough). A transactional logical message is the smallest such write: no table, no lock, and
+        concurrent writers' flushes are shared by PostgreSQL's group commit.
+        """
+        try:
+            conn.execute(_FLUSH)
+        except psycopg.Error as exc:
+            raise StoreError(
+                "the step was committed, but waiting for it to reach the disk failed "
+                f"({str(exc).strip()}): read the issue again before repeating the command"
+            ) from exc
 
     @staticmethod
     def _rollback(conn: _Conn) -> None:
@@ -110,7 +128,8 @@ class Writes:
         prefix, suffix = _cut(work.entry)  # refuses data that is not JSON: nothing is written
         params = dict(zip(_ISSUE_NAMES, _issue_row(work.issue), strict=True))
         params.update(_append_params(work, work.entry, prefix, suffix))
-        params.update(expected=work.expected_version, sync="off" if self.group_commit else "on")
+        # None: the session's own synchronous_commit (the server's, or the operator's), left as it is.
+        params.update(expected=work.expected_version, sync="off" if self.group_commit else None)
         cursor = conn.execute(_STEP.encode(), params)
         return (work.issue, work.entry, prefix, suffix, cursor)
 
@@ -120,7 +139,7 @@ class Writes:
         if self.group_commit:
             conn.execute("SET LOCAL synchronous_commit TO off")
         existing = sorted({w.issue.id for w in works if w.id_scope is None})
-        if len(existing) > 1 or any(w.units_changed for w in works):
+        if existing and (len(works) > 1 or any(w.units_changed for w in works)):
             # Lock every issue row first, in id order: two batches never wait on each other in a cycle, and
             # an issue's cooperating units are rewritten under its lock, before the head is taken.
             conn.execute("SELECT 1 FROM issues WHERE id = ANY(%s::text[]) ORDER BY id FOR UPDATE", (existing,))

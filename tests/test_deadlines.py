@@ -635,3 +635,6 @@ def test_each_issue_is_held_to_its_own_lifecycles_lead_states(setup: Setup) -> N
     assert {e.issue_id for e in events} == {custom.id}
     assert [e.trigger for e in flow.ledger(waiting.id)] == ["assign", "implement", "report"]
     assert flow.get(waiting.id).escalation_steps == 0 < flow.get(custom.id).escalation_steps
+    # The period facts and the bulletin hold each issue to its lifecycle too (SQL stores and the reference).
+    assert flow.facts("2026-02")["XIANGYUN"].overdue_at_end == 1
+    assert [row.issue_id for row in flow.bulletin("2026-02").overdue_issues()] == [custom.id]

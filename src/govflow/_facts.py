@@ -111,13 +111,28 @@ class FactsQuery:
 
     ``[start, end)`` is the period; ``accept_by`` maps each day an assignment may
     fall on (the period's days) to the last day an acceptance is on time;
-    ``lead_states`` are the states in which the lead unit has to act.
+    ``lead_states`` are the states in which the lead unit has to act, in any
+    lifecycle; ``lifecycle_lead_states`` narrows them per lifecycle
+    (``("issue-list@1", ("assigned", "implemented"))``, ...): an issue is
+    overdue at the end only in a lead state of its own lifecycle (see
+    :meth:`is_lead`). Left empty, every issue is held to ``lead_states``.
     """
 
     start: dt.datetime
     end: dt.datetime
     accept_by: tuple[tuple[dt.date, dt.date], ...]
     lead_states: tuple[str, ...]
+    lifecycle_lead_states: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def is_lead(self, lifecycle: str | None, state: str) -> bool:
+        """Whether the lead unit has to act in ``state`` of an issue of ``lifecycle`` (``"name@version"``)."""
+        if state not in self.lead_states:
+            return False
+        return not self.lifecycle_lead_states or f"{lifecycle}:{state}" in self.lead_keys()
+
+    def lead_keys(self) -> tuple[str, ...]:
+        """``"name@version:state"`` for every lead state of every lifecycle named (what SQL compares)."""
+        return tuple(f"{key}:{state}" for key, states in self.lifecycle_lead_states for state in states)
 
 
 @attrs.frozen
@@ -262,7 +277,9 @@ def compute_facts(
             counts[lead]["due"] += 1
             if first_report is not None and first_report <= original_due:
                 counts[lead]["fed_back_on_time"] += 1
-        if steps[-1].to_state in query.lead_states and due is not None and due < end_day:
+        first = steps[0].data if steps[0].trigger == "assign" else {}
+        lifecycle = f"{first.get('lifecycle')}@{first.get('lifecycle_version')}"
+        if query.is_lead(lifecycle, steps[-1].to_state) and due is not None and due < end_day:
             counts[lead]["overdue_at_end"] += 1
             if overdue is not None:
                 overdue.append(OverdueAtEnd(steps[-1].issue_id, lead, dt.date.fromisoformat(due), steps[-1].to_state))

@@ -18,6 +18,7 @@ from ._scoring import Indicator, ScoringPolicy, UnitEvaluation, UnitScore, rank_
 
 if TYPE_CHECKING:
     from ._flow import Govflow
+    from ._lifecycle import Lifecycle
     from ._plugins import Plugins
     from ._registries import Calendar
     from ._store import Store
@@ -32,6 +33,7 @@ class PeriodsMixin:
     _calendar: Calendar
     _plugins: Plugins
     _scoring: ScoringPolicy
+    _lifecycles: dict[tuple[str, int], Lifecycle]
 
     if TYPE_CHECKING:
 
@@ -76,7 +78,11 @@ class PeriodsMixin:
     def _facts_query(self, period: Period, now: dt.datetime | None = None) -> FactsQuery:
         """The store's query for ``period``; a period not over yet is counted up to ``now`` (month to date)."""
         end = max(period.start, min(period.end, self.now() if now is None else now))
-        return FactsQuery(period.start, end, self._accept_limits(period), self._lead_states())
+        by_lifecycle = tuple(
+            (f"{name}@{version}", tuple(sorted(lifecycle.lead_states)))
+            for (name, version), lifecycle in sorted(list(self._lifecycles.items()))
+        )
+        return FactsQuery(period.start, end, self._accept_limits(period), self._lead_states(), by_lifecycle)
 
     def _accept_limits(self, period: Period) -> tuple[tuple[dt.date, dt.date], ...]:
         """Each day of ``period`` and the last day an assignment made on it may be accepted on time."""

@@ -132,9 +132,12 @@ issue_end AS MATERIALIZED (
     SELECT issue_id, lead AS unit, state, due,
         odue >= :start_day AND odue < :end_day AND NOT cancelled AS is_due,
         first_report IS NOT NULL AND first_report <= odue AS on_time,
-        state IN (SELECT value FROM json_each(:lead_states)) AND due < :end_day AS overdue
+        state IN (SELECT value FROM json_each(:lead_states)) AND due < :end_day
+            AND (:any_lifecycle OR lifecycle || ':' || state IN (SELECT value FROM json_each(:lead_keys))) AS overdue
     FROM (
         SELECT *, (
+            SELECT i.lifecycle || '@' || i.lifecycle_version FROM issues i WHERE i.id = per_issue.issue_id
+        ) AS lifecycle, (
             -- the state after the issue's last entry before the end: its latest entry, unless it moved since
             SELECT to_state FROM ledger l WHERE l.issue_id = per_issue.issue_id AND {_before_end("l.at")}
             ORDER BY l.issue_seq DESC LIMIT 1
@@ -212,6 +215,8 @@ def facts_args(query: FactsQuery) -> dict[str, str]:
         "start_day": local_day(query.start),
         "end_day": local_day(query.end),
         "lead_states": json.dumps(list(query.lead_states)),
+        "any_lifecycle": "0" if query.lifecycle_lead_states else "1",
+        "lead_keys": json.dumps(list(query.lead_keys())),
         "accept_by": json.dumps([[day.isoformat(), until.isoformat()] for day, until in query.accept_by]),
     }
 

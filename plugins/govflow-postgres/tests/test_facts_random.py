@@ -16,7 +16,7 @@ from _pg_workers import COUNTIES, SUPERVISOR, one_step
 from govflow_postgres import PostgresStore
 
 import govflow
-from govflow import FactsQuery, InvalidTransition, Period, ValidationError
+from govflow import InvalidTransition, Period, ValidationError
 from govflow.storage import compute_facts, compute_overdue
 from govflow.testing import FakeClock
 
@@ -51,7 +51,7 @@ def test_facts_agree_with_the_reference_on_a_random_history(dsn: str, schema: st
         assert any(e.trigger == "deadline" for e in ledger) and any(e.trigger == "reassign" for e in ledger)
         for text in PERIODS:
             period = Period.parse(text)
-            query = FactsQuery(period.start, period.end, flow._accept_limits(period), flow._lead_states())
+            query = flow._facts_query(period, period.end)
             assert flow.store.period_facts(query) == compute_facts(ledger, query), text
             assert flow.store.overdue_at_end(query) == compute_overdue(ledger, query), text
         flow.verify_ledger()
@@ -69,7 +69,7 @@ def test_overdue_issues_kept_with_the_facts_only_while_the_ledger_stays(dsn: str
         late = flow.assign("逾期", lead=COUNTIES[0], due="2026-03-05", by=SUPERVISOR)
         clock.advance(dt.timedelta(days=10))
         period = Period.parse("2026-03")  # the period's end is still ahead: later steps count
-        query = FactsQuery(period.start, period.end, flow._accept_limits(period), flow._lead_states())
+        query = flow._facts_query(period, period.end)
         before = flow.store.overdue_at_end(query)  # read by itself, before any facts
         assert [row.issue_id for row in before] == [late.id]
         assert flow.store.period_facts(query)[COUNTIES[0]].overdue_at_end == 1
@@ -102,11 +102,11 @@ def test_a_clock_set_back_is_counted_as_the_reference_counts_it(dsn: str, schema
         ledger = list(flow.store.ledger())
         for text in ("2026-02", "2026-03", "2026-Q1"):
             period = Period.parse(text)
-            query = FactsQuery(period.start, period.end, flow._accept_limits(period), flow._lead_states())
+            query = flow._facts_query(period, period.end)
             expected = compute_facts(ledger, query)
             assert flow.store.period_facts(query) == expected, text
         march = Period.parse("2026-03")
-        query = FactsQuery(march.start, march.end, flow._accept_limits(march), flow._lead_states())
+        query = flow._facts_query(march, march.end)
         assert flow.store.period_facts(query)[COUNTIES[1]].accepted_on_time == 1
     finally:
         flow.close()

@@ -134,9 +134,12 @@ issue_end AS MATERIALIZED (
     SELECT issue_id, lead AS unit, state, due,
         odue >= %(start_day)s AND odue < %(end_day)s AND NOT cancelled AS is_due,
         first_report IS NOT NULL AND first_report <= odue AS on_time,
-        state = ANY(%(lead_states)s::text[]) AND due < %(end_day)s AS overdue
+        state = ANY(%(lead_states)s::text[]) AND due < %(end_day)s
+            AND (%(any_lifecycle)s OR lifecycle || ':' || state = ANY(%(lead_keys)s::text[])) AS overdue
     FROM (
-        SELECT *, CASE
+        SELECT *, (
+            SELECT x.lifecycle || '@' || x.lifecycle_version FROM issues x WHERE x.id = i.issue_id
+        ) AS lifecycle, CASE
             -- an approval after the last date set otherwise moves the due date to the request it approves
             WHEN last_approve > first_request AND last_approve > coalesce(last_due_seq, 0)
             THEN (SELECT r.data::jsonb ->> 'due' FROM ledger r
@@ -230,6 +233,8 @@ def facts_args(query: FactsQuery) -> dict[str, Any]:
         "start_date": _date(start_day),
         "end_date": _date(end_day),
         "lead_states": list(query.lead_states),
+        "any_lifecycle": not query.lifecycle_lead_states,
+        "lead_keys": list(query.lead_keys()),
         "accept_by": json.dumps({day.isoformat(): until.isoformat() for day, until in query.accept_by}),
     }
 

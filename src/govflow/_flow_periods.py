@@ -78,11 +78,12 @@ class PeriodsMixin:
     def _facts_query(self, period: Period, now: dt.datetime | None = None) -> FactsQuery:
         """The store's query for ``period``; a period not over yet is counted up to ``now`` (month to date)."""
         end = max(period.start, min(period.end, self.now() if now is None else now))
+        lead_states = self._lead_states()  # first: it loads lifecycles other processes registered
         by_lifecycle = tuple(
             (f"{name}@{version}", tuple(sorted(lifecycle.lead_states)))
             for (name, version), lifecycle in sorted(list(self._lifecycles.items()))
         )
-        return FactsQuery(period.start, end, self._accept_limits(period), self._lead_states(), by_lifecycle)
+        return FactsQuery(period.start, end, self._accept_limits(period), lead_states, by_lifecycle)
 
     def _accept_limits(self, period: Period) -> tuple[tuple[dt.date, dt.date], ...]:
         """Each day of ``period`` and the last day an assignment made on it may be accepted on time."""

@@ -30,9 +30,9 @@ commit is written, and then runs a small synchronous transaction that writes
 to the log and so waits for the flush: the caller hears of a step only once it
 is durable, and the flushes of many processes are shared. Another process can
 see a step up to one flush before it is durable; whatever it writes on top
-comes later in the log and is flushed after it. With ``group_commit=False`` the head is held until the
-commit is on disk, so writers take turns at the pace of the disk's flushes
-(docs/postgres.md compares the two).
+comes later in the log and is flushed after it. With ``group_commit=False``
+the head is held until the commit is on disk, so writers take turns at the
+pace of the disk's flushes (docs/postgres.md compares the two).
 """
 
 from __future__ import annotations

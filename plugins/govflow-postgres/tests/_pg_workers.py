@@ -180,6 +180,12 @@ def hang_in_commit(dsn: str, schema: str, target: str, ready: Any) -> None:
     flow.fire(target, "implement", by=flow.get(target).lead, note="never committed")
 
 
+def step_once(dsn: str, schema: str, target: str) -> None:
+    """Fire one step on ``target`` through the single-statement path (no pause hook)."""
+    flow = open_flow(dsn, schema, "single")
+    flow.fire(target, "implement", by=flow.get(target).lead, note="one statement")
+
+
 def churn(dsn: str, schema: str, seed: int, issues: int, started: Any) -> None:
     """Fire random steps (never closing an issue) until killed."""
     rng = random.Random(seed)

@@ -15,7 +15,7 @@ import time
 
 import psycopg
 import pytest
-from _pg_workers import churn, hang_in_commit, issue_id, one_step, set_up
+from _pg_workers import churn, hang_in_commit, issue_id, one_step, set_up, step_once
 from psycopg import sql
 
 ISSUES = 40
@@ -67,6 +67,60 @@ def test_a_worker_killed_inside_its_commit_leaves_nothing_behind(dsn: str, schem
         issue = flow.implement(target, by=flow.get(target).lead, note="done after the crash")
         assert issue.version == 2
         assert flow.verify_ledger().entries == ISSUES + 1
+    finally:
+        flow.close()
+
+
+def test_a_worker_killed_while_its_single_statement_waits_leaves_all_or_nothing(dsn: str, schema: str) -> None:
+    """A step on one issue is one statement: the worker is killed while that statement waits inside
+    the server (on the issue row, held here). Whatever PostgreSQL then makes of the orphaned statement,
+    the step is there whole (issue row, entry, head) or not at all, and the chain goes on."""
+    flow = set_up(dsn, schema, ISSUES)
+    try:
+        target = issue_id(2)
+        before = (flow.get(target), flow.store.chain_head())
+        with psycopg.connect(dsn) as holder:
+            holder.execute(sql.SQL("SELECT 1 FROM {}.issues WHERE id = %s FOR UPDATE").format(
+                sql.Identifier(schema)), (target,))
+            ctx = multiprocessing.get_context("spawn")
+            worker = ctx.Process(target=step_once, args=(dsn, schema, target))
+            worker.start()
+
+            def waiting() -> bool:
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    row = conn.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        " AND query LIKE 'WITH w AS (UPDATE issues%%'"
+                    ).fetchone()
+                return bool(row and row[0])
+
+            assert wait_until(waiting, 60), "the worker's statement never reached the issue row"
+            assert worker.pid is not None
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.join(30)
+            assert worker.exitcode == -signal.SIGKILL
+            holder.rollback()  # the statement may now run on, or notice its client is gone
+
+        def settled() -> bool:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                row = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'WITH w AS (UPDATE issues%%'"
+                    " AND state <> 'idle' AND pid <> pg_backend_pid()"
+                ).fetchone()
+            return not (row and row[0])
+
+        assert wait_until(settled), "the orphaned statement never finished"
+        check = flow.verify_ledger()
+        issue, head = flow.get(target), flow.store.chain_head()
+        if head == before[1]:  # not at all
+            assert issue == before[0] and [e.trigger for e in flow.ledger(target)] == ["assign"]
+        else:  # whole
+            assert head[0] == before[1][0] + 1 and check.entries == ISSUES + 1
+            assert (issue.version, issue.state) == (2, "implemented")
+            assert [e.trigger for e in flow.ledger(target)] == ["assign", "implement"]
+        assert flow.report(target, by=issue.lead, result="r") if issue.state == "implemented" else \
+            flow.implement(target, by=issue.lead, note="after the crash")
+        assert flow.verify_ledger().entries == head[0] + 1
     finally:
         flow.close()
 

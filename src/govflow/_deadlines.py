@@ -124,7 +124,7 @@ def sweep(
     store: Store,
     calendar: Calendar,
     ladder: Ladder,
-    open_states: tuple[str, ...],
+    lead_states: tuple[str, ...],
     in_lead_state: Callable[[Issue], bool],
     now: dt.datetime,
     plan: PlanStep,
@@ -132,14 +132,14 @@ def sweep(
 ) -> list[DeadlineEvent]:
     """Take every ladder step that has fallen due by ``now``; return the events, in order.
 
-    ``open_states`` are the lead states of every lifecycle (the query); ``in_lead_state`` holds
-    each candidate to its own lifecycle's. Reads only candidates: open issues due within the ladder's lead time that
-    have rungs left (an index on state and due serves the query). The steps are
+    ``lead_states`` are the lead states of every lifecycle (the query); ``in_lead_state`` holds
+    each candidate to its own lifecycle's. Reads only candidates: issues in those states, due within
+    the ladder's lead time, with rungs left (an index on state and due serves the query). The steps are
     written in batches, each batch one transaction.
     """
     today = now.date()
     horizon = add_working_days(calendar, today, ladder.lead_time) + dt.timedelta(days=1)
-    candidates = store.query(IssueQuery(states=open_states, due_before=horizon, escalation_below=len(ladder.rungs)))
+    candidates = store.query(IssueQuery(states=lead_states, due_before=horizon, escalation_below=len(ladder.rungs)))
     batch = _Batch(commit)
     for issue in candidates:
         if not in_lead_state(issue):

@@ -128,7 +128,9 @@ class FactsQuery:
         """Whether the lead unit has to act in ``state`` of an issue of ``lifecycle`` (``"name@version"``)."""
         if state not in self.lead_states:
             return False
-        return not self.lifecycle_lead_states or f"{lifecycle}:{state}" in self.lead_keys()
+        return not self.lifecycle_lead_states or any(
+            key == lifecycle and state in states for key, states in self.lifecycle_lead_states
+        )
 
     def lead_keys(self) -> tuple[str, ...]:
         """``"name@version:state"`` for every lead state of every lifecycle named (what SQL compares)."""

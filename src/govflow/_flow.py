@@ -82,8 +82,7 @@ class Govflow(DeadlinesMixin, PeriodsMixin, ReadingMixin):
         self._lifecycles: dict[tuple[str, int], Lifecycle] = {}
         self._latest: dict[str, int] = {}
         # Stored definitions first: an issue keeps the version it was created under.
-        for _name, _version, text in store.lifecycles():
-            self._install(LifecycleDefinition.from_dict(json.loads(text)))
+        self._reload_lifecycles()
         self._renderers, register_renderer = renderer_registry()
         self._calendars, register_calendar = calendar_registry()
         plugins.register_lifecycles(self.register_lifecycle)
@@ -465,10 +464,7 @@ class Govflow(DeadlinesMixin, PeriodsMixin, ReadingMixin):
             work = attrs.evolve(work, notify=tuple((hook, name) for name in subscribers))
         stored, _ = self._store.commit(work)
         if subscribers:
-            if self._courier is not None:
-                self._courier.wake()
-            elif self._delivery == "inline":
-                self.outbox.deliver()
+            self._start_delivery()
         return stored
 
     def accept(self, issue_id: str, *, by: ActorLike) -> Issue:

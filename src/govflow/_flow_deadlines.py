@@ -178,8 +178,12 @@ class DeadlinesMixin:
         sealed entries."""
         written = self._store.commit_many(works)
         if any(work.notify for work in works):
-            if self._courier is not None:
-                self._courier.wake()
-            elif self._delivery == "inline":
-                self.outbox.deliver()
+            self._start_delivery()
         return [entry for _, entry in written]
+
+    def _start_delivery(self) -> None:
+        """After a commit that wrote outbox rows: wake the courier, or deliver now (``delivery="inline"``)."""
+        if self._courier is not None:
+            self._courier.wake()
+        elif self._delivery == "inline":
+            self.outbox.deliver()

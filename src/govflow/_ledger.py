@@ -155,15 +155,15 @@ def seal(draft: LedgerDraft, seq: int, prev_hash: str) -> LedgerEntry:
 
 def verify_chain(
     entries: Iterable[LedgerEntry],
-    head: tuple[int, str] | Callable[[], tuple[int, str]],
+    head: Callable[[], tuple[int, str]],
     issue_versions: Mapping[str, tuple[int, str]],
     *,
     settled: int | None = None,
 ) -> LedgerCheck:
     """Check the chain; raise :class:`LedgerCorrupted` at the first bad entry.
 
-    ``entries`` in stored order; ``head`` the separately kept (seq, hash) of the
-    last entry, or a function that reads it once ``entries`` are consumed;
+    ``entries`` in stored order; ``head`` reads the separately kept (seq, hash) of
+    the last entry, once ``entries`` are consumed;
     ``issue_versions`` each issue's (version, state) as stored.
 
     ``settled`` is for a store being written while it is read: the head's seq
@@ -217,7 +217,7 @@ def verify_chain(
         prev_hash = entry.hash
         expected_seq += 1
     count = expected_seq - 1
-    head_seq, head_hash = head() if callable(head) else head
+    head_seq, head_hash = head()
     if head_seq != count or head_hash != prev_hash:
         raise LedgerCorrupted(
             count + 1 if head_seq > count else head_seq,

@@ -199,10 +199,10 @@ class MemoryStore:
 
     def outbox(self, status: str) -> list[OutboxRow]:
         """The rows in ``status``, by id."""
-        if status == "pending":
-            rows = [self._outbox[row_id] for row_id in list(self._pending)]
-            return [row for row in rows if row.status == status]  # a row finished meanwhile is left out
-        return [row for row in list(self._outbox.values()) if row.status == status]
+        with self._lock:
+            if status == "pending":
+                return [self._outbox[row_id] for row_id in self._pending]
+            return [row for row in self._outbox.values() if row.status == status]
 
     def requeue_outbox(self, row_ids: list[int] | None, now: dt.datetime) -> int:
         """Make dead rows pending again."""

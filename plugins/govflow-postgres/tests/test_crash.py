@@ -42,6 +42,16 @@ def wait_until(condition: object, timeout: float = 20.0) -> bool:
     return False
 
 
+def running_steps(dsn: str, condition: str) -> int:
+    """How many other sessions run a step's single statement and meet ``condition`` (pg_stat_activity)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute(
+            f"SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'WITH w AS (UPDATE issues%%' AND {condition}"
+            " AND pid <> pg_backend_pid()".encode()
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def test_a_worker_killed_inside_its_commit_leaves_nothing_behind(dsn: str, schema: str) -> None:
     flow = set_up(dsn, schema, ISSUES)
     try:
@@ -86,30 +96,16 @@ def test_a_worker_killed_while_its_single_statement_waits_leaves_all_or_nothing(
             worker = ctx.Process(target=step_once, args=(dsn, schema, target))
             worker.start()
 
-            def waiting() -> bool:
-                with psycopg.connect(dsn, autocommit=True) as conn:
-                    row = conn.execute(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                        " AND query LIKE 'WITH w AS (UPDATE issues%%'"
-                    ).fetchone()
-                return bool(row and row[0])
-
-            assert wait_until(waiting, 60), "the worker's statement never reached the issue row"
+            assert wait_until(lambda: running_steps(dsn, "wait_event_type = 'Lock'"), 60), (
+                "the worker's statement never reached the issue row"
+            )
             assert worker.pid is not None
             os.kill(worker.pid, signal.SIGKILL)
             worker.join(30)
             assert worker.exitcode == -signal.SIGKILL
             holder.rollback()  # the statement may now run on, or notice its client is gone
 
-        def settled() -> bool:
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                row = conn.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'WITH w AS (UPDATE issues%%'"
-                    " AND state <> 'idle' AND pid <> pg_backend_pid()"
-                ).fetchone()
-            return not (row and row[0])
-
-        assert wait_until(settled), "the orphaned statement never finished"
+        assert wait_until(lambda: not running_steps(dsn, "state <> 'idle'")), "the orphaned statement never finished"
         check = flow.verify_ledger()
         issue, head = flow.get(target), flow.store.chain_head()
         if head == before[1]:  # not at all

@@ -45,11 +45,6 @@ def step_units(flow: govflow.Govflow, event: govflow.TransitionEvent | govflow.D
     return StepUnits(list(dict.fromkeys(units)), after, state)
 
 
-def _is_step(entry: govflow.LedgerEntry, event: govflow.TransitionEvent | govflow.DeadlineEvent) -> bool:
-    """Whether ``entry`` is the ledger entry the event was delivered for."""
-    return bool(event.seq) and entry.seq == event.seq
-
-
 def _leads(
     flow: govflow.Govflow, event: govflow.TransitionEvent | govflow.DeadlineEvent, issue: govflow.Issue
 ) -> tuple[str | None, str, govflow.LedgerEntry | None]:
@@ -67,7 +62,7 @@ def _leads(
         # ``new_lead`` is what the change_lead effect (reassign, or a custom lifecycle's trigger) reads.
         if isinstance(entry.data.get("new_lead"), str):
             lead = entry.data["new_lead"]
-        if _is_step(entry, event):
+        if event.seq and entry.seq == event.seq:  # the entry the event was delivered for
             return before, lead or issue.lead, entry
         if entry.at <= event.at:
             as_of = lead

@@ -52,8 +52,11 @@ os.environ.setdefault("GOVFLOW_DISABLE_PLUGINS", "webhook,smtp,postgres")
 
 import govflow
 from govflow import DEFAULT_ZONE, GENESIS_HASH, Issue, Responsible, Unit, canonical_bytes
-from govflow._sqlite_rows import ISSUE_COLUMNS as _ISSUE_COLUMNS
-from govflow._sqlite_rows import issue_row as _issue_row
+
+# Private on purpose: the floor must run govflow's own schema and row format, which are not API.
+from govflow._stores.sqlite.rows import ISSUE_COLUMNS as _ISSUE_COLUMNS
+from govflow._stores.sqlite.rows import issue_row as _issue_row
+from govflow.storage import canonical_json
 
 SH = DEFAULT_ZONE
 YEAR_START = dt.datetime(2026, 1, 1, 9, tzinfo=SH)
@@ -220,7 +223,7 @@ def build(path: Path, issues: int, seed: int) -> tuple[int, float]:
                                         from_state=source, to_state=dest, actor=actor, person=who, at=at,
                                         data=data, prev_hash=prev)).hexdigest()
         ledger.append((seq, issue_id, issue_seq, trigger, source, dest, actor, who, at,
-                       govflow._ledger.canonical_json(data), prev, digest))
+                       canonical_json(data), prev, digest))
         prev = digest
     with db:
         db.executemany(f"INSERT INTO issues ({_ISSUE_COLUMNS}) VALUES ({', '.join('?' * 23)})", issue_rows)

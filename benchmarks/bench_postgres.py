@@ -37,8 +37,8 @@ from govflow_postgres.testing import server_dsn
 from psycopg import sql
 
 import govflow
-from govflow import Issue, LedgerDraft
-from govflow._ledger import GENESIS_HASH, canonical_json, seal
+from govflow import GENESIS_HASH, Issue, LedgerDraft
+from govflow.storage import canonical_json, seal
 
 SH = govflow.DEFAULT_ZONE
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=SH)
@@ -318,7 +318,8 @@ def facts_timing(dsn: str, args: argparse.Namespace) -> dict[str, float]:
             times[label] = best
             assert sum(f.assigned for f in found.values()) > 0
         if args.check_reference:
-            from govflow._facts import FactsQuery, compute_facts
+            from govflow import FactsQuery
+            from govflow.storage import compute_facts
 
             june = govflow.Period.parse("2025-06")
             facts_query = FactsQuery(june.start, june.end, flow._accept_limits(june), ("assigned", "implemented"))

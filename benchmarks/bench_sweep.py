@@ -8,7 +8,7 @@ takes under 0.5 s on SQLite.
 
 The store is built fast: ``govflow.open(path)`` creates the schema and the
 units, then the ``issues`` table is filled directly with ``executemany``, in
-govflow's own row format (the columns of ``govflow._sqlite_rows.ISSUE_COLUMNS``).
+govflow's own row format (the columns of ``govflow._stores.sqlite.rows.ISSUE_COLUMNS``).
 No ledger entries are written for these issues: the sweep's candidate query
 does not need them, but ``flow.verify_ledger()`` would fail on this store
 (every issue's version names entries that are not there), which is fine for a
@@ -59,7 +59,9 @@ from pathlib import Path
 from typing import Any
 
 import govflow
-from govflow._sqlite_rows import ISSUE_COLUMNS as _ISSUE_COLUMNS
+
+# Private on purpose: the floor must run govflow's own schema and row format, which are not API.
+from govflow._stores.sqlite.rows import ISSUE_COLUMNS as _ISSUE_COLUMNS
 
 TARGET = 0.5  # seconds, for 1,000,000 issues of which 1,000 are due soon
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=govflow.DEFAULT_ZONE)  # a Monday

@@ -9,22 +9,8 @@ is a hash-chained ledger entry (台账).
 """
 
 from . import hookspecs
-from ._builtin import DEFAULT_PLUGINS
-from ._bulletin import Bulletin, ListedUnit, OverdueIssue, ScoreChange
-from ._bulletin_labels import BULLETIN_LABELS
-from ._calendar import (
-    CalendarError,
-    ChinaCalendar,
-    Weekdays,
-    WorkingDays,
-    add_working_days,
-    working_days,
-    working_days_between,
-)
-from ._clock import DEFAULT_ZONE, Clock, default_clock
-from ._deadlines import DEFAULT_LADDER, STEP_LABELS, Ladder, Overdue, Rung
-from ._events import DeadlineEvent, ProposedTransition, TransitionEvent
-from ._exceptions import (
+from ._core.clock import DEFAULT_ZONE, Clock, default_clock
+from ._core.errors import (
     ConcurrentUpdateError,
     GovflowError,
     InvalidTransition,
@@ -37,22 +23,36 @@ from ._exceptions import (
     TransitionVetoed,
     ValidationError,
 )
-from ._facts import FactsQuery, OverdueAtEnd, UnitFacts
-from ._flow import Delivery, Govflow
-from ._issue_list import ISSUE_LIST
-from ._ledger import GENESIS_HASH, LedgerCheck, LedgerDraft, canonical_bytes
-from ._lifecycle import ROLES, LifecycleDefinition, TransitionSpec
-from ._memory import MemoryStore
-from ._model import LEVELS, Actor, ExtensionRequest, Issue, LedgerEntry, Responsible, Unit
-from ._open import open
-from ._outbox import DeliveryReport, Outbox, RetryPolicy
-from ._period import Period
-from ._plugins import PluginInfo, PluginLoadError, PluginWarning, hookimpl
-from ._registries import Calendar
-from ._retry import retry_on_conflict
-from ._scoring import DEFAULT_WEIGHTS, DefaultScoring, Indicator, ScoringPolicy, UnitEvaluation, UnitScore
-from ._sqlite import SCHEMA_VERSION, SQLiteStore
-from ._store import IssueQuery, OutboxRow, Store, UnitOfWork
+from ._core.events import DeadlineEvent, ProposedTransition, TransitionEvent
+from ._core.ledger import GENESIS_HASH, LedgerCheck, LedgerDraft, canonical_bytes
+from ._core.model import LEVELS, Actor, ExtensionRequest, Issue, LedgerEntry, Responsible, Unit
+from ._core.workdays import Calendar
+from ._deadlines.calendar import (
+    CalendarError,
+    ChinaCalendar,
+    Weekdays,
+    WorkingDays,
+    add_working_days,
+    working_days,
+    working_days_between,
+)
+from ._deadlines.ladder import DEFAULT_LADDER, STEP_LABELS, Ladder, Overdue, Rung
+from ._flow.builtin import DEFAULT_PLUGINS
+from ._flow.facade import Delivery, Govflow
+from ._flow.open import open
+from ._lifecycle.issue_list import ISSUE_LIST
+from ._lifecycle.machine import ROLES, LifecycleDefinition, TransitionSpec
+from ._plugins.manager import PluginInfo, PluginLoadError, PluginWarning, hookimpl
+from ._plugins.outbox import DeliveryReport, Outbox, RetryPolicy
+from ._plugins.retry import retry_on_conflict
+from ._reports.bulletin.build import Bulletin, ListedUnit, OverdueIssue, ScoreChange
+from ._reports.bulletin.labels import BULLETIN_LABELS
+from ._reports.period import Period
+from ._reports.scoring import DEFAULT_WEIGHTS, DefaultScoring, Indicator, ScoringPolicy, UnitEvaluation, UnitScore
+from ._stores.facts import FactsQuery, OverdueAtEnd, UnitFacts
+from ._stores.memory import MemoryStore
+from ._stores.protocol import IssueQuery, OutboxRow, Store, UnitOfWork
+from ._stores.sqlite.store import SCHEMA_VERSION, SQLiteStore
 
 __version__ = "0.1.0.dev0"
 

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from ._events import DeadlineEvent, ProposedTransition, TransitionEvent
-    from ._flow import Govflow
-    from ._model import Unit
-    from ._registries import (
+    from ._core.events import DeadlineEvent, ProposedTransition, TransitionEvent
+    from ._core.model import Unit
+    from ._flow.facade import Govflow
+    from ._plugins.registries import (
         RegisterCalendar,
         RegisterLifecycle,
         RegisterRenderer,

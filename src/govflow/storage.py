@@ -14,6 +14,8 @@ modules, so it keeps working when those move::
     def govflow_register_storage(register: RegisterStorage) -> None:
         register("mystore", MyStore.from_url)
 
+``seal(draft, seq, prev_hash)`` places a :class:`govflow.LedgerDraft` in the chain (the
+entry's hash over its canonical bytes and the previous hash), as every store must.
 ``compute_facts`` and ``compute_overdue`` are the reference semantics of
 ``period_facts`` and ``overdue_at_end``: the contract tests hold every store to
 them, and a store may fall back on them.
@@ -21,9 +23,9 @@ them, and a store may fall back on them.
 
 from __future__ import annotations
 
-from ._facts import build_facts, compute_facts, compute_overdue, local_day, overdue_order
-from ._ledger import canonical_json
-from ._registries import RegisterStorage, StoreFactory
+from ._core.ledger import canonical_json, seal
+from ._plugins.registries import RegisterStorage, StoreFactory
+from ._stores.facts import build_facts, compute_facts, compute_overdue, local_day, overdue_order
 
 __all__ = [
     "RegisterStorage",
@@ -34,4 +36,5 @@ __all__ = [
     "compute_overdue",
     "local_day",
     "overdue_order",
+    "seal",
 ]

@@ -16,11 +16,11 @@ import datetime as dt
 import threading
 from collections.abc import Iterator, Sequence
 
-from ._clock import DEFAULT_ZONE, require_aware
-from ._events import DeadlineEvent, TransitionEvent
-from ._flow import Govflow
-from ._open import open
-from ._plugins import hookimpl
+from ._core.clock import DEFAULT_ZONE, require_aware
+from ._core.events import DeadlineEvent, TransitionEvent
+from ._flow.facade import Govflow
+from ._flow.open import open
+from ._plugins.manager import hookimpl
 
 __all__ = ["FakeClock", "RecordingNotifier", "fake_clock", "govflow_flow", "memory_flow", "recording_notifier"]
 

@@ -2,7 +2,7 @@
 
 The rules are govflow's (``govflow.storage.compute_facts`` is the reference
 semantics); the contract suite and the property tests hold this SQL to it. The
-approach is the SQLite store's (``govflow._sqlite_facts``) in PostgreSQL terms:
+approach is the SQLite store's (``govflow._stores.sqlite.facts``) in PostgreSQL terms:
 
 * the entries in the period are read once, through the time index (``p``);
 * only the issues that can count are read (``relevant``: active in the period,

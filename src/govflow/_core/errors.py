@@ -1,0 +1,179 @@
+"""The govflow error hierarchy.
+
+Every error govflow raises on purpose derives from :class:`GovflowError`::
+
+    GovflowError
+    ├── NotFound                 an issue, unit or lifecycle that does not exist
+    ├── InvalidTransition        the trigger cannot be fired in the issue's state
+    ├── PermissionDenied         the actor may not fire the trigger
+    ├── ValidationError          bad input data (also a ValueError)
+    ├── ConcurrentUpdateError    a write named a version that is no longer current
+    ├── LedgerCorrupted          the hash-chained ledger does not check out
+    ├── LifecycleError           a lifecycle definition is malformed
+    ├── TransitionVetoed         a plugin's before_transition hook refused the step
+    ├── PluginLoadError          a plugin failed to load (strict mode; see govflow._plugins.manager)
+    ├── CalendarError            no official holiday schedule for a year (see govflow._deadlines.calendar)
+    └── StoreError               the store cannot be opened or used
+        └── SchemaVersionError   the store was written by a newer govflow
+
+When several errors apply to one command, the first of ``NotFound``,
+``InvalidTransition``, ``PermissionDenied``, ``ValidationError`` wins, and
+nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "ConcurrentUpdateError",
+    "GovflowError",
+    "InvalidTransition",
+    "LedgerCorrupted",
+    "LifecycleError",
+    "NotFound",
+    "PermissionDenied",
+    "SchemaVersionError",
+    "StoreError",
+    "TransitionVetoed",
+    "ValidationError",
+]
+
+
+class GovflowError(Exception):
+    """Base class of every error govflow raises on purpose."""
+
+
+class NotFound(GovflowError, LookupError):
+    """An issue, unit or lifecycle that does not exist.
+
+    ``kind`` is ``"issue"``, ``"unit"`` or ``"lifecycle"``; ``key`` is what was
+    looked up.
+    """
+
+    def __init__(self, kind: str, key: object, detail: str = "") -> None:
+        self.kind = kind
+        self.key = key
+        message = f"no {kind} {key!r}"
+        super().__init__(f"{message}: {detail}" if detail else message)
+
+
+class InvalidTransition(GovflowError):
+    """The trigger cannot be fired on the issue in its current state.
+
+    Names the issue, its state, the trigger and ``allowed``: the triggers this
+    actor may fire now.
+    """
+
+    def __init__(
+        self,
+        issue_id: str,
+        state: str,
+        trigger: str,
+        allowed: Sequence[str],
+        reason: str = "",
+    ) -> None:
+        self.issue_id = issue_id
+        self.state = state
+        self.trigger = trigger
+        self.allowed = tuple(allowed)
+        why = reason or f"{trigger!r} is not a trigger of state {state!r}"
+        may = ", ".join(self.allowed) if self.allowed else "none"
+        super().__init__(
+            f"issue {issue_id} is {state!r}: cannot fire {trigger!r} ({why}); "
+            f"triggers this actor may fire now: {may}"
+        )
+
+
+class PermissionDenied(GovflowError):
+    """The actor may not fire this trigger on this issue.
+
+    ``allowed`` describes who may (role names resolved to units where possible).
+    """
+
+    def __init__(
+        self, issue_id: str, trigger: str, actor: str, allowed: str, reason: str = ""
+    ) -> None:
+        self.issue_id = issue_id
+        self.trigger = trigger
+        self.actor = actor
+        self.allowed = allowed
+        extra = f" ({reason})" if reason else ""
+        super().__init__(
+            f"unit {actor!r} may not {trigger!r} issue {issue_id}{extra}; allowed: {allowed}"
+        )
+
+
+class ValidationError(GovflowError, ValueError):
+    """Input that govflow refuses: names the field and what would be accepted."""
+
+    def __init__(self, field: str, problem: str, accepted: str, issue_id: str | None = None) -> None:
+        self.field = field
+        self.problem = problem
+        self.accepted = accepted
+        self.issue_id = issue_id
+        where = f"issue {issue_id}: " if issue_id else ""
+        super().__init__(f"{where}{field}: {problem}; accepted: {accepted}")
+
+
+class ConcurrentUpdateError(GovflowError):
+    """A write named a version of the issue that is no longer the current one."""
+
+    def __init__(self, issue_id: str, expected: int, actual: int | None) -> None:
+        self.issue_id = issue_id
+        self.expected = expected
+        self.actual = actual
+        now = "it no longer exists" if actual is None else f"it is now at version {actual}"
+        super().__init__(
+            f"issue {issue_id} changed since it was read: expected version {expected}, {now}; "
+            "nothing was written; read it again and retry"
+        )
+
+
+class LedgerCorrupted(GovflowError):
+    """The ledger does not check out; names the first entry that is wrong."""
+
+    def __init__(self, seq: int, problem: str, issue_id: str | None = None) -> None:
+        self.seq = seq
+        self.problem = problem
+        self.issue_id = issue_id
+        about = f" (issue {issue_id})" if issue_id else ""
+        super().__init__(f"ledger entry {seq}{about}: {problem}")
+
+
+class LifecycleError(GovflowError):
+    """A lifecycle definition is malformed or conflicts with a registered one."""
+
+    def __init__(self, lifecycle: str, problem: str) -> None:
+        self.lifecycle = lifecycle
+        self.problem = problem
+        super().__init__(f"lifecycle {lifecycle}: {problem}")
+
+
+class TransitionVetoed(GovflowError):
+    """A plugin refused a transition in ``govflow_before_transition``; nothing was written.
+
+    Plugins raise it with the reason: ``raise TransitionVetoed("verification needs evidence")``.
+    """
+
+    def __init__(self, reason: str, *, plugin: str | None = None) -> None:
+        self.reason = reason
+        self.plugin = plugin
+        super().__init__(f"vetoed by plugin {plugin!r}: {reason}" if plugin else f"vetoed: {reason}")
+
+
+class StoreError(GovflowError):
+    """The store cannot be opened or used."""
+
+
+class SchemaVersionError(StoreError):
+    """The store's schema is newer than this govflow understands."""
+
+    def __init__(self, target: str, found: int, supported: int) -> None:
+        self.target = target
+        self.found = found
+        self.supported = supported
+        super().__init__(
+            f"{target} has schema version {found}, written by a newer govflow; "
+            f"this govflow reads versions up to {supported}: upgrade govflow to open it"
+        )

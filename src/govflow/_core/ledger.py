@@ -1,0 +1,251 @@
+"""The hash-chained ledger (台账): canonical encoding, sealing and verification.
+
+Each entry's hash is ``sha256(canonical_bytes(entry))`` where the canonical
+bytes are the UTF-8 JSON of every field but ``hash`` itself (``prev_hash``
+included), with sorted keys, no whitespace, non-ASCII characters kept as they
+are and datetimes in ISO 8601 with their UTC offset. The first entry's
+``prev_hash`` is 64 zeros. An auditor can recompute the chain with ``json``
+and ``hashlib`` alone; docs/ledger.md shows how.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
+
+import attrs
+
+from .errors import LedgerCorrupted
+from .model import LedgerEntry
+
+__all__ = ["GENESIS_HASH", "LedgerCheck", "LedgerDraft", "canonical_bytes", "seal"]
+
+#: ``prev_hash`` of the very first ledger entry.
+GENESIS_HASH: Final = "0" * 64
+
+
+@attrs.frozen
+class LedgerDraft:
+    """A ledger entry before the store gives it its place in the chain."""
+
+    issue_id: str
+    issue_seq: int
+    trigger: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    person: str | None
+    at: dt.datetime
+    data: Mapping[str, Any]
+
+
+@attrs.frozen
+class LedgerCheck:
+    """What :meth:`Govflow.verify_ledger` checked: entry count and chain head."""
+
+    entries: int
+    head: str
+    issues: int
+
+
+_dumps = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+).encode
+
+
+def _c_encoder() -> Callable[[object], str]:
+    """The C encoder, built once (``json.dumps`` builds a new one on every call)."""
+    import json.encoder
+
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if c_make_encoder is None:  # pragma: no cover - a Python without the C accelerator
+        return _dumps
+    encode_basestring = json.encoder.encode_basestring
+
+    def refuse(value: object) -> object:
+        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+    encode = c_make_encoder(None, refuse, encode_basestring, None, ":", ",", True, False, False)
+
+    def dumps(value: object) -> str:
+        return "".join(encode(value, 0))
+
+    return dumps
+
+
+_dumps_fast = _c_encoder()
+
+
+def canonical_json(value: object) -> str:
+    """JSON with sorted keys, no whitespace and non-ASCII kept: the ledger's encoding of values."""
+    return _dumps_fast(value)
+
+
+def canonical_bytes(
+    *,
+    seq: int,
+    issue_id: str,
+    issue_seq: int,
+    trigger: str,
+    from_state: str | None,
+    to_state: str,
+    actor: str,
+    person: str | None,
+    at: dt.datetime | str,
+    data: Mapping[str, Any],
+    prev_hash: str,
+) -> bytes:
+    """The bytes an entry's hash is computed over (every field but ``hash``)."""
+    return _dumps_fast(
+        {
+            "seq": seq,
+            "issue_id": issue_id,
+            "issue_seq": issue_seq,
+            "trigger": trigger,
+            "from_state": from_state,
+            "to_state": to_state,
+            "actor": actor,
+            "person": person,
+            "at": at if isinstance(at, str) else at.isoformat(),
+            "data": data,
+            "prev_hash": prev_hash,
+        }
+    ).encode("utf-8")
+
+
+def entry_hash(entry: LedgerEntry | LedgerDraft, seq: int, prev_hash: str) -> str:
+    """The SHA-256 hex digest of ``entry`` placed at ``seq`` after ``prev_hash``."""
+    return hashlib.sha256(
+        canonical_bytes(
+            seq=seq,
+            issue_id=entry.issue_id,
+            issue_seq=entry.issue_seq,
+            trigger=entry.trigger,
+            from_state=entry.from_state,
+            to_state=entry.to_state,
+            actor=entry.actor,
+            person=entry.person,
+            at=entry.at,
+            data=entry.data,
+            prev_hash=prev_hash,
+        )
+    ).hexdigest()
+
+
+def seal(draft: LedgerDraft, seq: int, prev_hash: str) -> LedgerEntry:
+    """Place ``draft`` at ``seq`` in the chain after ``prev_hash``."""
+    return LedgerEntry(
+        seq=seq,
+        issue_id=draft.issue_id,
+        issue_seq=draft.issue_seq,
+        trigger=draft.trigger,
+        from_state=draft.from_state,
+        to_state=draft.to_state,
+        actor=draft.actor,
+        person=draft.person,
+        at=draft.at,
+        data=draft.data,
+        prev_hash=prev_hash,
+        hash=entry_hash(draft, seq, prev_hash),
+    )
+
+
+def verify_chain(
+    entries: Iterable[LedgerEntry],
+    head: Callable[[], tuple[int, str]],
+    issue_versions: Mapping[str, tuple[int, str]],
+    *,
+    settled: int | None = None,
+) -> LedgerCheck:
+    """Check the chain; raise :class:`LedgerCorrupted` at the first bad entry.
+
+    ``entries`` in stored order; ``head`` reads the separately kept (seq, hash) of
+    the last entry, once ``entries`` are consumed;
+    ``issue_versions`` each issue's (version, state) as stored.
+
+    ``settled`` is for a store being written while it is read: the head's seq
+    read just before ``issue_versions``. An issue with no entry after it must
+    match its last entry exactly; one written since (entries after ``settled``)
+    must be at one of the versions it passed through during the read.
+    """
+    prev_hash = GENESIS_HASH
+    expected_seq = 1
+    issue_last: dict[str, tuple[int, str, int]] = {}  # issue -> (issue_seq, to_state, seq)
+    # issue -> {issue_seq: to_state} of the entries after ``settled`` and of the last one before them
+    recent: dict[str, dict[int, str]] = {}
+    for entry in entries:
+        if entry.seq != expected_seq:
+            if entry.seq > expected_seq:
+                problem = f"expected entry {expected_seq} here: entries were removed"
+            else:
+                problem = f"expected entry {expected_seq} here: entries were reordered"
+            raise LedgerCorrupted(min(entry.seq, expected_seq), problem, entry.issue_id)
+        if entry.prev_hash != prev_hash:
+            raise LedgerCorrupted(
+                entry.seq,
+                "prev_hash does not match the hash of the entry before it: "
+                "an earlier entry was altered, removed or reordered",
+                entry.issue_id,
+            )
+        if entry_hash(entry, entry.seq, entry.prev_hash) != entry.hash:
+            raise LedgerCorrupted(
+                entry.seq, "contents do not match its hash: the entry was altered", entry.issue_id
+            )
+        last = issue_last.get(entry.issue_id)
+        want = 1 if last is None else last[0] + 1
+        if entry.issue_seq != want:
+            raise LedgerCorrupted(
+                entry.seq,
+                f"issue_seq {entry.issue_seq} where {want} was expected: "
+                "the issue's entries were altered or removed",
+                entry.issue_id,
+            )
+        if last is not None and entry.from_state != last[1]:
+            raise LedgerCorrupted(
+                entry.seq,
+                f"from_state {entry.from_state!r} does not follow the issue's "
+                f"previous state {last[1]!r}",
+                entry.issue_id,
+            )
+        if settled is not None and entry.seq > settled:
+            passed = recent.setdefault(entry.issue_id, {} if last is None else {last[0]: last[1]})
+            passed[entry.issue_seq] = entry.to_state
+        issue_last[entry.issue_id] = (entry.issue_seq, entry.to_state, entry.seq)
+        prev_hash = entry.hash
+        expected_seq += 1
+    count = expected_seq - 1
+    head_seq, head_hash = head()
+    if head_seq != count or head_hash != prev_hash:
+        raise LedgerCorrupted(
+            count + 1 if head_seq > count else head_seq,
+            f"the chain head says entry {head_seq} ({head_hash[:12]}…) is the last, "
+            f"but the ledger ends at entry {count} ({prev_hash[:12]}…): "
+            "entries were cut from the end or the head was altered",
+        )
+    for issue_id, (version, state) in issue_versions.items():
+        seen = issue_last.get(issue_id)
+        if seen is None:
+            raise LedgerCorrupted(
+                count + 1,
+                f"issue {issue_id} is at version {version} but has no ledger entries",
+                issue_id,
+            )
+        if recent.get(issue_id, {}).get(version) == state:
+            continue  # written while the ledger was read: at a version it passed through
+        if seen[0] != version or seen[1] != state:
+            raise LedgerCorrupted(
+                seen[2] + 1 if seen[0] < version else seen[2],
+                f"issue {issue_id} is at version {version} ({state!r}) but its ledger "
+                f"ends at entry {seen[0]} ({seen[1]!r}): its last entries were removed "
+                "or the issue row was altered",
+                issue_id,
+            )
+    for issue_id, (_, _, seq) in issue_last.items():
+        if issue_id not in issue_versions and 1 not in recent.get(issue_id, {}):  # not new since the read
+            raise LedgerCorrupted(
+                seq, f"issue {issue_id} has ledger entries but no issue record", issue_id
+            )
+    return LedgerCheck(entries=count, head=prev_hash, issues=len(issue_versions))

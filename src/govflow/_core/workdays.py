@@ -1,0 +1,120 @@
+"""Working-day arithmetic (工作日) over any calendar: due dates given in working days, counts between dates.
+
+The calendar itself is pluggable (:class:`Calendar`); China's official one lives in the deadlines wing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from .errors import GovflowError, ValidationError
+
+__all__ = [
+    "Calendar",
+    "CalendarError",
+    "Weekdays",
+    "WorkingDays",
+    "add_working_days",
+    "is_provisional",
+    "resolve_due",
+    "working_days",
+    "working_days_between",
+]
+
+
+@runtime_checkable
+class Calendar(Protocol):
+    """A working-day calendar: says whether a date is a working day."""
+
+    def is_working_day(self, day: dt.date) -> bool:
+        """Whether ``day`` is a working day."""
+
+
+class CalendarError(GovflowError):
+    """The calendar has no official schedule for a year and may not guess."""
+
+    def __init__(self, year: int, covered: Iterable[int]) -> None:
+        self.year = year
+        years = sorted(covered)
+        span = f"{years[0]}–{years[-1]}" if years else "none"
+        super().__init__(
+            f"no official holiday schedule for {year} (covered: {span}); load the State Council's "
+            f"schedule with calendar.load_schedule('schedule-{year}.toml'), or open the flow with "
+            "calendar_fallback='provisional' to count weekends and statutory holidays until then"
+        )
+
+
+@attrs.frozen
+class WorkingDays:
+    """A due date given as a number of working days (``govflow.working_days(10)``)."""
+
+    count: int
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 1:
+            raise ValidationError("working_days", f"got {self.count!r}", "an integer >= 1")
+
+
+def working_days(count: int) -> WorkingDays:
+    """A due date ``count`` working days after the day it is counted from."""
+    return WorkingDays(count)
+
+
+class Weekdays:
+    """A calendar of Monday to Friday, with no holidays."""
+
+    name = "weekdays"
+
+    def is_working_day(self, day: dt.date) -> bool:
+        """Monday to Friday."""
+        return day.weekday() < 5
+
+    def is_provisional(self, day: dt.date) -> bool:
+        """Never: weekdays are certain."""
+        return False
+
+
+def add_working_days(calendar: Calendar, start: dt.date, count: int) -> dt.date:
+    """The ``count``-th working day after ``start`` (``start`` itself not counted).
+
+    A negative ``count`` counts backwards: the ``-count``-th working day before ``start``.
+    """
+    step = 1 if count >= 0 else -1
+    day, left = start, abs(count)
+    while left:
+        day += dt.timedelta(days=step)
+        if calendar.is_working_day(day):
+            left -= 1
+    return day
+
+
+def working_days_between(calendar: Calendar, start: dt.date, end: dt.date) -> int:
+    """Working days in ``(start, end]``; negative when ``end`` is before ``start``."""
+    if end < start:
+        return -working_days_between(calendar, end, start)
+    count, day = 0, start
+    while day < end:
+        day += dt.timedelta(days=1)
+        count += calendar.is_working_day(day)
+    return count
+
+
+def is_provisional(calendar: Calendar, day: dt.date) -> bool:
+    """Whether ``calendar`` only guesses for ``day`` (calendars without ``is_provisional`` never do)."""
+    check = getattr(calendar, "is_provisional", None)
+    return bool(check(day)) if check is not None else False
+
+
+def resolve_due(
+    calendar: Calendar, value: dt.date | WorkingDays, base: dt.date
+) -> tuple[dt.date, bool, tuple[dt.date, int] | None]:
+    """A due date, whether it is provisional, and the working-day basis it was counted from."""
+    if isinstance(value, WorkingDays):
+        due = add_working_days(calendar, base, value.count)
+        provisional = is_provisional(calendar, base) or is_provisional(calendar, due)
+        return due, provisional, (base, value.count)
+    return value, False, None

@@ -1,0 +1,1 @@
+"""Deadlines: China's working-day calendar, the escalation ladder and the sweep."""

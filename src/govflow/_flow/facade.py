@@ -1,0 +1,489 @@
+"""The :class:`Govflow` facade: every command a caller gives goes through here.
+
+One command travels: load the issue, fire the trigger on a working copy with
+the lifecycle's shared machine, then commit the new snapshot and its ledger
+entry in one unit of work that names the version that was read.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Literal
+
+import attrs
+
+from .._core.clock import DEFAULT_ZONE, Clock, default_clock, require_aware
+from .._core.errors import ConcurrentUpdateError, LifecycleError, NotFound, PermissionDenied, ValidationError
+from .._core.events import ProposedTransition
+from .._core.ledger import LedgerDraft
+from .._core.model import LEVELS, Issue, Level, Responsible, Unit
+from .._deadlines.calendar import Fallback, WorkingDays, resolve_due
+from .._deadlines.ladder import DEFAULT_LADDER, Ladder
+from .._lifecycle.fields import iso_date, parse_actor, parse_due, parse_responsible
+from .._lifecycle.machine import Lifecycle, LifecycleDefinition, describe_roles, roles_of
+from .._plugins.manager import PluginInfo, PluginLoadError, Plugins
+from .._plugins.outbox import Courier, DeliveryReport, Outbox, RetryPolicy
+from .._plugins.registries import Calendar, calendar_registry, renderer_registry
+from .._plugins.retry import retry_on_conflict
+from .._reports.scoring import ScoringPolicy
+from .._stores.protocol import Store, UnitOfWork
+from .builtin import DEFAULT_PLUGINS
+from .deadlines import DeadlinesMixin
+from .periods import PeriodsMixin
+from .reading import ReadingMixin
+from .steps import ActorLike, StepsMixin
+
+__all__ = ["Delivery", "Govflow"]
+
+#: When the outbox is delivered: by a background thread after each commit, in the
+#: committing call itself, or only when ``flow.deliver()`` is called (a worker).
+Delivery = Literal["background", "inline", "manual"]
+
+
+class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin):
+    """A problem-list system on one store. Make one with :func:`govflow.open`.
+
+    Use it as a context manager, or call :meth:`close`, to release the store.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        id_prefix: str = "GF-",
+        plugins: Plugins | None = None,
+        delivery: Delivery = "background",
+        retry: RetryPolicy | None = None,
+        calendar: str = "cn",
+        calendar_fallback: Fallback | None = None,
+        max_extensions: int = 2,
+        ladder: Ladder | None = None,
+        scoring: ScoringPolicy | None = None,
+    ) -> None:
+        if not isinstance(id_prefix, str):
+            raise ValidationError("id_prefix", f"got {id_prefix!r}", "a string such as 'GF-'")
+        if delivery not in ("background", "inline", "manual"):
+            raise ValidationError("delivery", f"got {delivery!r}", "'background', 'inline' or 'manual'")
+        self._store = store
+        self._clock: Clock = clock or default_clock
+        self._id_prefix = id_prefix
+        if plugins is None:
+            plugins = Plugins()
+            plugins.load([cls() for cls in DEFAULT_PLUGINS], (), entry_points=False)
+        self._plugins = plugins
+        self._units: dict[str, Unit] = {unit.id: unit for unit in store.units()}
+        self._lifecycles: dict[tuple[str, int], Lifecycle] = {}
+        self._latest: dict[str, int] = {}
+        # Stored definitions first: an issue keeps the version it was created under.
+        self._reload_lifecycles()
+        self._renderers, register_renderer = renderer_registry()
+        self._calendars, register_calendar = calendar_registry()
+        plugins.register_lifecycles(self.register_lifecycle)
+        plugins.register_renderers(register_renderer)
+        plugins.register_calendars(register_calendar)
+        if calendar not in self._calendars:
+            raise ValidationError("calendar", f"no calendar {calendar!r}", ", ".join(sorted(self._calendars)))
+        self._calendar: Calendar = self._calendars[calendar]
+        if calendar_fallback is not None:
+            if calendar_fallback not in ("refuse", "provisional"):
+                raise ValidationError("calendar_fallback", f"got {calendar_fallback!r}", "'refuse' or 'provisional'")
+            if not hasattr(self._calendar, "fallback"):
+                raise ValidationError("calendar_fallback", f"calendar {calendar!r} has no fallback", "None")
+            setattr(self._calendar, "fallback", calendar_fallback)  # noqa: B010 - any calendar type
+        if isinstance(max_extensions, bool) or not isinstance(max_extensions, int) or max_extensions < 0:
+            raise ValidationError("max_extensions", f"got {max_extensions!r}", "an integer >= 0")
+        self._max_extensions = max_extensions
+        self.ladder = ladder or DEFAULT_LADDER
+        if scoring is not None and not isinstance(scoring, ScoringPolicy):
+            raise ValidationError("scoring", f"got {scoring!r}", "a govflow.ScoringPolicy or None")
+        self._scoring = scoring or ScoringPolicy()
+        self.outbox = Outbox(store, plugins, self.now, retry or RetryPolicy())
+        self._delivery = delivery
+        self._courier: Courier | None = None
+        plugins.startup(self)
+        # Started last, so that a failure above leaves no thread behind.
+        delivered = plugins.subscribers("after_transition") or plugins.subscribers("deadline")
+        if delivery == "background" and delivered:
+            self._courier = Courier(self.outbox)
+            self._courier.start()
+
+    # -- resources ------------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The store this flow writes to."""
+        return self._store
+
+    @property
+    def hooks(self) -> Plugins:
+        """The typed facade over this flow's plugin manager (for plugin tests and extensions)."""
+        return self._plugins
+
+    def plugins(self) -> list[PluginInfo]:
+        """The loaded plugins with their name, distribution, version and hooks."""
+        return self._plugins.info()
+
+    def plugin_failures(self) -> list[PluginLoadError]:
+        """Plugins that were skipped at load time, and why."""
+        return self._plugins.failures()
+
+    def deliver(self, limit: int = 1000) -> DeliveryReport:
+        """Deliver the outbox rows that are due (what a delivery worker calls in a loop)."""
+        return self.outbox.deliver(limit)
+
+    def close(self) -> None:
+        """Stop background delivery (after a last run) and close the store."""
+        if self._courier is not None:
+            self._courier.stop()
+            self._courier = None
+        self._store.close()
+
+    def __enter__(self) -> Govflow:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def now(self) -> dt.datetime:
+        """The clock's current time, in Asia/Shanghai (days and years are counted there)."""
+        return require_aware("clock()", self._clock()).astimezone(DEFAULT_ZONE)
+
+    # -- units ----------------------------------------------------------------------------
+
+    def add_unit(
+        self,
+        id: str,
+        name: str,
+        *,
+        level: Level,
+        parent: str | None = None,
+        supervisor: bool = False,
+    ) -> Unit:
+        """Register a unit (单位). Re-adding the same unit unchanged is allowed.
+
+        ``level`` is one of ``prefecture``, ``county``, ``township``, ``department``.
+        """
+        if not isinstance(id, str) or not id.strip():
+            raise ValidationError("id", f"got {id!r}", "a non-empty string")
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationError("name", f"got {name!r}", "a non-empty string")
+        if level not in LEVELS:
+            raise ValidationError("level", f"got {level!r}", ", ".join(LEVELS))
+        if parent == id:
+            raise ValidationError("parent", "a unit cannot be its own parent", "another unit's id")
+        if parent is not None and self._find_unit(parent) is None:
+            raise ValidationError("parent", f"no unit {parent!r}", "the id of a registered unit")
+        if not isinstance(supervisor, bool):
+            raise ValidationError("supervisor", f"got {supervisor!r}", "True or False")
+        unit = Unit(id=id, name=name, level=level, parent=parent, supervisor=supervisor)
+        existing = self._find_unit(id)
+        if existing is not None:
+            if existing == unit:
+                return existing
+            raise ValidationError(
+                "id", f"unit {id!r} already exists as {existing!r}", "a new id, or the same fields"
+            )
+        self._store.add_unit(unit)
+        self._units[id] = unit
+        return unit
+
+    def unit(self, id: str) -> Unit:
+        """One unit; :class:`NotFound` if there is none."""
+        unit = self._find_unit(id)
+        if unit is None:
+            raise NotFound("unit", id)
+        return unit
+
+    def units(self) -> list[Unit]:
+        """Every registered unit, in the order they were added."""
+        self._units = {unit.id: unit for unit in self._store.units()}
+        return list(self._units.values())
+
+    def _find_unit(self, unit_id: str) -> Unit | None:
+        unit = self._units.get(unit_id)
+        if unit is None and isinstance(unit_id, str):
+            # Another process may have added it since we looked.
+            self._units = {u.id: u for u in self._store.units()}
+            unit = self._units.get(unit_id)
+        return unit
+
+    # -- lifecycles -----------------------------------------------------------------------
+
+    def register_lifecycle(
+        self, definition: Mapping[str, Any] | LifecycleDefinition | str | os.PathLike[str]
+    ) -> LifecycleDefinition:
+        """Register a lifecycle from a mapping, a definition, or a JSON/TOML/YAML file path.
+
+        Registering the same name and version again with the same content is a
+        no-op; with different content it is a :class:`LifecycleError` (bump the
+        version instead: issues keep the version they were created under).
+        """
+        if isinstance(definition, str | os.PathLike):
+            definition = LifecycleDefinition.load(Path(definition))
+        elif not isinstance(definition, LifecycleDefinition):
+            definition = LifecycleDefinition.from_dict(definition)
+        # Another process may have registered this name and version since this flow opened.
+        existing = self._lifecycle_of(definition.name, definition.version)
+        if existing is not None:
+            if existing.definition.canonical_json() != definition.canonical_json():
+                raise LifecycleError(
+                    definition.key,
+                    "a different definition is already registered under this name and "
+                    "version; register it as a new version",
+                )
+            return existing.definition
+        self._store.save_lifecycle(definition.name, definition.version, definition.canonical_json())
+        self._install(definition)
+        return definition
+
+    def _install(self, definition: LifecycleDefinition) -> None:
+        self._lifecycles[definition.name, definition.version] = Lifecycle(definition)
+        if definition.version >= self._latest.get(definition.name, 0):
+            self._latest[definition.name] = definition.version
+
+    def lifecycle(self, name: str = "issue-list", version: int | None = None) -> LifecycleDefinition:
+        """A registered lifecycle definition (the latest version unless one is named)."""
+        return self._lifecycle(name, version).definition
+
+    def lifecycles(self) -> list[LifecycleDefinition]:
+        """Every registered lifecycle definition, by name and version."""
+        return [self._lifecycles[key].definition for key in sorted(self._lifecycles)]
+
+    def _lifecycle(self, name: str, version: int | None = None) -> Lifecycle:
+        if version is None:
+            latest = self._latest.get(name)
+            if latest is None and self._reload_lifecycles():
+                latest = self._latest.get(name)
+            if latest is None:
+                raise NotFound("lifecycle", name, f"registered: {sorted(self._latest)}")
+            version = latest
+        found = self._lifecycle_of(name, version)
+        if found is None:
+            raise NotFound("lifecycle", f"{name}@{version}")
+        return found
+
+    def _lifecycle_of(self, name: str, version: int) -> Lifecycle | None:
+        """The compiled lifecycle ``name@version``, looking in the store on a miss; None if there is none."""
+        found = self._lifecycles.get((name, version))
+        if found is None and self._reload_lifecycles():
+            found = self._lifecycles.get((name, version))
+        return found
+
+    def _reload_lifecycles(self) -> bool:
+        """Install the stored definitions this flow lacks (another process registered them); whether any."""
+        missing = [text for name, version, text in self._store.lifecycles() if (name, version) not in self._lifecycles]
+        for text in missing:
+            self._install(LifecycleDefinition.from_dict(json.loads(text)))
+        return bool(missing)
+
+    def label(self, name: str, lang: str = "zh", lifecycle: str = "issue-list", version: int | None = None) -> str:
+        """The label of a state or trigger in ``lang`` (``zh`` or ``en``), or the name itself.
+
+        Labels come from the named lifecycle (its latest version unless ``version`` is given);
+        govflow's own steps (``deadline``, ``recount_due``) have labels of their own.
+        """
+        labels = self._lifecycle(lifecycle, version).definition.labels.get(lang, {})
+        if name in labels:
+            return labels[name]
+        own = _SYSTEM_LABELS.get(name)
+        return name if own is None else own[1 if lang == "en" else 0]
+
+    def render(self, report: str, fmt: str, **options: Any) -> str | bytes:
+        """Render a report (``"ledger"``) in a registered format (``csv``, ``json``, ``markdown``, ...).
+
+        ``options`` go to the renderer (the ledger takes ``issue_id`` and ``lang``).
+        """
+        renderer = self._renderers.get((report, fmt))
+        if renderer is None:
+            formats = sorted(f"{r}/{f}" for r, f in self._renderers)
+            raise ValidationError("fmt", f"no renderer for {report}/{fmt}", ", ".join(formats) or "none")
+        return renderer(self, **options)
+
+    @property
+    def calendar(self) -> Calendar:
+        """The working-day calendar due dates are counted in (``govflow.open(calendar="cn")``)."""
+        return self._calendar
+
+    def calendars(self) -> dict[str, Calendar]:
+        """Every calendar registered through ``govflow_register_calendars``, by name."""
+        return dict(self._calendars)
+
+    # -- commands -------------------------------------------------------------------------
+
+    def assign(
+        self,
+        title: str,
+        *,
+        lead: str,
+        due: dt.date | str | WorkingDays,
+        by: ActorLike,
+        cooperating: Iterable[str] | str | None = (),
+        description: str = "",
+        category: str | None = None,
+        responsible: Responsible | Mapping[str, str | None] | None = None,
+        lifecycle: str = "issue-list",
+    ) -> Issue:
+        """Assign (交办) a new issue to its lead unit; it starts in the lifecycle's initial state.
+
+        ``due`` is a date, an ISO date string, or ``govflow.working_days(n)``:
+        n working days from today in :attr:`calendar`.
+
+        ``responsible`` names the 第一责任人 (``first``) and 直接责任人 (``direct``).
+        """
+        actor = parse_actor(by)
+        chosen = self._lifecycle(lifecycle)
+        definition = chosen.definition
+        actor_unit = self._find_unit(actor.unit)
+        if actor_unit is None or not actor_unit.supervisor:
+            raise PermissionDenied(
+                "(new)", "assign", actor.unit, describe_roles(("supervisor",), (), None),
+                "no such unit is registered" if actor_unit is None else "",
+            )
+        now = self.now()
+        if not isinstance(title, str) or not title.strip():
+            raise ValidationError("title", f"got {title!r}", "a non-empty string")
+        if not isinstance(lead, str) or self._find_unit(lead) is None:
+            raise ValidationError("lead", f"no unit {lead!r}", "the id of a registered unit")
+        due_date, provisional, basis = resolve_due(self._calendar, parse_due("due", due), now.date())
+        if due_date < now.date():
+            raise ValidationError(
+                "due", f"{due_date.isoformat()} is before the assignment ({now.date().isoformat()})",
+                f"a date on or after {now.date().isoformat()}",
+            )
+        if isinstance(cooperating, str):
+            cooperating = (cooperating,)
+        elif cooperating is None:
+            cooperating = ()
+        try:
+            coop = tuple(dict.fromkeys(cooperating))
+        except TypeError:
+            raise ValidationError("cooperating", f"got {cooperating!r}", "a unit id or a list of unit ids") from None
+        for unit_id in coop:
+            if not isinstance(unit_id, str) or self._find_unit(unit_id) is None:
+                raise ValidationError(
+                    "cooperating", f"no unit {unit_id!r}", "ids of registered units"
+                )
+            if unit_id == lead:
+                raise ValidationError(
+                    "cooperating", f"{unit_id!r} is the lead unit", "units other than the lead"
+                )
+        if not isinstance(description, str):
+            raise ValidationError("description", f"got {description!r}", "a string")
+        if category is not None and not isinstance(category, str):
+            raise ValidationError("category", f"got {category!r}", "a string or None")
+        persons = parse_responsible(responsible)
+        issue = Issue(
+            id="", title=title, description=description, category=category, lead=lead,
+            cooperating=coop, responsible=persons, due=due_date, original_due=due_date,
+            state=definition.initial, version=1, lifecycle=definition.name,
+            lifecycle_version=definition.version, created_at=now, updated_at=now,
+            due_provisional=provisional, due_basis=basis,
+        )
+        data: dict[str, Any] = {
+            "title": title, "lead": lead, "due": iso_date(due_date),
+            "lifecycle": definition.name, "lifecycle_version": definition.version,
+        }
+        if basis is not None:
+            data["working_days"] = basis[1]
+        if provisional:
+            data["due_provisional"] = True
+        if coop:
+            data["cooperating"] = list(coop)
+        if description:
+            data["description"] = description
+        if category is not None:
+            data["category"] = category
+        if persons is not None:
+            data["responsible"] = persons.as_dict()
+        draft = LedgerDraft(
+            issue_id="", issue_seq=1, trigger="assign", from_state=None,
+            to_state=definition.initial, actor=actor.unit, person=actor.person, at=now, data=data,
+        )
+        if self._plugins.has_guards:
+            self._plugins.before_transition(ProposedTransition(None, issue, "assign", actor, now, copy.deepcopy(data)))
+        scope = f"{self._id_prefix}{now.year}-"
+        return self._commit(UnitOfWork(issue, 0, draft, id_scope=scope))
+
+    def fire(
+        self, issue_id: str, trigger: str, *, by: ActorLike, expected_version: int | None = None, retries: int = 0,
+        **data: Any,
+    ) -> Issue:
+        """Fire ``trigger`` on an issue as ``by``; return the new snapshot.
+
+        Keyword data (``note``, ``result``, ``evidence``, ``reason``, ``rating``,
+        ``due``, ``new_lead``) is validated against what the trigger accepts;
+        keywords given as None are left out. ``expected_version`` is the
+        version the caller last read (say, when a form was shown): if the issue
+        has moved on since, :class:`ConcurrentUpdateError` is raised. On any
+        error nothing is written. ``retries`` (without ``expected_version``) runs the
+        command again, reading the issue afresh, up to that many times when another
+        writer committed between this call's read and its write (see :func:`retry_on_conflict`).
+        """
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise ValidationError("retries", f"got {retries!r}", "an integer >= 0")
+        if retries:
+            if expected_version is not None:
+                raise ValidationError("retries", "a retry cannot help when expected_version is given",
+                                      "retries=0 with expected_version, or no expected_version")
+            return retry_on_conflict(lambda: self.fire(issue_id, trigger, by=by, **data), attempts=retries + 1)
+        issue = self.get(issue_id)
+        actor = parse_actor(by)
+        if expected_version is not None and expected_version != issue.version:
+            raise ConcurrentUpdateError(issue.id, expected_version, issue.version)
+        lifecycle = self._lifecycle(issue.lifecycle, issue.lifecycle_version)
+        now = self.now()
+        given = {key: value for key, value in data.items() if value is not None}
+        new, ledger_data = lifecycle.fire(
+            issue, trigger, actor, given, now, self._find_unit, self._calendar, self._max_extensions
+        )
+        draft = LedgerDraft(
+            issue_id=issue.id, issue_seq=new.version, trigger=trigger, from_state=issue.state,
+            to_state=new.state, actor=actor.unit, person=actor.person, at=now, data=ledger_data,
+        )
+        if self._plugins.has_guards:
+            proposed = ProposedTransition(issue, new, trigger, actor, now, copy.deepcopy(ledger_data))
+            self._plugins.before_transition(proposed)
+        units_changed = new.lead != issue.lead or new.cooperating != issue.cooperating
+        return self._commit(UnitOfWork(new, issue.version, draft, units_changed=units_changed))
+
+    def _commit(self, work: UnitOfWork, hook: str = "after_transition") -> Issue:
+        subscribers = self._plugins.subscribers(hook)
+        if subscribers:
+            work = attrs.evolve(work, notify=tuple((hook, name) for name in subscribers))
+        stored, _ = self._store.commit(work)
+        if subscribers:
+            self._start_delivery()
+        return stored
+
+    # -- reading --------------------------------------------------------------------------
+
+    def allowed_triggers(self, issue_id: str, by: ActorLike) -> list[str]:
+        """The triggers ``by`` may fire on the issue now."""
+        issue = self.get(issue_id)
+        actor = parse_actor(by)
+        lifecycle = self._lifecycle(issue.lifecycle, issue.lifecycle_version)
+        return lifecycle.allowed(issue, actor.unit, self._find_unit(actor.unit))
+
+    def roles(self, issue_id: str, by: ActorLike) -> frozenset[str]:
+        """The roles (``supervisor``, ``lead``, ``cooperating``) ``by`` holds on the issue."""
+        actor = parse_actor(by)
+        return roles_of(self._find_unit(actor.unit), actor.unit, self.get(issue_id))
+
+
+#: Labels of the steps govflow takes itself: name -> (Chinese, English).
+_SYSTEM_LABELS: Final = {
+    "deadline": ("时限提醒督办", "deadline step"),
+    "recount_due": ("重新计算时限", "due date counted again"),
+}

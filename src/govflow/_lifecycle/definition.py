@@ -1,0 +1,337 @@
+"""Lifecycle definitions as data: the format, its validation and loading from files.
+
+A definition extends transitions' own dict configuration (``initial``,
+``states``, ``transitions`` with ``trigger``/``source``/``dest``) with
+``name``, ``version``, ``final``, ``roles``, ``labels`` and, per transition,
+the ``roles`` allowed (and ``exclude``d), the data it ``requires`` and accepts
+(``optional``) and the named ``effects`` it has on the issue.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import attrs
+
+from .._core.errors import LifecycleError
+from .effects import EFFECTS
+
+__all__ = ["ROLES", "LifecycleDefinition", "TransitionSpec", "load_definition"]
+
+#: The roles a transition may name: any supervisor unit, the issue's lead
+#: unit, and its cooperating units.
+ROLES: Final = ("supervisor", "lead", "cooperating")
+
+# Triggers govflow writes itself: ``assign`` creates issues; ``deadline`` (the escalation ladder) and
+# ``recount_due`` (a provisional due date counted again) are system steps the period facts read.
+_RESERVED_TRIGGERS: Final = {
+    "assign": "creating issues", "deadline": "govflow's deadline steps", "recount_due": "govflow's due-date recounts",
+}
+# ``flow.fire``'s own parameters cannot also be data keywords.
+_RESERVED_KEYWORDS: Final = ("by", "trigger", "issue_id", "expected_version", "retries")
+
+
+@attrs.frozen
+class TransitionSpec:
+    """One transition of a lifecycle definition.
+
+    ``dest`` None means the state does not change (an internal transition).
+    """
+
+    trigger: str
+    source: tuple[str, ...]
+    dest: str | None
+    roles: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()
+
+    @property
+    def accepts(self) -> tuple[str, ...]:
+        """Every data keyword this transition accepts."""
+        return self.requires + self.optional
+
+
+def _strings(lifecycle: str, where: str, value: object, *, allow_empty: bool = True) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        if not value and not allow_empty:
+            raise LifecycleError(lifecycle, f"{where} must not be empty")
+        return tuple(value)
+    raise LifecycleError(lifecycle, f"{where} must be a string or a list of strings, not {value!r}")
+
+
+@attrs.frozen
+class LifecycleDefinition:
+    """A validated lifecycle definition; build it with :meth:`from_dict` or :meth:`load`."""
+
+    name: str
+    version: int
+    initial: str
+    states: tuple[str, ...]
+    final: tuple[str, ...]
+    roles: tuple[str, ...]
+    transitions: tuple[TransitionSpec, ...]
+    labels: Mapping[str, Mapping[str, str]] = attrs.field(factory=dict)
+
+    @property
+    def key(self) -> str:
+        """``name@version``, as used in messages."""
+        return f"{self.name}@{self.version}"
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> LifecycleDefinition:
+        """Validate a definition mapping; raise :class:`LifecycleError` naming the problem."""
+        if not isinstance(raw, Mapping):
+            raise LifecycleError("?", f"a definition is a mapping, not {type(raw).__name__}")
+        name = raw.get("name")
+        if not isinstance(name, str) or not name:
+            raise LifecycleError("?", "'name' must be a non-empty string")
+        version = raw.get("version")
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise LifecycleError(name, f"'version' must be an integer >= 1, not {version!r}")
+        key = f"{name}@{version}"
+        known = {"name", "version", "initial", "states", "final", "roles", "transitions", "labels"}
+        extra = sorted(set(raw) - known)
+        if extra:
+            raise LifecycleError(key, f"unknown keys {extra}; accepted: {sorted(known)}")
+        states = _states(key, raw.get("states"))
+        initial = raw.get("initial")
+        if initial not in states:
+            raise LifecycleError(key, f"initial state {initial!r} is not one of the states {list(states)}")
+        assert isinstance(initial, str)
+        final = _strings(key, "'final'", raw.get("final", ()), allow_empty=False)
+        for state in final:
+            if state not in states:
+                raise LifecycleError(key, f"final state {state!r} is not one of the states {list(states)}")
+        roles = _strings(key, "'roles'", raw.get("roles", ROLES))
+        for role in roles:
+            if role not in ROLES:
+                raise LifecycleError(key, f"unknown role {role!r}; known roles: {list(ROLES)}")
+        specs = tuple(
+            _transition(key, i, t, states, final, roles) for i, t in enumerate(_list(key, raw.get("transitions")))
+        )
+        seen: dict[tuple[str, str], int] = {}
+        for i, spec in enumerate(specs):
+            for source in spec.source:
+                if source in final:
+                    raise LifecycleError(
+                        key, f"transition {i} ({spec.trigger!r}) leaves the final state {source!r}"
+                    )
+                if (spec.trigger, source) in seen:
+                    raise LifecycleError(
+                        key,
+                        f"trigger {spec.trigger!r} is defined twice from state {source!r} "
+                        f"(transitions {seen[spec.trigger, source]} and {i})",
+                    )
+                seen[spec.trigger, source] = i
+        _check_reaches_final(key, initial, final, specs)
+        labels = raw.get("labels", {})
+        if not isinstance(labels, Mapping) or not all(
+            isinstance(v, Mapping) for v in labels.values()
+        ):
+            raise LifecycleError(key, "'labels' maps a language to {state or trigger: label}")
+        return cls(
+            name=name,
+            version=version,
+            initial=initial,
+            states=states,
+            final=final,
+            roles=roles,
+            transitions=specs,
+            labels={lang: dict(v) for lang, v in labels.items()},
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> LifecycleDefinition:
+        """Read a definition from a ``.json``, ``.toml`` or ``.yaml``/``.yml`` file."""
+        return cls.from_dict(load_definition(path))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The definition as a JSON-ready mapping that :meth:`from_dict` reads back."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "initial": self.initial,
+            "states": list(self.states),
+            "final": list(self.final),
+            "roles": list(self.roles),
+            "transitions": [
+                {
+                    "trigger": t.trigger,
+                    "source": list(t.source),
+                    "dest": t.dest,
+                    "roles": list(t.roles),
+                    "exclude": list(t.exclude),
+                    "requires": list(t.requires),
+                    "optional": list(t.optional),
+                    "effects": list(t.effects),
+                }
+                for t in self.transitions
+            ],
+            "labels": {lang: dict(v) for lang, v in self.labels.items()},
+        }
+
+    def canonical_json(self) -> str:
+        """A stable JSON text of the definition (stored with the issues that use it)."""
+        return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def load_definition(path: str | Path) -> dict[str, Any]:
+    """Read a raw definition mapping from a JSON, TOML or YAML file."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    text = path.read_text(encoding="utf-8")
+    raw: object
+    if suffix == ".json":
+        raw = json.loads(text)
+    elif suffix == ".toml":
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - Python 3.10
+            import tomli as tomllib
+        raw = tomllib.loads(text)
+    elif suffix in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ModuleNotFoundError as exc:  # pragma: no cover - depends on the install
+            raise LifecycleError(
+                path.name, "reading YAML needs PyYAML: pip install 'govflow[yaml]'"
+            ) from exc
+        raw = yaml.safe_load(text)
+    else:
+        raise LifecycleError(path.name, f"unknown file type {suffix!r}; accepted: .json, .toml, .yaml, .yml")
+    if not isinstance(raw, dict):
+        raise LifecycleError(path.name, "the file must hold one mapping")
+    return raw
+
+
+def _list(key: str, value: object) -> list[Any]:
+    if not isinstance(value, list | tuple) or not value:
+        raise LifecycleError(key, "'transitions' must be a non-empty list")
+    return list(value)
+
+
+def _states(key: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not value:
+        raise LifecycleError(key, "'states' must be a non-empty list of state names")
+    names: list[str] = []
+    for item in value:
+        # transitions accepts {"name": ...} mappings too; only the name matters here.
+        name = item.get("name") if isinstance(item, Mapping) else item
+        if not isinstance(name, str) or not name:
+            raise LifecycleError(key, f"a state name must be a non-empty string, not {item!r}")
+        if name in names:
+            raise LifecycleError(key, f"state {name!r} is listed twice")
+        names.append(name)
+    return tuple(names)
+
+
+def _check_roles(key: str, where: str, roles: Sequence[str], declared: Sequence[str]) -> None:
+    for role in roles:
+        if role not in declared:
+            raise LifecycleError(
+                key, f"{where} names the unknown role {role!r}; declared roles: {list(declared)}"
+            )
+
+
+def _transition(
+    key: str,
+    index: int,
+    raw: object,
+    states: tuple[str, ...],
+    final: tuple[str, ...],
+    roles: tuple[str, ...],
+) -> TransitionSpec:
+    if not isinstance(raw, Mapping):
+        raise LifecycleError(key, f"transition {index} must be a mapping, not {raw!r}")
+    known = {"trigger", "source", "dest", "roles", "exclude", "requires", "optional", "effects"}
+    extra = sorted(set(raw) - known)
+    if extra:
+        raise LifecycleError(key, f"transition {index}: unknown keys {extra}; accepted: {sorted(known)}")
+    trigger = raw.get("trigger")
+    if not isinstance(trigger, str) or not trigger.isidentifier():
+        raise LifecycleError(key, f"transition {index}: 'trigger' must be an identifier, not {trigger!r}")
+    if trigger in _RESERVED_TRIGGERS:
+        raise LifecycleError(key, f"transition {index}: {trigger!r} is reserved for {_RESERVED_TRIGGERS[trigger]}")
+    where = f"transition {index} ({trigger!r})"
+    source_raw = raw.get("source")
+    # "*" means every state a transition may leave: all but the final ones.
+    open_states = tuple(s for s in states if s not in final)
+    source = open_states if source_raw == "*" else _strings(key, f"{where} 'source'", source_raw)
+    for state in source:
+        if state not in states:
+            raise LifecycleError(key, f"{where}: unknown source state {state!r}; states: {list(states)}")
+    dest = raw.get("dest")
+    if dest == "=":
+        if len(source) != 1:
+            raise LifecycleError(key, f"{where}: dest '=' needs exactly one source; use null to stay")
+        dest = source[0]
+    if dest is not None and dest not in states:
+        raise LifecycleError(key, f"{where}: unknown dest state {dest!r}; states: {list(states)}")
+    t_roles = _strings(key, f"{where} 'roles'", raw.get("roles", ()), allow_empty=False)
+    _check_roles(key, f"{where} 'roles'", t_roles, roles)
+    exclude = _strings(key, f"{where} 'exclude'", raw.get("exclude", ()))
+    _check_roles(key, f"{where} 'exclude'", exclude, roles)
+    requires = _strings(key, f"{where} 'requires'", raw.get("requires", ()))
+    optional = _strings(key, f"{where} 'optional'", raw.get("optional", ()))
+    for name in (*requires, *optional):
+        if not name.isidentifier() or name in _RESERVED_KEYWORDS:
+            raise LifecycleError(
+                key, f"{where}: {name!r} cannot be a data keyword (reserved: {', '.join(_RESERVED_KEYWORDS)})"
+            )
+    effects = _strings(key, f"{where} 'effects'", raw.get("effects", ()))
+    for effect in effects:
+        if effect not in EFFECTS:
+            raise LifecycleError(key, f"{where}: unknown effect {effect!r}; known: {sorted(EFFECTS)}")
+        for needed in EFFECTS[effect].needs:
+            if needed not in requires:
+                raise LifecycleError(key, f"{where}: effect {effect!r} needs {needed!r} in 'requires'")
+        used = EFFECTS[effect].uses
+        if used and used not in requires + optional:
+            raise LifecycleError(key, f"{where}: effect {effect!r} reads {used!r}: list it in 'requires' or 'optional'")
+    return TransitionSpec(
+        trigger=trigger,
+        source=source,
+        dest=dest,
+        roles=t_roles,
+        exclude=exclude,
+        requires=requires,
+        optional=optional,
+        effects=effects,
+    )
+
+
+def _check_reaches_final(
+    key: str, initial: str, final: tuple[str, ...], specs: tuple[TransitionSpec, ...]
+) -> None:
+    edges: dict[str, set[str]] = {}
+    for spec in specs:
+        for source in spec.source:
+            edges.setdefault(source, set()).add(spec.dest or source)
+    reachable = {initial}
+    frontier = [initial]
+    while frontier:
+        for nxt in edges.get(frontier.pop(), ()):
+            if nxt not in reachable:
+                reachable.add(nxt)
+                frontier.append(nxt)
+    reaches_final = set(final)
+    changed = True
+    while changed:
+        changed = False
+        for state, targets in edges.items():
+            if state not in reaches_final and targets & reaches_final:
+                reaches_final.add(state)
+                changed = True
+    stuck = sorted(reachable - reaches_final)
+    if stuck:
+        raise LifecycleError(key, f"no path to a final state from {stuck}")
+
+

@@ -1,0 +1,170 @@
+"""The named effects a transition may have on an issue, and the working record they change."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import attrs
+
+from .._core.errors import ValidationError
+from .._core.model import Actor, ExtensionRequest, Issue, Unit
+from .._core.workdays import Calendar, Weekdays, resolve_due
+from .fields import FIELD_HELP
+
+__all__ = ["EFFECTS", "Effect", "Work"]
+
+
+@attrs.define
+class Work:
+    """The throw-away record a transition runs on; the stored snapshot is untouched."""
+
+    state: str
+    issue: Issue
+    actor: Actor
+    now: dt.datetime
+    units: Callable[[str], Unit | None]
+    values: dict[str, Any]
+    changes: dict[str, Any] = attrs.field(factory=dict)
+    calendar: Calendar = attrs.field(factory=Weekdays)
+    max_extensions: int = 2
+
+    def resolve_due(self, base: dt.date) -> dt.date:
+        """The ``due`` keyword as a date (a working-day count is counted from ``base``).
+
+        Records the provisional flag and basis in the changes and the date in the ledger data.
+        """
+        due, provisional, basis = resolve_due(self.calendar, self.values["due"], base)
+        if basis is not None:
+            self.values["working_days"] = basis[1]
+        if provisional:
+            self.values["due_provisional"] = True
+        self.values["due"] = due
+        self.changes["due_provisional"] = provisional
+        self.changes["due_basis"] = basis
+        return due
+
+
+@attrs.frozen
+class Effect:
+    """A named change a transition makes to the issue beyond its state."""
+
+    apply: Callable[[Work], None]
+    guard: Callable[[Issue], str | None] = lambda issue: None
+    needs: tuple[str, ...] = ()
+    uses: str | None = None
+
+
+def _record_acceptance(work: Work) -> None:
+    work.changes["accepted_at"] = work.now
+
+
+def _not_accepted(issue: Issue) -> str | None:
+    if issue.accepted_at is None:
+        return None
+    return f"already accepted (签收) at {issue.accepted_at.isoformat()}"
+
+
+def _change_lead(work: Work) -> None:
+    new_lead = work.values["new_lead"]
+    issue = work.issue
+    if new_lead == issue.lead:
+        raise ValidationError("new_lead", f"{new_lead!r} already leads this issue",
+                              FIELD_HELP["new_lead"], issue.id)
+    unit = work.units(new_lead)
+    if unit is None:
+        raise ValidationError("new_lead", f"no unit {new_lead!r}", FIELD_HELP["new_lead"], issue.id)
+    work.changes["lead"] = new_lead
+    work.changes["cooperating"] = tuple(u for u in issue.cooperating if u != new_lead)
+    work.changes["accepted_at"] = None
+    work.changes["extension"] = None  # the old lead's request does not pass to the new one
+    work.changes["responsible"] = None  # the people named were the old lead's
+
+
+def _set_due(work: Work) -> None:
+    if work.values.get("due") is None:
+        return
+    due = work.resolve_due(work.now.date())
+    if due < work.now.date():
+        raise ValidationError(
+            "due", f"{due.isoformat()} is in the past",
+            f"a date on or after {work.now.date().isoformat()}", work.issue.id,
+        )
+    work.changes["due"] = due
+
+
+def _count_rework(work: Work) -> None:
+    work.changes["rework_count"] = work.issue.rework_count + 1
+    _set_due(work)
+
+
+def _no_extension_pending(issue: Issue) -> str | None:
+    if issue.extension is None:
+        return None
+    return f"an extension to {issue.extension.due.isoformat()} is already pending"
+
+
+def _extension_pending(issue: Issue) -> str | None:
+    return None if issue.extension is not None else "no extension request is pending"
+
+
+def _request_extension(work: Work) -> None:
+    issue = work.issue
+    if issue.extension_count >= work.max_extensions:
+        raise ValidationError(
+            "due", f"the issue has had {issue.extension_count} extensions already",
+            f"at most {work.max_extensions} extensions per issue", issue.id,
+        )
+    # A working-day count is counted from the current due date.
+    due = work.resolve_due(issue.due)
+    # The issue's own due date does not change yet: the request carries the count.
+    provisional = work.changes.pop("due_provisional", False)
+    basis = work.changes.pop("due_basis", None)
+    if work.now.date() > issue.due:
+        raise ValidationError(
+            "due", f"the request comes after the due date {issue.due.isoformat()}",
+            "a request made on or before the current due date", issue.id,
+        )
+    if due <= issue.due:
+        raise ValidationError(
+            "due", f"{due.isoformat()} is not later than the current due date {issue.due.isoformat()}",
+            f"a date after {issue.due.isoformat()}", issue.id,
+        )
+    work.changes["extension"] = ExtensionRequest(
+        due=due, reason=work.values["reason"], requested_by=work.actor.unit, requested_at=work.now,
+        due_provisional=provisional, due_basis=basis,
+    )
+
+
+def _approve_extension(work: Work) -> None:
+    request = work.issue.extension
+    assert request is not None  # guarded
+    if request.due < work.now.date():
+        raise ValidationError(
+            "due", f"the requested date {request.due.isoformat()} has already passed",
+            "approval on or before the requested date; deny it and let the unit ask again", work.issue.id,
+        )
+    work.changes["due"] = request.due
+    work.changes["due_provisional"] = request.due_provisional
+    work.changes["due_basis"] = request.due_basis
+    work.changes["extension"] = None
+    work.changes["extension_count"] = work.issue.extension_count + 1
+
+
+def _deny_extension(work: Work) -> None:
+    work.changes["extension"] = None
+
+
+#: The effects a transition may name, by name.
+EFFECTS: Final[Mapping[str, Effect]] = {
+    "record_acceptance": Effect(_record_acceptance, _not_accepted),
+    "change_lead": Effect(_change_lead, needs=("new_lead",)),
+    "count_rework": Effect(_count_rework),
+    "set_due": Effect(_set_due, uses="due"),
+    "request_extension": Effect(_request_extension, _no_extension_pending, needs=("due", "reason")),
+    "approve_extension": Effect(_approve_extension, _extension_pending),
+    "deny_extension": Effect(_deny_extension, _extension_pending),
+}
+
+

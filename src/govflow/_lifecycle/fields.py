@@ -1,0 +1,162 @@
+"""Validation of the data keywords a trigger takes (note, result, rating, ...).
+
+Each known field has a parser that returns the typed value (used by effects)
+and the JSON form (written to the ledger); fields a custom lifecycle invents
+take any JSON value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .._core.errors import ValidationError
+from .._core.model import Actor, Responsible
+from .._core.workdays import WorkingDays
+
+__all__ = ["FIELD_HELP", "iso_date", "json_value", "parse_date", "parse_field"]
+
+
+@functools.lru_cache(maxsize=4096)
+def iso_date(day: dt.date) -> str:
+    """``day.isoformat()``, shared: many issues fall due on the same few days."""
+    return day.isoformat()
+
+
+_from_iso = functools.lru_cache(maxsize=4096)(dt.date.fromisoformat)
+
+#: What each known data keyword accepts (shown in error messages and docs).
+FIELD_HELP: Mapping[str, str] = {
+    "note": "a non-empty string: the measures taken (落实情况)",
+    "result": "a non-empty string: the result reported back (反馈结果)",
+    "reason": "a non-empty string",
+    "evidence": "a string or a list of strings (file names, links)",
+    "rating": "an integer satisfaction rating from 1 to 5 (满意度)",
+    "due": "a datetime.date, an ISO date string 'YYYY-MM-DD' or govflow.working_days(n)",
+    "new_lead": "the id of a registered unit other than the current lead",
+}
+
+
+def _text(field: str, value: object, issue_id: str | None) -> str:
+    if not isinstance(value, str) or not value.strip():
+        got = "an empty string" if isinstance(value, str) else f"{type(value).__name__} {value!r}"
+        raise ValidationError(field, f"got {got}", FIELD_HELP.get(field, "a non-empty string"), issue_id)
+    return value
+
+
+def _evidence(field: str, value: object, issue_id: str | None) -> list[str]:
+    if isinstance(value, str) and value.strip():
+        return [value]
+    if isinstance(value, list | tuple) and all(isinstance(v, str) and v.strip() for v in value):
+        return list(value)
+    raise ValidationError(field, f"got {value!r}", FIELD_HELP["evidence"], issue_id)
+
+
+def _rating(field: str, value: object, issue_id: str | None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise ValidationError(field, f"got {value!r}", FIELD_HELP["rating"], issue_id)
+    return value
+
+
+def parse_due(field: str, value: object, issue_id: str | None = None) -> dt.date | WorkingDays:
+    """A due date: a date, an ISO string, or a :class:`WorkingDays` count (resolved later)."""
+    if isinstance(value, WorkingDays):
+        return value
+    return parse_date(field, value, issue_id)
+
+
+def parse_date(field: str, value: object, issue_id: str | None = None) -> dt.date:
+    """A ``date`` from a date or an ISO ``YYYY-MM-DD`` string (a datetime is refused)."""
+    if isinstance(value, dt.datetime):
+        raise ValidationError(
+            field, f"got the datetime {value.isoformat()}", FIELD_HELP["due"], issue_id
+        )
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return _from_iso(value)
+        except ValueError:
+            pass
+    raise ValidationError(field, f"got {value!r}", FIELD_HELP["due"], issue_id)
+
+
+def json_value(field: str, value: object, issue_id: str | None = None) -> Any:
+    """``value`` if it is plain JSON (str, int, finite float, bool, None, lists, str-keyed dicts)."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    if isinstance(value, dt.date):
+        return value.isoformat() if isinstance(value, dt.datetime) else iso_date(value)
+    if isinstance(value, WorkingDays):
+        return {"working_days": value.count}
+    if isinstance(value, list | tuple):
+        return [json_value(field, v, issue_id) for v in value]
+    if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
+        return {k: json_value(field, v, issue_id) for k, v in value.items()}
+    raise ValidationError(
+        field,
+        f"got {type(value).__name__} {value!r}",
+        "JSON values: strings, numbers, booleans, dates, lists and string-keyed mappings",
+        issue_id,
+    )
+
+
+_PARSERS: dict[str, Callable[[str, object, str | None], Any]] = {
+    "note": _text,
+    "result": _text,
+    "reason": _text,
+    "evidence": _evidence,
+    "rating": _rating,
+    "due": parse_due,
+    "new_lead": _text,
+}
+
+
+def parse_field(field: str, value: object, issue_id: str | None) -> Any:
+    """The typed value of data keyword ``field``; raises :class:`ValidationError`."""
+    parser = _PARSERS.get(field)
+    if parser is None:
+        return json_value(field, value, issue_id)
+    return parser(field, value, issue_id)
+
+
+def is_missing(value: object) -> bool:
+    """Whether a required keyword counts as not given (None, "", blank, empty list)."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, list | tuple | dict) and not value
+
+
+def parse_actor(by: object) -> Actor:
+    """``by`` of a command: a unit id or an :class:`Actor`."""
+    if isinstance(by, Actor):
+        actor = by
+    elif isinstance(by, str):
+        actor = Actor(by)
+    else:
+        raise ValidationError("by", f"got {by!r}", "a unit id or a govflow.Actor(unit, person)")
+    if not isinstance(actor.unit, str) or not actor.unit:
+        raise ValidationError("by", f"got unit {actor.unit!r}", "a non-empty unit id")
+    if actor.person is not None and not isinstance(actor.person, str):
+        raise ValidationError("by.person", f"got {actor.person!r}", "a string or None")
+    return actor
+
+
+def parse_responsible(value: object) -> Responsible | None:
+    """``responsible`` of an assignment: a :class:`Responsible`, a mapping with ``first``/``direct``, or None."""
+    if value is None or isinstance(value, Responsible):
+        return value
+    accepted = "a govflow.Responsible or a mapping with keys 'first' and/or 'direct' (names)"
+    if not isinstance(value, Mapping) or not set(value) <= {"first", "direct"}:
+        raise ValidationError("responsible", f"got {value!r}", accepted)
+    for key, name in value.items():
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise ValidationError(f"responsible.{key}", f"got {name!r}", "a person's name")
+    return Responsible(first=value.get("first"), direct=value.get("direct"))

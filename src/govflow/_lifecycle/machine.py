@@ -1,0 +1,245 @@
+"""The compiled lifecycle: one shared ``transitions.Machine`` per (name, version).
+
+One ``Machine(model=None, auto_transitions=False, send_event=True)`` serves
+every issue of a (name, version): a transition is
+``machine.events[trigger].trigger(work)`` on a throw-away working record, so
+nothing is ever added to or removed from the machine per issue. Permissions,
+effect guards and data checks are the transition's condition; the effects run
+as its ``before`` callback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final, cast
+
+import attrs
+from transitions import EventData, Machine
+
+from .._core.errors import InvalidTransition, PermissionDenied, ValidationError
+from .._core.model import Actor, Issue, Unit
+from .._core.workdays import Calendar, Weekdays
+from .definition import ROLES, LifecycleDefinition, TransitionSpec, load_definition
+from .effects import EFFECTS, Work
+from .fields import FIELD_HELP, is_missing, json_value, parse_field
+
+# The definition's names are re-exported: this module is where a reader looks for "lifecycle".
+__all__ = [
+    "ROLES",
+    "Lifecycle",
+    "LifecycleDefinition",
+    "TransitionSpec",
+    "describe_roles",
+    "load_definition",
+    "roles_of",
+]
+
+
+_ROLE_SETS: Final = {
+    (supervisor, lead, cooperating): frozenset(
+        role for role, held in (("supervisor", supervisor), ("lead", lead), ("cooperating", cooperating)) if held
+    )
+    for supervisor in (False, True)
+    for lead in (False, True)
+    for cooperating in (False, True)
+}
+
+
+def roles_of(unit: Unit | None, actor_unit: str, issue: Issue) -> frozenset[str]:
+    """The roles ``actor_unit`` holds on ``issue``."""
+    # Eight possible answers, built once: this runs on every transition.
+    return _ROLE_SETS[
+        unit is not None and unit.supervisor, actor_unit == issue.lead, actor_unit in issue.cooperating
+    ]
+
+
+def describe_roles(roles: Iterable[str], exclude: Iterable[str], issue: Issue | None) -> str:
+    """Who may, in words: 'supervisor units (督办单位)', 'the lead unit C1', ..."""
+    parts = []
+    for role in roles:
+        if role == "supervisor":
+            parts.append("supervisor units (督办单位)")
+        elif role == "lead":
+            parts.append(f"the lead unit {issue.lead}" if issue else "the lead unit (牵头单位)")
+        elif role == "cooperating":
+            coop = ", ".join(issue.cooperating) if issue and issue.cooperating else "none"
+            parts.append(f"cooperating units ({coop})")
+    text = " or ".join(parts)
+    excluded = list(exclude)
+    if excluded:
+        text += ", but never " + " or ".join(
+            f"the {r} unit" if r == "lead" else f"{r} units" for r in excluded
+        )
+    return text
+
+
+@attrs.define(eq=False)
+class Lifecycle:
+    """A compiled lifecycle: the definition and its one shared Machine."""
+
+    definition: LifecycleDefinition
+    machine: Machine = attrs.field(init=False)
+    _by_state: dict[str, dict[str, TransitionSpec]] = attrs.field(init=False)
+    _final: frozenset[str] = attrs.field(init=False)
+    #: States in which the lead unit has something to do (it may fire a transition from them): the
+    #: deadline clock runs there. In the default lifecycle ``assigned`` and ``implemented``.
+    lead_states: frozenset[str] = attrs.field(init=False)
+    #: States that are not final.
+    open_states: frozenset[str] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        d = self.definition
+        self._final = frozenset(d.final)
+        self.lead_states = frozenset(source for spec in d.transitions if "lead" in spec.roles for source in spec.source)
+        self.open_states = frozenset(d.states) - self._final
+        self._by_state = {state: {} for state in d.states}
+        config = []
+        for spec in d.transitions:
+            for source in spec.source:
+                self._by_state[source][spec.trigger] = spec
+            config.append(
+                {
+                    "trigger": spec.trigger,
+                    "source": list(spec.source),
+                    "dest": spec.dest,
+                    "conditions": [self._condition(spec)],
+                    "before": [self._apply_effects(spec)] if spec.effects else [],
+                }
+            )
+        self.machine = Machine(
+            model=None,
+            states=list(d.states),
+            initial=d.initial,
+            transitions=config,
+            auto_transitions=False,
+            send_event=True,
+            name=d.key,
+        )
+
+    @property
+    def name(self) -> str:
+        """The lifecycle's name."""
+        return self.definition.name
+
+    @property
+    def version(self) -> int:
+        """The lifecycle's version."""
+        return self.definition.version
+
+    def triggers_from(self, state: str) -> Mapping[str, TransitionSpec]:
+        """The transitions that leave ``state``, by trigger."""
+        return self._by_state.get(state, {})
+
+    def allowed(self, issue: Issue, actor_unit: str, unit: Unit | None) -> list[str]:
+        """The triggers ``actor_unit`` may fire on ``issue`` now, in definition order."""
+        roles = roles_of(unit, actor_unit, issue)
+        allowed = []
+        for trigger, spec in self.triggers_from(issue.state).items():
+            if roles.isdisjoint(spec.roles) or not roles.isdisjoint(spec.exclude):
+                continue
+            if any(EFFECTS[name].guard(issue) for name in spec.effects):
+                continue
+            allowed.append(trigger)
+        return allowed
+
+    def fire(
+        self,
+        issue: Issue,
+        trigger: str,
+        actor: Actor,
+        data: Mapping[str, object],
+        now: dt.datetime,
+        units: Callable[[str], Unit | None],
+        calendar: Calendar | None = None,
+        max_extensions: int = 2,
+    ) -> tuple[Issue, dict[str, Any]]:
+        """Run ``trigger`` on a copy of ``issue``; return the new snapshot and ledger data.
+
+        Raises :class:`InvalidTransition`, :class:`PermissionDenied` or
+        :class:`ValidationError`; the stored issue is never touched.
+        """
+        spec = self._by_state.get(issue.state, {}).get(trigger)
+        if spec is None:
+            raise InvalidTransition(
+                issue.id, issue.state, trigger, self.allowed(issue, actor.unit, units(actor.unit))
+            )
+        work = Work(state=issue.state, issue=issue, actor=actor, now=now, units=units,
+                    values=dict(data), calendar=calendar or Weekdays(), max_extensions=max_extensions)
+        # The condition raises rather than returns False, so a refused transition
+        # always says why; the working copy is simply dropped.
+        self.machine.events[trigger].trigger(work)
+        ledger_data = {k: v if type(v) is str else json_value(k, v, issue.id) for k, v in work.values.items()}
+        if work.state in self._final and (issue.extension is not None or "extension" in work.changes):
+            work.changes["extension"] = None  # a closed issue has nothing left to extend
+        if "due" in work.changes and work.changes["due"] != issue.due:
+            # A new due date starts the escalation ladder afresh.
+            work.changes["escalation_steps"] = 0
+            work.changes["escalation_level"] = 0
+        new = attrs.evolve(
+            issue,
+            state=work.state,
+            version=issue.version + 1,
+            updated_at=now,
+            **work.changes,
+        )
+        return new, ledger_data
+
+    def _condition(self, spec: TransitionSpec) -> Callable[[EventData], bool]:
+        accepts = frozenset(spec.accepts)
+        effects = [EFFECTS[name] for name in spec.effects]
+        allowed_roles = frozenset(spec.roles)
+        excluded = frozenset(spec.exclude)
+
+        def check(event: EventData) -> bool:
+            work = cast(Work, event.model)
+            issue, actor_unit = work.issue, work.actor.unit
+            unit = work.units(actor_unit)
+            roles = roles_of(unit, actor_unit, issue)
+            if not roles & allowed_roles or roles & excluded:
+                if unit is None:
+                    reason = "no such unit is registered"
+                elif not roles.isdisjoint(allowed_roles):
+                    reason = f"the {'/'.join(sorted(roles & excluded))} unit may not {spec.trigger} its own issue"
+                elif roles:
+                    reason = f"its role here: {', '.join(sorted(roles))}"
+                else:
+                    reason = "it has no role on this issue"
+                raise PermissionDenied(
+                    issue.id, spec.trigger, actor_unit,
+                    describe_roles(spec.roles, spec.exclude, issue), reason,
+                )
+            for effect in effects:
+                why = effect.guard(issue)
+                if why:
+                    raise InvalidTransition(
+                        issue.id, issue.state, spec.trigger,
+                        self.allowed(issue, actor_unit, unit), why,
+                    )
+            values = work.values
+            for name in values:
+                if name not in accepts:
+                    raise ValidationError(
+                        name, f"{spec.trigger!r} takes no such keyword",
+                        ", ".join(spec.accepts) or "no data keywords", issue.id,
+                    )
+            for name in spec.requires:
+                if is_missing(values.get(name)):
+                    raise ValidationError(
+                        name, f"{spec.trigger!r} requires it",
+                        FIELD_HELP.get(name, "a non-empty value"), issue.id,
+                    )
+            for name, value in values.items():
+                values[name] = parse_field(name, value, issue.id)
+            return True
+
+        return check
+
+    def _apply_effects(self, spec: TransitionSpec) -> Callable[[EventData], None]:
+        effects = [EFFECTS[name].apply for name in spec.effects]
+
+        def apply(event: EventData) -> None:
+            for effect in effects:
+                effect(cast(Work, event.model))
+
+        return apply

@@ -1,0 +1,1 @@
+"""Reports: periods, scoring and evaluation, ledger exports and the monthly bulletin."""

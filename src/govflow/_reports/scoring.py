@@ -1,0 +1,276 @@
+"""Scoring (考评): indicators per unit and period, totals, ranks and the year's evaluation.
+
+The default indicators come from :class:`DefaultScoring`, an ordinary plugin
+implementing ``govflow_score_unit``; other plugins add their own. A unit's
+total is the sum of the scores of every indicator, clamped to 0..100.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+
+from .._core.errors import ValidationError
+from .._core.model import Unit
+from .._deadlines.ladder import STEP_LABELS
+from .._plugins.manager import hookimpl
+from .._stores.facts import UnitFacts
+
+if TYPE_CHECKING:
+    from .._flow.facade import Govflow
+
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "INDICATOR_LABELS",
+    "DefaultScoring",
+    "Indicator",
+    "ScoringPolicy",
+    "UnitEvaluation",
+    "UnitScore",
+    "grade",
+    "indicator_rates",
+    "rank_within_levels",
+    "total_of",
+]
+
+#: The default indicators and their weights (points out of 100).
+DEFAULT_WEIGHTS: Final[Mapping[str, float]] = {
+    "accepted_on_time": 10.0,
+    "fed_back_on_time": 30.0,
+    "closed": 20.0,
+    "first_pass": 20.0,
+    "satisfaction": 20.0,
+}
+
+#: Labels of the default indicators and deductions: name -> (Chinese, English).
+INDICATOR_LABELS: Final[Mapping[str, tuple[str, str]]] = {
+    "accepted_on_time": ("及时签收率", "accepted on time"),
+    "fed_back_on_time": ("按时办结率", "fed back by the due date"),
+    "closed": ("销号率", "closed"),
+    "first_pass": ("一次核验通过率", "passed verification first time"),
+    "satisfaction": ("满意率", "satisfaction"),
+    "due_soon": ("临期提醒扣分", "due-soon reminder deduction"),
+    "overdue": ("逾期扣分", "overdue deduction"),
+    "urge": ("催办扣分", "urge deduction"),
+    "supervise": ("督办扣分", "supervision notice deduction"),
+    "interview": ("约谈扣分", "interview deduction"),
+}
+
+#: The default grades: (lowest total, grade), best first; below the last one: 不合格.
+DEFAULT_GRADES: Final = ((90.0, "优秀"), (80.0, "良好"), (60.0, "合格"))
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@attrs.frozen
+class ScoringPolicy:
+    """How units are scored: pass one to ``govflow.open(..., scoring=ScoringPolicy(...))``.
+
+    ``weights`` maps the default indicators (``accepted_on_time``,
+    ``fed_back_on_time``, ``closed``, ``first_pass``, ``satisfaction``) to their
+    weight; an indicator left out is not scored. ``deductions`` maps deadline
+    steps to the points each one costs (negative). An indicator whose value is
+    below ``floor`` (0..100) scores 0. ``accept_within`` is the acceptance (签收)
+    limit in working days after the day of assignment. ``grades`` are
+    ``(lowest total, grade)`` pairs, best first; a total below the last is
+    ``fail_grade``.
+    """
+
+    weights: Mapping[str, float] = attrs.field(factory=lambda: dict(DEFAULT_WEIGHTS), hash=False)
+    deductions: Mapping[str, float] = attrs.field(
+        factory=lambda: {"supervise": -1.0, "interview": -2.0}, hash=False
+    )
+    floor: float | None = None
+    accept_within: int = 1
+    grades: tuple[tuple[float, str], ...] = DEFAULT_GRADES
+    fail_grade: str = "不合格"
+
+    def __attrs_post_init__(self) -> None:
+        for name, weight in self.weights.items():
+            if name not in DEFAULT_WEIGHTS:
+                raise ValidationError("scoring.weights", f"no indicator {name!r}", ", ".join(DEFAULT_WEIGHTS))
+            if not _number(weight) or weight < 0:
+                raise ValidationError(f"scoring.weights.{name}", f"got {weight!r}", "a number >= 0")
+        for step, points in self.deductions.items():
+            if step not in STEP_LABELS:
+                raise ValidationError("scoring.deductions", f"no deadline step {step!r}", ", ".join(STEP_LABELS))
+            if not _number(points) or points > 0:
+                raise ValidationError(f"scoring.deductions.{step}", f"got {points!r}", "a number <= 0")
+        if self.floor is not None and (not _number(self.floor) or not 0 <= self.floor <= 100):
+            raise ValidationError("scoring.floor", f"got {self.floor!r}", "None or a number from 0 to 100")
+        if isinstance(self.accept_within, bool) or not isinstance(self.accept_within, int) or self.accept_within < 0:
+            raise ValidationError("scoring.accept_within", f"got {self.accept_within!r}", "an integer >= 0")
+        lows = [low for low, _ in self.grades]
+        if not all(_number(low) for low in lows) or lows != sorted(lows, reverse=True):
+            raise ValidationError("scoring.grades", f"got {self.grades!r}", "(lowest total, grade) pairs, best first")
+
+    def grade(self, total: float | None) -> str | None:
+        """The grade of a total (None for None)."""
+        return grade(total, self.grades, self.fail_grade)
+
+
+def grade(total: float | None, grades: Sequence[tuple[float, str]] = DEFAULT_GRADES, fail: str = "不合格") -> (
+    str | None
+):
+    """The grade of ``total``: the first ``(lowest, grade)`` it reaches, else ``fail``."""
+    if total is None:
+        return None
+    for low, name in grades:
+        if total >= low:
+            return name
+    return fail
+
+
+@attrs.frozen
+class Indicator:
+    """One line of a unit's score: what was measured and the points it gives.
+
+    ``value`` is the rate (0..100; None when it does not apply, say nothing was
+    assigned, and for deductions), ``weight`` the configured weight (for a
+    deduction: the points per step), ``score`` the points counted in the total
+    (negative for deductions). ``count`` is the number of steps a deduction is for.
+    Values and scores are not rounded; the unit's total is rounded to 2 decimals.
+    """
+
+    name: str
+    label_zh: str
+    label_en: str
+    value: float | None
+    weight: float
+    score: float
+    count: int | None = None
+
+    def label(self, lang: str = "zh") -> str:
+        """The label in ``lang`` (``zh`` or ``en``)."""
+        return self.label_en if lang == "en" else self.label_zh
+
+
+@attrs.frozen
+class UnitScore:
+    """One unit's score for a period: ``total`` (None when nothing fell due), the
+    ``breakdown`` of every plugin's indicators, and ``rank`` within the unit's level
+    (None when ``total`` is None). ``facts`` are the figures it was computed from."""
+
+    unit: str
+    level: str
+    total: float | None
+    breakdown: tuple[Indicator, ...]
+    rank: int | None
+    facts: UnitFacts
+
+
+@attrs.frozen
+class UnitEvaluation:
+    """One unit's comprehensive evaluation (综合考评) of a period, usually a year.
+
+    ``score`` is the mean of the monthly totals weighted by what fell due in each
+    month (``due``: the total workload; ``months``: the months scored); None when
+    nothing fell due. ``grade`` follows the policy's thresholds; ``rank`` is
+    within the unit's level.
+    """
+
+    unit: str
+    level: str
+    score: float | None
+    grade: str | None
+    rank: int | None
+    due: int
+    months: int
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    if denominator <= 0:
+        return None
+    return min(100.0, max(0.0, 100.0 * numerator / denominator))
+
+
+def indicator_rates(facts: UnitFacts) -> dict[str, float | None]:
+    """The default indicators' rates (0..100, None where nothing is measured) of ``facts``.
+
+    及时签收率 ``accepted_on_time / assigned``, 按时办结率 ``fed_back_on_time / due``,
+    销号率 ``closed / due``, 一次核验通过率 ``1 - rejections / feedbacks``, 满意率
+    ``mean rating * 20``.
+    """
+    mean = facts.mean_rating
+    return {
+        "accepted_on_time": _rate(facts.accepted_on_time, facts.assigned),
+        "fed_back_on_time": _rate(facts.fed_back_on_time, facts.due),
+        "closed": _rate(facts.closed, facts.due),
+        "first_pass": _rate(facts.feedbacks - facts.rejections, facts.feedbacks),
+        "satisfaction": None if mean is None else min(100.0, max(0.0, mean * 20.0)),
+    }
+
+
+class DefaultScoring:
+    """The default indicators (及时签收率, 按时办结率, 销号率, 一次核验通过率, 满意率) and
+    the deductions for 督办 and 约谈, weighted by the flow's :class:`ScoringPolicy`.
+
+    An indicator that does not apply (value None) scores 0, and the weights of
+    those that apply are scaled up to the full weight, so a unit is not marked
+    down for what it was not asked to do.
+    """
+
+    name = "scoring"
+
+    def __init__(self) -> None:
+        self.policy = ScoringPolicy()
+
+    @hookimpl(tryfirst=True)
+    def govflow_startup(self, flow: Govflow) -> None:
+        """Take the flow's scoring policy."""
+        self.policy = flow.scoring
+
+    @hookimpl(tryfirst=True)
+    def govflow_score_unit(self, unit: Unit, period: str, facts: Any) -> list[Any] | None:
+        """The default indicators for ``unit`` from its ``facts``."""
+        if not isinstance(facts, UnitFacts):
+            return None
+        return self.indicators(facts)
+
+    def indicators(self, facts: UnitFacts) -> list[Indicator]:
+        """The default indicators and deductions for one unit's facts."""
+        policy = self.policy
+        values = indicator_rates(facts)
+        weights = {name: float(w) for name, w in policy.weights.items()}
+        full = sum(weights.values())
+        applied = sum(w for name, w in weights.items() if values[name] is not None)
+        scale = full / applied if applied else 0.0
+        found: list[Indicator] = []
+        for name in DEFAULT_WEIGHTS:
+            if name not in weights:
+                continue
+            value = values[name]
+            score = 0.0
+            if value is not None and (policy.floor is None or value >= policy.floor):
+                score = value * weights[name] / 100.0 * scale
+            zh, en = INDICATOR_LABELS[name]
+            found.append(Indicator(name, zh, en, value, weights[name], score))
+        for step, points in policy.deductions.items():
+            count = facts.escalations.get(step, 0)
+            zh, en = INDICATOR_LABELS[step]
+            found.append(Indicator(step, zh, en, None, float(points), float(count * points) if count else 0.0, count))
+        return found
+
+
+def total_of(breakdown: Sequence[Indicator], facts: UnitFacts) -> float | None:
+    """The total of a breakdown, clamped to 0..100; None when nothing fell due."""
+    if facts.due == 0:
+        return None
+    return round(min(100.0, max(0.0, sum(i.score for i in breakdown))), 2)
+
+
+def rank_within_levels(totals: Sequence[tuple[str, str, float | None]]) -> dict[str, int | None]:
+    """Competition ranks (1, 2, 2, 4) of ``(unit, level, total)`` within each level, best first."""
+    ranks: dict[str, int | None] = {unit: None for unit, _, _ in totals}
+    by_level: dict[str, list[tuple[str, float]]] = {}
+    for unit, level, total in totals:
+        if total is not None:
+            by_level.setdefault(level, []).append((unit, total))
+    for scored in by_level.values():
+        for unit, total in scored:
+            ranks[unit] = 1 + sum(1 for _, other in scored if other > total)
+    return ranks

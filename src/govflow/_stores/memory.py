@@ -1,0 +1,229 @@
+"""The in-memory store: for tests, examples and short-lived flows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+
+import attrs
+
+from .._core.errors import ConcurrentUpdateError
+from .._core.ledger import GENESIS_HASH, seal
+from .._core.model import Issue, LedgerEntry, Unit
+from .facts import FactsQuery, OverdueAtEnd, UnitFacts, compute_facts, compute_overdue
+from .protocol import IssueQuery, OutboxRow, UnitOfWork
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore:
+    """A :class:`~govflow.Store` held in dictionaries, guarded by one lock."""
+
+    schema_version = 1
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._units: dict[str, Unit] = {}
+        self._issues: dict[str, Issue] = {}
+        self._entries: list[LedgerEntry] = []
+        # Tuples, not lists: most issues have a handful of entries, and a tuple is half the size.
+        self._by_issue: dict[str, tuple[LedgerEntry, ...]] = {}
+        self._counters: dict[str, int] = {}
+        self._head: tuple[int, str] = (0, GENESIS_HASH)
+        self._lifecycles: dict[tuple[str, int], str] = {}
+        self._outbox: dict[int, OutboxRow] = {}
+        # The ids of the pending rows, in id order (keys only): claims and pending listings walk
+        # these, not every row ever written, most of which are done once a flow has run a while.
+        self._pending: dict[int, None] = {}
+        self._claims: dict[int, dt.datetime] = {}
+
+    def add_unit(self, unit: Unit) -> None:
+        """Store a unit (insert, or replace one with the same id)."""
+        with self._lock:
+            self._units[unit.id] = unit
+
+    def units(self) -> list[Unit]:
+        """Every unit, in insertion order."""
+        return list(self._units.values())
+
+    def load(self, issue_id: str) -> Issue | None:
+        """The current snapshot of one issue, or None."""
+        return self._issues.get(issue_id)
+
+    def query(self, query: IssueQuery) -> list[Issue]:
+        """The issues matching ``query``, ordered by id."""
+        return sorted(
+            (issue for issue in list(self._issues.values()) if query.matches(issue)),
+            key=lambda issue: issue.id,
+        )
+
+    def commit(self, work: UnitOfWork) -> tuple[Issue, LedgerEntry]:
+        """Write ``work`` atomically (see :meth:`govflow.Store.commit`)."""
+        return self.commit_many([work])[0]
+
+    def commit_many(self, works: Sequence[UnitOfWork]) -> list[tuple[Issue, LedgerEntry]]:
+        """Write several units of work at once: all of them, or none."""
+        with self._lock:
+            # Check every version first (an issue may appear several times, each step on the last).
+            versions: dict[str, int | None] = {}
+            for work in works:
+                if work.id_scope is not None:
+                    continue
+                issue_id = work.issue.id
+                if issue_id not in versions:
+                    current = self._issues.get(issue_id)
+                    versions[issue_id] = None if current is None else current.version
+                if versions[issue_id] is None or versions[issue_id] != work.expected_version:
+                    raise ConcurrentUpdateError(issue_id, work.expected_version, versions[issue_id])
+                versions[issue_id] = work.issue.version
+            # Then number and seal everything (sealing refuses data that is not JSON) ...
+            counters: dict[str, int] = {}
+            head = self._head
+            planned: list[tuple[UnitOfWork, Issue, LedgerEntry]] = []
+            for work in works:
+                issue, draft = work.issue, work.entry
+                if work.id_scope is not None:
+                    number = counters.get(work.id_scope, self._counters.get(work.id_scope, 0)) + 1
+                    counters[work.id_scope] = number
+                    issue = attrs.evolve(issue, id=f"{work.id_scope}{number:04d}")
+                    draft = attrs.evolve(draft, issue_id=issue.id)
+                entry = seal(draft, head[0] + 1, head[1])
+                head = (entry.seq, entry.hash)
+                planned.append((work, issue, entry))
+            # ... and only then write: plain assignments that cannot fail half-way.
+            self._counters.update(counters)
+            self._head = head
+            for work, issue, entry in planned:
+                self._issues[issue.id] = issue
+                self._entries.append(entry)
+                self._by_issue[issue.id] = (*self._by_issue.get(issue.id, ()), entry)
+                for hook, plugin in work.notify:
+                    row_id = len(self._outbox) + 1
+                    self._outbox[row_id] = OutboxRow(
+                        id=row_id, seq=entry.seq, hook=hook, plugin=plugin, status="pending", attempts=0,
+                        next_attempt_at=entry.at, created_at=entry.at,
+                    )
+                    self._pending[row_id] = None  # the highest id yet: id order is kept
+            return [(issue, entry) for _, issue, entry in planned]
+
+    def ledger(
+        self,
+        issue_id: str | None = None,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        trigger: str | None = None,
+    ) -> Iterator[LedgerEntry]:
+        """Ledger entries in sequence order (see :meth:`govflow.Store.ledger`)."""
+        with self._lock:  # a commit's entries, issues and head appear together
+            entries = list(self._entries if issue_id is None else self._by_issue.get(issue_id, ()))
+        for entry in entries:
+            if trigger is not None and entry.trigger != trigger:
+                continue
+            if since is not None and entry.at < since:
+                continue
+            if until is not None and entry.at >= until:
+                continue
+            yield entry
+
+    def period_facts(self, query: FactsQuery) -> dict[str, UnitFacts]:
+        """Per-unit facts of a period (the reference semantics, :func:`compute_facts`)."""
+        return compute_facts(list(self._entries), query)
+
+    def overdue_at_end(self, query: FactsQuery) -> list[OverdueAtEnd]:
+        """Issues overdue at the period's end (the reference semantics, :func:`compute_overdue`)."""
+        return compute_overdue(list(self._entries), query)
+
+    def entry(self, seq: int) -> LedgerEntry | None:
+        """One ledger entry by its global sequence number."""
+        with self._lock:
+            return self._entries[seq - 1] if 0 < seq <= len(self._entries) else None
+
+    def chain_head(self) -> tuple[int, str]:
+        """The (seq, hash) of the last ledger entry."""
+        with self._lock:
+            return self._head
+
+    def issue_versions(self) -> Mapping[str, tuple[int, str]]:
+        """Each issue's (version, state)."""
+        with self._lock:
+            return {issue_id: (i.version, i.state) for issue_id, i in self._issues.items()}
+
+    def save_lifecycle(self, name: str, version: int, definition: str) -> None:
+        """Keep a lifecycle definition."""
+        with self._lock:
+            self._lifecycles[name, version] = definition
+
+    def lifecycles(self) -> list[tuple[str, int, str]]:
+        """The stored lifecycle definitions."""
+        return [(name, version, text) for (name, version), text in sorted(self._lifecycles.items())]
+
+    def claim_outbox(self, now: dt.datetime, lease: dt.timedelta, limit: int) -> list[OutboxRow]:
+        """Claim due pending rows no other worker holds (see :meth:`govflow.Store.claim_outbox`)."""
+        with self._lock:
+            claimed: list[OutboxRow] = []
+            for row_id in self._pending:
+                if len(claimed) >= limit:
+                    break
+                row = self._outbox[row_id]
+                held = self._claims.get(row.id)
+                if row.next_attempt_at <= now and (held is None or held <= now):
+                    self._claims[row.id] = now + lease
+                    claimed.append(row)
+            return claimed
+
+    def finish_outbox(self, row_id: int, *, error: str | None, retry_at: dt.datetime | None) -> None:
+        """Record an attempt on a row."""
+        with self._lock:
+            row = self._outbox[row_id]
+            self._claims.pop(row_id, None)
+            if error is None:
+                row = attrs.evolve(row, status="done", attempts=row.attempts + 1)
+            else:
+                row = attrs.evolve(
+                    row, status="pending" if retry_at else "dead", attempts=row.attempts + 1,
+                    next_attempt_at=retry_at or row.next_attempt_at, last_error=error,
+                )
+            self._outbox[row_id] = row
+            if row.status == "pending":
+                # Usually already there (a retry); not when a row already finished is finished again.
+                self._add_pending([row_id])
+            else:
+                self._pending.pop(row_id, None)
+
+    def release_outbox(self, row_id: int) -> None:
+        """Give a claimed row back untouched."""
+        with self._lock:
+            self._claims.pop(row_id, None)
+
+    def outbox(self, status: str) -> list[OutboxRow]:
+        """The rows in ``status``, by id."""
+        with self._lock:
+            if status == "pending":
+                return [self._outbox[row_id] for row_id in self._pending]
+            return [row for row in self._outbox.values() if row.status == status]
+
+    def requeue_outbox(self, row_ids: list[int] | None, now: dt.datetime) -> int:
+        """Make dead rows pending again."""
+        with self._lock:
+            ids = [i for i, row in self._outbox.items() if row.status == "dead"
+                   and (row_ids is None or i in row_ids)]
+            for i in ids:
+                self._outbox[i] = attrs.evolve(self._outbox[i], status="pending", attempts=0, next_attempt_at=now)
+            self._add_pending(ids)
+            return len(ids)
+
+    def _add_pending(self, row_ids: list[int]) -> None:
+        """Index rows that became pending again, keeping the index in id order (the lock is held)."""
+        new = [row_id for row_id in row_ids if row_id not in self._pending]
+        if not new:
+            return
+        last = next(reversed(self._pending), 0)
+        self._pending.update(dict.fromkeys(new))
+        if min(new) < last or new != sorted(new):
+            # A requeued dead row is older than rows pending since: rebuild in id order (rare).
+            self._pending = dict.fromkeys(sorted(self._pending))
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,106 @@
+"""How the SQLite store lays out issues, ledger entries and outbox rows in its tables.
+
+Column lists and the conversions between rows and :mod:`govflow._core.model` objects;
+the benchmarks write rows of this format directly (``ISSUE_COLUMNS``, ``issue_row``,
+through their old names in :mod:`govflow._stores.sqlite.store`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Final
+
+from ..._core.ledger import canonical_json
+from ..._core.model import ExtensionRequest, Issue, LedgerEntry, Responsible
+from ..protocol import OutboxRow
+
+__all__ = [
+    "ISSUE_ASSIGNMENTS", "ISSUE_COLUMNS", "LEDGER_COLUMNS", "OUTBOX_COLUMNS",
+    "entry_from_row", "issue_from_row", "issue_row", "outbox_from_row", "utc",
+]
+
+#: The columns of ``issues``, in the order of :func:`issue_row`.
+ISSUE_COLUMNS: Final = (
+    "id, title, description, category, lead, cooperating, responsible, due, original_due, "
+    "state, version, lifecycle, lifecycle_version, rework_count, created_at, updated_at, "
+    "accepted_at, extension, extension_count, due_provisional, due_basis, escalation_level, escalation_steps"
+)
+#: ``col = ?`` for every column of ``issues`` but the id, for an UPDATE of the whole row.
+ISSUE_ASSIGNMENTS: Final = ", ".join(f"{c.strip()} = ?" for c in ISSUE_COLUMNS.split(",")[1:])
+#: The columns of ``ledger``, in the order :func:`entry_from_row` reads.
+LEDGER_COLUMNS: Final = (
+    "seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, "
+    "prev_hash, hash"
+)
+#: The columns of ``outbox`` that :func:`outbox_from_row` reads, in its order.
+OUTBOX_COLUMNS: Final = "id, seq, hook, plugin, status, attempts, next_attempt_at, created_at, last_error"
+_dumps = canonical_json
+_date = dt.date.fromisoformat
+_datetime = dt.datetime.fromisoformat
+
+
+def utc(when: dt.datetime) -> str:
+    """Fixed-width UTC text: orders like the instants it stands for."""
+    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def outbox_from_row(row: tuple[Any, ...]) -> OutboxRow:
+    """An outbox row read in the order of ``OUTBOX_COLUMNS``."""
+    id_, seq, hook, plugin, status, attempts, next_at, created, error = row
+    return OutboxRow(
+        id=id_, seq=seq, hook=hook, plugin=plugin, status=status, attempts=attempts,
+        next_attempt_at=_datetime(next_at), created_at=_datetime(created), last_error=error,
+    )
+
+
+def issue_row(issue: Issue) -> tuple[Any, ...]:
+    """The values of ``issue`` in the order of ``ISSUE_COLUMNS``."""
+    return (
+        issue.id, issue.title, issue.description, issue.category, issue.lead,
+        _dumps(list(issue.cooperating)),
+        None if issue.responsible is None else _dumps(issue.responsible.as_dict()),
+        issue.due.isoformat(), issue.original_due.isoformat(), issue.state, issue.version,
+        issue.lifecycle, issue.lifecycle_version, issue.rework_count,
+        issue.created_at.isoformat(), issue.updated_at.isoformat(),
+        None if issue.accepted_at is None else issue.accepted_at.isoformat(),
+        None if issue.extension is None else _dumps(issue.extension.as_dict()),
+        issue.extension_count, int(issue.due_provisional),
+        None if issue.due_basis is None else _dumps([issue.due_basis[0].isoformat(), issue.due_basis[1]]),
+        issue.escalation_level, issue.escalation_steps,
+    )
+
+
+def issue_from_row(row: tuple[Any, ...]) -> Issue:
+    """An issue read in the order of ``ISSUE_COLUMNS``."""
+    (id_, title, description, category, lead, cooperating, responsible, due, original_due,
+     state, version, lifecycle, lifecycle_version, rework_count, created_at, updated_at,
+     accepted_at, extension, extension_count, due_provisional, due_basis, escalation_level,
+     escalation_steps) = row
+    return Issue(
+        id=id_, title=title, description=description, category=category, lead=lead,
+        cooperating=tuple(json.loads(cooperating)),
+        responsible=None if responsible is None else Responsible(**json.loads(responsible)),
+        due=_date(due), original_due=_date(original_due), state=state, version=version,
+        lifecycle=lifecycle, lifecycle_version=lifecycle_version, rework_count=rework_count,
+        created_at=_datetime(created_at), updated_at=_datetime(updated_at),
+        accepted_at=None if accepted_at is None else _datetime(accepted_at),
+        extension=None if extension is None else ExtensionRequest.from_dict(json.loads(extension)),
+        extension_count=extension_count, due_provisional=bool(due_provisional),
+        due_basis=None if due_basis is None else _basis(json.loads(due_basis)),
+        escalation_level=escalation_level, escalation_steps=escalation_steps,
+    )
+
+
+def _basis(raw: list[Any]) -> tuple[dt.date, int]:
+    return _date(raw[0]), int(raw[1])
+
+
+def entry_from_row(row: tuple[Any, ...]) -> LedgerEntry:
+    """A ledger entry read in the order of ``LEDGER_COLUMNS``."""
+    seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, prev, h = row
+    return LedgerEntry(
+        seq=seq, issue_id=issue_id, issue_seq=issue_seq, trigger=trigger, from_state=from_state,
+        to_state=to_state, actor=actor, person=person, at=_datetime(at), data=json.loads(data),
+        prev_hash=prev, hash=h,
+    )

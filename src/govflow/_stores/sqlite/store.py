@@ -1,0 +1,459 @@
+"""The embedded default store: one SQLite file (stdlib ``sqlite3``, WAL).
+
+The schema and its migrations are in :mod:`govflow._stores.sqlite.schema`, the row
+layout in :mod:`govflow._stores.sqlite.rows`, the paged ledger reads in
+:mod:`govflow._stores.sqlite.ledger` and the period facts' SQL in
+:mod:`govflow._stores.sqlite.facts`; this module opens the file, writes in
+``BEGIN IMMEDIATE`` transactions and answers the rest of :class:`govflow.Store`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+import threading
+import urllib.parse
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from ..._core.errors import ConcurrentUpdateError, SchemaVersionError, StoreError
+from ..._core.ledger import LedgerDraft, canonical_json, seal
+from ..._core.model import Issue, LedgerEntry, Unit
+from ..facts import FactsQuery, OverdueAtEnd, UnitFacts, build_facts
+from ..protocol import IssueQuery, OutboxRow, UnitOfWork
+from .facts import FACTS_SQL, facts_args, parse_facts_rows
+from .ledger import read_ledger
+from .rows import (
+    ISSUE_ASSIGNMENTS,
+    ISSUE_COLUMNS,
+    LEDGER_COLUMNS,
+    OUTBOX_COLUMNS,
+    entry_from_row,
+    issue_from_row,
+    issue_row,
+    outbox_from_row,
+    utc,
+)
+from .schema import MIGRATIONS, SCHEMA_VERSION, split_script
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+_dumps = canonical_json
+
+
+class SQLiteStore:
+    """A :class:`~govflow.Store` in one SQLite file, in WAL mode.
+
+    Several processes may open the same file: every commit runs in a
+    ``BEGIN IMMEDIATE`` transaction and checks the version it read.
+    """
+
+    schema_version = SCHEMA_VERSION
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
+        self.path = os.fspath(path)
+        self._lock = threading.RLock()
+        self._head: tuple[int, str] | None = None  # the chain head as this connection last left it
+        self._timeout = timeout
+        # the file itself, for the read-only connections of long reads (none for an in-memory database)
+        in_memory = self.path in ("", ":memory:") or self.path.startswith("file:")
+        self._file = "" if in_memory else os.path.abspath(self.path)
+        # the overdue issues of the last few facts, with the chain head they were read at
+        self._overdue: dict[FactsQuery, tuple[int, list[OverdueAtEnd]]] = {}
+        try:
+            self._db = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite file {self.path!r}: {exc}") from exc
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise StoreError(f"{self.path!r} is not a govflow SQLite file: {exc}") from exc
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _migrate(self) -> None:
+        found = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if found > SCHEMA_VERSION:
+            raise SchemaVersionError(self.path, found, SCHEMA_VERSION)
+        if found == SCHEMA_VERSION:
+            return
+        with self._transaction():
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            found = self._db.execute("PRAGMA user_version").fetchone()[0]
+            for version in range(found + 1, SCHEMA_VERSION + 1):
+                for statement in split_script(MIGRATIONS[version - 1]):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {version}")
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db, self._lock)
+
+    def add_unit(self, unit: Unit) -> None:
+        """Store a unit (insert, or replace one with the same id)."""
+        with self._transaction():
+            position = self._db.execute(
+                "SELECT COALESCE((SELECT position FROM units WHERE id = ?),"
+                " (SELECT COUNT(*) FROM units))",
+                (unit.id,),
+            ).fetchone()[0]
+            self._db.execute(
+                "INSERT OR REPLACE INTO units VALUES (?, ?, ?, ?, ?, ?)",
+                (unit.id, unit.name, unit.level, unit.parent, int(unit.supervisor), position),
+            )
+
+    def units(self) -> list[Unit]:
+        """Every unit, in insertion order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, name, level, parent, supervisor FROM units ORDER BY position"
+            ).fetchall()
+        return [Unit(id=r[0], name=r[1], level=r[2], parent=r[3], supervisor=bool(r[4])) for r in rows]
+
+    def load(self, issue_id: str) -> Issue | None:
+        """The current snapshot of one issue, or None."""
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {ISSUE_COLUMNS} FROM issues WHERE id = ?", (issue_id,)
+            ).fetchone()
+        return None if row is None else issue_from_row(row)
+
+    def query(self, query: IssueQuery) -> list[Issue]:
+        """The issues matching ``query``, ordered by id."""
+        where: list[str] = []
+        args: list[Any] = []
+        if query.state is not None:
+            where.append("state = ?")
+            args.append(query.state)
+        if query.states is not None:
+            where.append(f"state IN ({', '.join('?' * len(query.states))})")
+            args.extend(query.states)
+        if query.unit is not None:
+            where.append("(lead = ? OR id IN (SELECT issue_id FROM cooperation WHERE unit = ?))")
+            args.extend((query.unit, query.unit))
+        if query.due_before is not None:
+            where.append("due < ?")
+            args.append(query.due_before.isoformat())
+        if query.escalation_below is not None:
+            where.append("escalation_steps < ?")
+            args.append(query.escalation_below)
+        sql = f"SELECT {ISSUE_COLUMNS} FROM issues"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
+        issues = [issue_from_row(row) for row in rows]
+        if query.updated_between is not None:
+            # Offsets may differ between rows, so compare as datetimes, not text.
+            issues = [i for i in issues if query.matches(i)]
+        return issues
+
+    def commit(self, work: UnitOfWork) -> tuple[Issue, LedgerEntry]:
+        """Write ``work`` in one transaction (see :meth:`govflow.Store.commit`)."""
+        with self._transaction():
+            return self._write(work)
+
+    def commit_many(self, works: Sequence[UnitOfWork]) -> list[tuple[Issue, LedgerEntry]]:
+        """Write several units of work in one transaction: all of them, or none."""
+        with self._transaction():
+            return [self._write(work) for work in works]
+
+    def _write(self, work: UnitOfWork) -> tuple[Issue, LedgerEntry]:
+        """One unit of work, inside the open transaction."""
+        db = self._db
+        issue, draft = work.issue, work.entry
+        if work.id_scope is not None:
+            row = db.execute(
+                "SELECT value FROM counters WHERE scope = ?", (work.id_scope,)
+            ).fetchone()
+            number = 1 if row is None else row[0] + 1
+            issue = attrs.evolve(issue, id=f"{work.id_scope}{number:04d}")
+            draft = attrs.evolve(draft, issue_id=issue.id)
+            db.execute(
+                "INSERT OR REPLACE INTO counters VALUES (?, ?)", (work.id_scope, number)
+            )
+            try:
+                db.execute(f"INSERT INTO issues ({ISSUE_COLUMNS}) VALUES "
+                           f"({', '.join('?' * len(issue_row(issue)))})", issue_row(issue))
+            except sqlite3.IntegrityError:
+                raise ConcurrentUpdateError(issue.id, 0, self._version(issue.id)) from None
+            db.executemany(
+                "INSERT INTO cooperation VALUES (?, ?)",
+                [(unit, issue.id) for unit in issue.cooperating],
+            )
+        else:
+            # Every column, so that a lifecycle's effect on any field is kept.
+            row = issue_row(issue)
+            cursor = db.execute(
+                f"UPDATE issues SET {ISSUE_ASSIGNMENTS} WHERE id = ? AND version = ?",
+                (*row[1:], issue.id, work.expected_version),
+            )
+            if cursor.rowcount != 1:
+                raise ConcurrentUpdateError(
+                    issue.id, work.expected_version, self._version(issue.id)
+                )
+            if work.units_changed:
+                db.execute("DELETE FROM cooperation WHERE issue_id = ?", (issue.id,))
+                db.executemany(
+                    "INSERT INTO cooperation VALUES (?, ?)",
+                    [(unit, issue.id) for unit in issue.cooperating],
+                )
+        entry = self._append_to_chain(draft)
+        db.execute(
+            f"INSERT INTO ledger ({LEDGER_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+            (
+                entry.seq, entry.issue_id, entry.issue_seq, entry.trigger, entry.from_state,
+                entry.to_state, entry.actor, entry.person, entry.at.isoformat(),
+                _dumps(entry.data), entry.prev_hash, entry.hash,
+            ),
+        )
+        if work.notify:
+            at = utc(entry.at)
+            db.executemany(
+                "INSERT INTO outbox (seq, hook, plugin, status, attempts, next_attempt_at, created_at)"
+                " VALUES (?, ?, ?, 'pending', 0, ?, ?)",
+                [(entry.seq, hook, plugin, at, at) for hook, plugin in work.notify],
+            )
+        return issue, entry
+
+    def _append_to_chain(self, draft: LedgerDraft) -> LedgerEntry:
+        """Seal ``draft`` after the chain head and move the head (inside the open transaction).
+
+        The head this connection last wrote is remembered, and the move is a
+        compare-and-set on it: only when another connection appended since is
+        the head read again (one statement fewer on the common path).
+        """
+        db = self._db
+        head = self._head
+        if head is not None:
+            entry = seal(draft, head[0] + 1, head[1])
+            moved = db.execute(
+                "UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ?",
+                (entry.seq, entry.hash, head[0], head[1]),
+            ).rowcount
+            if moved == 1:
+                self._head = (entry.seq, entry.hash)
+                return entry
+        seq, prev = db.execute("SELECT seq, hash FROM chain_head").fetchone()
+        entry = seal(draft, seq + 1, prev)
+        db.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", (entry.seq, entry.hash))
+        self._head = (entry.seq, entry.hash)
+        return entry
+
+    def _version(self, issue_id: str) -> int | None:
+        row = self._db.execute("SELECT version FROM issues WHERE id = ?", (issue_id,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def ledger(
+        self,
+        issue_id: str | None = None,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        trigger: str | None = None,
+    ) -> Iterator[LedgerEntry]:
+        """Ledger entries in sequence order (see :meth:`govflow.Store.ledger`).
+
+        Read in pages (:mod:`govflow._stores.sqlite.ledger`), the lock taken only while one page is
+        fetched: an iterator left half-consumed holds up no other thread.
+        """
+        return read_ledger(self._db, self._lock, issue_id, since=since, until=until, trigger=trigger)
+
+    def period_facts(self, query: FactsQuery) -> dict[str, UnitFacts]:
+        """Per-unit facts of a period, aggregated in one SQL statement (see :meth:`govflow.Store.period_facts`).
+
+        Runs on a connection of its own, so that facts of several periods can be computed at once
+        (SQLite reads in parallel in WAL mode) without holding up this store's writes.
+        """
+        return self._facts(query)[0]
+
+    def overdue_at_end(self, query: FactsQuery) -> list[OverdueAtEnd]:
+        """The issues overdue at the period's end (see :meth:`govflow.Store.overdue_at_end`).
+
+        They come with the facts: those of the last few queries are kept while the ledger stays as it is
+        (a bulletin asks for them right after the facts).
+        """
+        with self._lock:
+            head = self._db.execute("SELECT seq FROM chain_head").fetchone()[0]
+            kept = self._overdue.get(query)
+            if kept is not None and kept[0] == head:
+                return list(kept[1])
+        return list(self._facts(query)[1])
+
+    def _facts(self, query: FactsQuery) -> tuple[dict[str, UnitFacts], list[OverdueAtEnd]]:
+        """The facts and the overdue issues of one query, read in one snapshot; the overdue ones kept."""
+        if not self._file:  # a database that exists only on this connection
+            with self._lock:
+                rows, head = self._read_facts(self._db, query)
+        else:
+            reader = self._reader()
+            try:
+                rows, head = self._read_facts(reader, query)
+            finally:
+                reader.close()
+        counts, escalations, overdue = parse_facts_rows(rows)
+        with self._lock:
+            self._overdue[query] = (head, overdue)
+            while len(self._overdue) > 4:
+                del self._overdue[next(iter(self._overdue))]
+        return build_facts(counts, escalations), overdue
+
+    def _read_facts(self, db: sqlite3.Connection, query: FactsQuery) -> tuple[list[Any], int]:
+        """The rows of FACTS_SQL and the chain head they belong to, in one snapshot."""
+        try:
+            db.execute("BEGIN")
+            try:
+                rows = db.execute(FACTS_SQL, facts_args(query)).fetchall()
+                head = int(db.execute("SELECT seq FROM chain_head").fetchone()[0])
+            finally:
+                db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read period facts from {self.path!r}: {exc}") from exc
+        return rows, head
+
+    def _reader(self) -> sqlite3.Connection:
+        """A new read-only connection for one long read (on the file this store opened, wherever the cwd is now)."""
+        uri = f"file:{urllib.parse.quote(self._file)}?mode=ro"
+        try:
+            return sqlite3.connect(uri, uri=True, timeout=self._timeout, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite file {self.path!r}: {exc}") from exc
+
+    def entry(self, seq: int) -> LedgerEntry | None:
+        """One ledger entry by its global sequence number."""
+        with self._lock:
+            row = self._db.execute(f"SELECT {LEDGER_COLUMNS} FROM ledger WHERE seq = ?", (seq,)).fetchone()
+        return None if row is None else entry_from_row(row)
+
+    def chain_head(self) -> tuple[int, str]:
+        """The (seq, hash) kept apart from the ledger rows."""
+        with self._lock:
+            seq, head = self._db.execute("SELECT seq, hash FROM chain_head").fetchone()
+        return int(seq), str(head)
+
+    def issue_versions(self) -> Mapping[str, tuple[int, str]]:
+        """Each issue's (version, state)."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, version, state FROM issues").fetchall()
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def save_lifecycle(self, name: str, version: int, definition: str) -> None:
+        """Keep a lifecycle definition."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO lifecycles VALUES (?, ?, ?)", (name, version, definition)
+            )
+
+    def lifecycles(self) -> list[tuple[str, int, str]]:
+        """The stored lifecycle definitions."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT name, version, definition FROM lifecycles ORDER BY name, version"
+            ).fetchall()
+        return [(r[0], int(r[1]), r[2]) for r in rows]
+
+    def claim_outbox(self, now: dt.datetime, lease: dt.timedelta, limit: int) -> list[OutboxRow]:
+        """Claim due pending rows no other worker holds (see :meth:`govflow.Store.claim_outbox`)."""
+        at = utc(now)
+        with self._transaction():
+            rows = self._db.execute(
+                f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
+                " AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY id LIMIT ?",
+                (at, at, limit),
+            ).fetchall()
+            self._db.executemany(
+                "UPDATE outbox SET claimed_until = ? WHERE id = ?",
+                [(utc(now + lease), row[0]) for row in rows],
+            )
+        return [outbox_from_row(row) for row in rows]
+
+    def finish_outbox(self, row_id: int, *, error: str | None, retry_at: dt.datetime | None) -> None:
+        """Record an attempt on a row."""
+        with self._transaction():
+            if error is None:
+                self._db.execute(
+                    "UPDATE outbox SET status = 'done', attempts = attempts + 1, claimed_until = NULL"
+                    " WHERE id = ?", (row_id,),
+                )
+            else:
+                self._db.execute(
+                    "UPDATE outbox SET status = ?, attempts = attempts + 1, claimed_until = NULL,"
+                    " last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at) WHERE id = ?",
+                    ("pending" if retry_at else "dead", error, retry_at and utc(retry_at), row_id),
+                )
+
+    def release_outbox(self, row_id: int) -> None:
+        """Give a claimed row back untouched."""
+        with self._transaction():
+            self._db.execute("UPDATE outbox SET claimed_until = NULL WHERE id = ?", (row_id,))
+
+    def outbox(self, status: str) -> list[OutboxRow]:
+        """The rows in ``status``, by id."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = ? ORDER BY id", (status,)
+            ).fetchall()
+        return [outbox_from_row(row) for row in rows]
+
+    def requeue_outbox(self, row_ids: list[int] | None, now: dt.datetime) -> int:
+        """Make dead rows pending again."""
+        sql = "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ? WHERE status = 'dead'"
+        args: list[Any] = [utc(now)]
+        if row_ids is not None:
+            sql += f" AND id IN ({', '.join('?' * len(row_ids))})"
+            args.extend(row_ids)
+        with self._transaction():
+            return int(self._db.execute(sql, args).rowcount)
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._db.close()
+
+
+@attrs.define
+class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` on any error, the failure of ``COMMIT`` itself included."""
+
+    db: sqlite3.Connection
+    lock: threading.RLock
+
+    def __enter__(self) -> None:
+        self.lock.acquire()
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        try:
+            if kind is None:
+                try:
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    # A COMMIT that fails (a deferred constraint, SQLITE_BUSY, a full disk) may leave the
+                    # transaction open: roll it back, or this connection's reads would see writes that never
+                    # happened and its next BEGIN would fail.
+                    self._rollback()
+                    raise
+            else:
+                self._rollback()
+        finally:
+            self.lock.release()
+
+    def _rollback(self) -> None:
+        """End the open transaction, if SQLite has not ended it already (it does after some errors)."""
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+
+

@@ -1,0 +1,1 @@
+"""Tests of the core: values, the ledger's encoding and chain (mirrors src/govflow/_core/)."""

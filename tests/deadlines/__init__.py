@@ -1,0 +1,1 @@
+"""Tests of the calendar and deadlines (mirrors src/govflow/_deadlines/)."""

@@ -1,0 +1,1 @@
+"""Tests of the facade (mirrors src/govflow/_flow/)."""

@@ -1,0 +1,1 @@
+"""Tests of lifecycles (mirrors src/govflow/_lifecycle/)."""

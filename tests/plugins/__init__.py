@@ -1,0 +1,1 @@
+"""Tests of plugins, hooks, the outbox (mirrors src/govflow/_plugins/)."""

@@ -1,0 +1,1 @@
+"""Tests of periods, scoring, bulletins, exports (mirrors src/govflow/_reports/)."""

@@ -1,0 +1,1 @@
+"""Tests of stores (mirrors src/govflow/_stores/)."""

@@ -1,0 +1,255 @@
+"""The SQLite store: schema versions, refusal of newer or foreign files, two writers on one file,
+paged ledger reads that hold nothing between pages, and a COMMIT that fails."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import govflow
+import govflow._stores.sqlite.ledger
+from govflow import ConcurrentUpdateError, SchemaVersionError, SQLiteStore, StoreError
+from govflow.testing import FakeClock
+
+from ..conftest import add_units, snapshot
+
+
+def test_a_new_file_gets_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite3"
+    govflow.open(path).close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == govflow.SCHEMA_VERSION
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"issues_state_due", "issues_lead", "ledger_at_issue"} <= indexes
+    db.close()
+
+
+def test_a_file_from_a_newer_govflow_is_refused_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "newer.sqlite3"
+    govflow.open(path).close()
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {govflow.SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    with pytest.raises(SchemaVersionError, match="newer govflow") as info:
+        govflow.open(path)
+    assert info.value.found == govflow.SCHEMA_VERSION + 1
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == govflow.SCHEMA_VERSION + 1
+    db.close()
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("这不是数据库" * 200, encoding="utf-8")
+    with pytest.raises(StoreError, match="not a govflow SQLite file"):
+        govflow.open(path)
+
+
+def test_an_empty_file_is_migrated_forward_from_version_zero(tmp_path: Path) -> None:
+    path = tmp_path / "empty.sqlite3"
+    sqlite3.connect(path).close()
+    store = SQLiteStore(path)
+    assert store.chain_head() == (0, govflow.GENESIS_HASH)
+    store.close()
+
+
+def test_two_connections_writing_the_same_issue(tmp_path: Path, clock: FakeClock) -> None:
+    """The second writer read version 1 too: its stale write raises and writes nothing."""
+    path = tmp_path / "shared.sqlite3"
+    with govflow.open(path, clock=clock) as first, govflow.open(path, clock=clock) as second:
+        add_units(first)
+        issue = first.assign("道路积水", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        stale = second.get(issue.id)
+        first.implement(issue.id, by="XIANGYUN", note="n")
+        # Replay the command the second process would have built from its stale read.
+        lifecycle = second._lifecycle("issue-list", 1)
+        new, data = lifecycle.fire(stale, "cancel", govflow.Actor("OFFICE"), {"reason": "r"},
+                                   clock(), second._find_unit)
+        draft = govflow.LedgerDraft(issue_id=issue.id, issue_seq=2, trigger="cancel", from_state="assigned",
+                                    to_state="cancelled", actor="OFFICE", person=None, at=clock(), data=data)
+        with pytest.raises(ConcurrentUpdateError, match="expected version 1") as info:
+            second.store.commit(govflow.UnitOfWork(new, stale.version, draft))
+        assert (info.value.expected, info.value.actual) == (1, 2)
+        assert second.get(issue.id).state == "implemented"
+        assert len(second.ledger()) == 2
+        assert second.verify_ledger().entries == 2
+        # The second flow sees the first one's units and can carry on.
+        assert second.report(issue.id, by="XIANGYUN", result="r").version == 3
+
+
+def test_two_connections_appending_in_turn_keep_one_chain(tmp_path: Path, clock: FakeClock) -> None:
+    """Each connection remembers the head it wrote; when the other moved it, it reads it again."""
+    path = tmp_path / "turns.sqlite3"
+    with govflow.open(path, clock=clock) as first, govflow.open(path, clock=clock) as second:
+        add_units(first)
+        ids = []
+        for turn in range(6):
+            flow = first if turn % 2 == 0 else second
+            ids.append(flow.assign(f"问题{turn}", lead="XIANGYUN", due="2026-03-20", by="OFFICE").id)
+            flow.implement(ids[-1], by="XIANGYUN", note="n")
+        assert first.verify_ledger().entries == second.verify_ledger().entries == 12
+        assert [e.seq for e in first.ledger()] == list(range(1, 13))
+        assert first.store.chain_head() == (12, first.ledger()[-1].hash)
+
+
+def test_period_facts_read_the_opened_file_after_a_change_of_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Facts are read on a connection of their own: it must open the same file, read-only, wherever the cwd is."""
+    import datetime as dt
+
+    from ..month_scenario import run_march
+
+    monkeypatch.chdir(tmp_path)
+    clock = FakeClock("2026-03-02T09:00:00+08:00", tick=dt.timedelta(minutes=1))
+    with govflow.open("relative.sqlite3", clock=clock) as flow:
+        add_units(flow)
+        run_march(flow, clock)
+        expected = flow.facts("2026-03")
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        monkeypatch.chdir(elsewhere)
+        assert flow.facts("2026-03") == expected
+        assert flow.bulletin("2026-03").facts == expected
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_half_read_ledger_holds_up_no_other_thread(tmp_path: Path, clock: FakeClock) -> None:
+    """An iterator suspended after one entry holds neither the store's lock nor a statement."""
+    with govflow.open(tmp_path / "paged.sqlite3", clock=clock) as flow:
+        add_units(flow)
+        issue = flow.assign("道路积水", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        flow.implement(issue.id, by="XIANGYUN", note="n")
+        entries = flow.store.ledger()
+        assert next(entries).seq == 1
+        errors: list[BaseException] = []
+
+        def step() -> None:
+            try:
+                flow.report(issue.id, by="XIANGYUN", result="r")
+            except BaseException as exc:  # reported below, in the test's thread
+                errors.append(exc)
+
+        other = threading.Thread(target=step, daemon=True)
+        other.start()
+        other.join(timeout=10)
+        assert not other.is_alive(), "a suspended ledger iterator held up a commit in another thread"
+        assert errors == []
+        # The rest of the walk goes on from the page it read (the last one: the new step is not in it).
+        assert [(e.seq, e.trigger) for e in entries] == [(2, "implement")]
+        assert [e.trigger for e in flow.ledger()] == ["assign", "implement", "report"]
+        assert flow.verify_ledger().entries == 3
+
+
+def test_a_ledger_read_in_many_pages_is_the_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of three entries give what one page gives, under every filter: order, bounds, nothing twice."""
+    clock = FakeClock("2026-03-02T09:00:00+08:00", tick=dt.timedelta(hours=5))
+    with govflow.open(tmp_path / "pages.sqlite3", clock=clock) as flow:
+        add_units(flow)
+        ids = [flow.assign(f"问题{n}", lead="XIANGYUN", due="2026-03-20", by="OFFICE").id for n in range(4)]
+        for issue_id in ids:  # interleaved, so that one issue's steps are not neighbours in seq
+            flow.implement(issue_id, by="XIANGYUN", note="n")
+        for issue_id in ids[:3]:
+            flow.report(issue_id, by="XIANGYUN", result="r")
+        flow.reject(ids[0], by="OFFICE", reason="不合格")
+        flow.implement(ids[0], by="XIANGYUN", note="again")
+        store = flow.store
+
+        raw = sqlite3.connect(tmp_path / "pages.sqlite3")
+        stored = [row[0] for row in raw.execute("SELECT seq FROM ledger ORDER BY seq")]
+        raw.close()
+        monkeypatch.setattr(govflow._stores.sqlite.ledger, "PAGE", 10_000)
+        everything = list(store.ledger())
+        assert [e.seq for e in everything] == stored == list(range(1, 14))
+        at = [e.at for e in everything]
+        since, until = at[3], at[10]  # bounds that fall on entries, inside the two-day text margin
+        cases: list[tuple[dict[str, Any], list[govflow.LedgerEntry]]] = [
+            ({}, everything),
+            ({"issue_id": ids[0]}, [e for e in everything if e.issue_id == ids[0]]),
+            ({"trigger": "implement"}, [e for e in everything if e.trigger == "implement"]),
+            ({"since": since}, [e for e in everything if e.at >= since]),
+            ({"until": until}, [e for e in everything if e.at < until]),
+            ({"since": since, "until": until}, everything[3:10]),
+            ({"since": since, "until": until, "trigger": "report"},
+             [e for e in everything[3:10] if e.trigger == "report"]),
+            ({"issue_id": ids[0], "since": since}, [e for e in everything if e.issue_id == ids[0] and e.at >= since]),
+            ({"since": at[-1] + dt.timedelta(days=9)}, []),
+        ]
+        assert len(cases[1][1]) == 5 and len(cases[5][1]) == 7  # more than one page of three
+        monkeypatch.setattr(govflow._stores.sqlite.ledger, "PAGE", 3)
+        for filters, expected in cases:
+            assert list(store.ledger(**filters)) == expected, filters
+
+
+class _FailingCommit(sqlite3.Connection):
+    """A connection whose next COMMIT fails: ``busy`` raises as SQLITE_BUSY does (the transaction stays
+    open), ``deferred`` makes SQLite itself refuse it (a deferred foreign key broken in the transaction)."""
+
+    fail: str | None = None
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        if self.fail == "deferred" and sql == "BEGIN IMMEDIATE":
+            self.fail = None
+            cursor = super().execute(sql)
+            # Checked only at COMMIT: the step's own writes all go in before the refusal.
+            super().execute("PRAGMA defer_foreign_keys = ON")
+            super().execute("INSERT INTO units VALUES ('GHOST', '无上级单位', 'county', 'NOWHERE', 0, 99)")
+            return cursor
+        if self.fail == "busy" and sql == "COMMIT":
+            self.fail = None
+            raise sqlite3.OperationalError("database is locked")
+        return super().execute(sql, parameters)
+
+
+@pytest.mark.parametrize(("fail", "error"), [("busy", sqlite3.OperationalError), ("deferred", sqlite3.IntegrityError)])
+def test_a_step_whose_commit_fails_is_rolled_back(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, fail: str, error: type[Exception]
+) -> None:
+    """A failing COMMIT leaves nothing of the step (issue, ledger, chain head, outbox), and the store works on."""
+    path = tmp_path / "commit.sqlite3"
+    connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: connect(*a, factory=_FailingCommit, **k))
+    store = SQLiteStore(path)
+    monkeypatch.undo()
+    db = store._db
+    assert isinstance(db, _FailingCommit)
+    with govflow.open(store, clock=clock, delivery="manual") as flow:
+        add_units(flow)
+        issue = flow.assign("道路积水", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        before = snapshot(flow), flow.units(), store.outbox("pending")
+        db.fail = fail
+        with pytest.raises(error):
+            flow.implement(issue.id, by="XIANGYUN", note="n")
+        assert db.fail is None, "the failure was not reached"
+        assert not db.in_transaction
+        assert (snapshot(flow), flow.units(), store.outbox("pending")) == before
+        # The connection begins and commits the next step; the chain goes on from the head that was kept.
+        assert flow.implement(issue.id, by="XIANGYUN", note="n").version == 2
+        assert flow.verify_ledger().entries == 2
+        assert [u.id for u in flow.units()] == ["OFFICE", "XIANGYUN", "BINCHUAN", "XIAZHUANG"]
+    with govflow.open(path, clock=clock) as again:  # and so the file says, read afresh
+        assert [(e.seq, e.trigger) for e in again.ledger()] == [(1, "assign"), (2, "implement")]
+        assert again.store.chain_head() == (2, again.ledger()[-1].hash)
+
+
+def test_an_error_after_sqlite_rolled_back_by_itself_is_the_one_raised(tmp_path: Path) -> None:
+    """After some errors (a full disk, I/O, out of memory) SQLite has already rolled back: the helper's own
+    ROLLBACK must not replace the error with 'no transaction is active'."""
+    store = SQLiteStore(tmp_path / "auto.sqlite3")
+    try:
+        with pytest.raises(ValueError, match="the real error"), store._transaction():
+            store._db.execute("ROLLBACK")  # what SQLite does on its own after such an error
+            raise ValueError("the real error")
+        store.add_unit(govflow.Unit(id="OFFICE", name="办公室", level="prefecture", supervisor=True))
+        assert [u.id for u in store.units()] == ["OFFICE"]
+    finally:
+        store.close()

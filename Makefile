@@ -42,6 +42,7 @@ docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir build/site
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench_engine.py
 
 clean:

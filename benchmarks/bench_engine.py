@@ -362,7 +362,7 @@ def sqlite_floor_round(path: Path, issues: int, variant: str) -> Callable[[], in
     ``indexes``: BEGIN IMMEDIATE; UPDATE the issue row; INSERT a ledger row; COMMIT, on
     govflow's schema. ``bare``: the same on tables without secondary indexes or UNIQUE.
     ``govflow``: the statements govflow's SQLiteStore runs for one transition today (read
-    the issue; BEGIN IMMEDIATE; UPDATE every column but the id; move the chain head by
+    the issue; BEGIN IMMEDIATE; UPDATE the columns the step changed; move the chain head by
     compare-and-set; INSERT the ledger row; COMMIT), with constant hashes. Keep this
     variant in step with ``SQLiteStore.load`` and ``SQLiteStore.commit``.
     """
@@ -375,17 +375,16 @@ def sqlite_floor_round(path: Path, issues: int, variant: str) -> Callable[[], in
     reworks = [0] * issues
     at = NOW.isoformat()
     fake_hash = "f" * 64
-    columns = [column.strip() for column in _ISSUE_COLUMNS.split(",")]
     load = f"SELECT {_ISSUE_COLUMNS} FROM issues WHERE id = ?"
     update = (
         "UPDATE issues SET state = ?, version = ?, rework_count = ?, updated_at = ?"
         " WHERE id = ? AND version = ?"
     )
-    update_all = (
-        f"UPDATE issues SET {', '.join(f'{column} = ?' for column in columns[1:])}"
-        " WHERE id = ? AND version = ?"
+    # The store updates only the columns a step changed: here state, version and, on reject, rework_count.
+    update_changed = (
+        "UPDATE issues SET state = ?, version = ? WHERE id = ? AND version = ?",
+        "UPDATE issues SET state = ?, version = ?, rework_count = ? WHERE id = ? AND version = ?",
     )
-    template_row = dict(zip(columns, _issue_row(template()[0]), strict=True))
     move_head = "UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ?"
     db.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", (seq, fake_hash))
     steps = [
@@ -397,15 +396,16 @@ def sqlite_floor_round(path: Path, issues: int, variant: str) -> Callable[[], in
         nonlocal seq
         execute = db.execute
         for trigger, source, dest, data, rework in steps:
-            row = {**template_row, "state": dest, "updated_at": at}
             for k, this_id in enumerate(ids):
                 version, rework_count = versions[k], reworks[k] + rework
                 seq += 1
                 if variant == "govflow":
                     execute(load, (this_id,)).fetchone()
                     execute("BEGIN IMMEDIATE")
-                    row["version"], row["rework_count"] = version + 1, rework_count
-                    execute(update_all, (*[row[column] for column in columns[1:]], this_id, version))
+                    if rework:
+                        execute(update_changed[1], (dest, version + 1, rework_count, this_id, version))
+                    else:
+                        execute(update_changed[0], (dest, version + 1, this_id, version))
                     execute(move_head, (seq, fake_hash, seq - 1, fake_hash))
                 else:
                     execute("BEGIN IMMEDIATE")

@@ -84,6 +84,79 @@ def test_two_connections_writing_the_same_issue(tmp_path: Path, clock: FakeClock
         assert second.report(issue.id, by="XIANGYUN", result="r").version == 3
 
 
+def stored_row(path: Path, issue_id: str) -> dict[str, Any]:
+    """The issue's row as another program reading the file sees it."""
+    db = sqlite3.connect(path)
+    db.row_factory = sqlite3.Row
+    try:
+        return dict(db.execute("SELECT * FROM issues WHERE id = ?", (issue_id,)).fetchone())
+    finally:
+        db.close()
+
+
+def test_a_step_writes_only_the_columns_it_changed(tmp_path: Path, clock: FakeClock) -> None:
+    """The lead's index is not rewritten by a step that keeps the lead; the row is still whole."""
+    path = tmp_path / "columns.sqlite3"
+    with govflow.open(path, clock=clock) as flow:
+        add_units(flow)
+        issue = flow.assign("道路积水", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        statements: list[str] = []
+        flow.store._db.set_trace_callback(statements.append)
+        clock.advance(dt.timedelta(hours=1))
+        flow.implement(issue.id, by="XIANGYUN", note="n")
+        flow.store._db.set_trace_callback(None)
+        updates = [s for s in statements if s.startswith("UPDATE issues")]
+        assert len(updates) == 1
+        assert updates[0].startswith("UPDATE issues SET state = 'implemented', version = 2, updated_at = ")
+        row = stored_row(path, issue.id)
+        assert (row["state"], row["version"], row["lead"]) == ("implemented", 2, "XIANGYUN")
+
+
+def test_a_row_changed_by_another_connection_is_written_whole(tmp_path: Path, clock: FakeClock) -> None:
+    """Each connection diffs against the committed row of the version it read, never a stale one."""
+    path = tmp_path / "diff.sqlite3"
+    with govflow.open(path, clock=clock) as first, govflow.open(path, clock=clock) as second:
+        add_units(first)
+        issue = first.assign("道路积水", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        first.get(issue.id)  # the first connection now knows version 1
+        second.reassign(issue.id, by="OFFICE", new_lead="BINCHUAN", reason="属地")
+        second.request_extension(issue.id, by="BINCHUAN", due="2026-04-30", reason="雨季")
+        moved = first.implement(issue.id, by="BINCHUAN", note="n")
+        row = stored_row(path, issue.id)
+        assert (row["lead"], row["state"], row["version"]) == ("BINCHUAN", "implemented", 4)
+        assert row["extension"] is not None and moved.extension is not None
+        assert second.get(issue.id) == moved
+        assert first.verify_ledger().entries == 4
+
+
+def test_a_batch_rolled_back_leaves_no_row_remembered(tmp_path: Path, clock: FakeClock) -> None:
+    """Rows are remembered only once their transaction commits."""
+    path = tmp_path / "batch.sqlite3"
+    with govflow.open(path, clock=clock) as flow:
+        add_units(flow)
+        a = flow.assign("甲", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        b = flow.assign("乙", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        lifecycle = flow._lifecycle("issue-list", 1)
+        works = []
+        for issue, expected in ((flow.get(a.id), 1), (flow.get(b.id), 7)):  # b's version is stale
+            new, data = lifecycle.fire(issue, "cancel", govflow.Actor("OFFICE"), {"reason": "r"}, clock(),
+                                       flow._find_unit)
+            draft = govflow.LedgerDraft(issue_id=issue.id, issue_seq=2, trigger="cancel", from_state="assigned",
+                                        to_state="cancelled", actor="OFFICE", person=None, at=clock(), data=data)
+            works.append(govflow.UnitOfWork(new, expected, draft))
+        with pytest.raises(ConcurrentUpdateError):
+            flow.store.commit_many(works)
+        assert stored_row(path, a.id)["state"] == "assigned"
+        # A remembered row is the committed row of its version: never the rolled-back version 2 of a.
+        remembered = flow.store._rows.get(a.id)
+        assert remembered is None or (remembered[10], remembered[9]) == (1, "assigned")
+        flow.reassign(a.id, by="OFFICE", new_lead="BINCHUAN", reason="属地")
+        flow.cancel(a.id, by="OFFICE", reason="重复")
+        row = stored_row(path, a.id)
+        assert (row["lead"], row["state"], row["version"]) == ("BINCHUAN", "cancelled", 3)
+        assert flow.verify_ledger().entries == 4
+
+
 def test_two_connections_appending_in_turn_keep_one_chain(tmp_path: Path, clock: FakeClock) -> None:
     """Each connection remembers the head it wrote; when the other moved it, it reads it again."""
     path = tmp_path / "turns.sqlite3"

@@ -28,7 +28,7 @@ class MemoryStore:
         self._issues: dict[str, Issue] = {}
         self._entries: list[LedgerEntry] = []
         # Tuples, not lists: most issues have a handful of entries, and a tuple is half the size.
-        self._by_issue: dict[str, tuple[LedgerEntry, ...]] = {}
+        self._by_issue: dict[str, list[LedgerEntry]] = {}  # appended to: a step costs O(1)
         self._counters: dict[str, int] = {}
         self._head: tuple[int, str] = (0, GENESIS_HASH)
         self._lifecycles: dict[tuple[str, int], str] = {}
@@ -97,7 +97,7 @@ class MemoryStore:
             for work, issue, entry in planned:
                 self._issues[issue.id] = issue
                 self._entries.append(entry)
-                self._by_issue[issue.id] = (*self._by_issue.get(issue.id, ()), entry)
+                self._by_issue.setdefault(issue.id, []).append(entry)
                 for hook, plugin in work.notify:
                     row_id = len(self._outbox) + 1
                     self._outbox[row_id] = OutboxRow(

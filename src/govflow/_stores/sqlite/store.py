@@ -10,12 +10,13 @@ layout in :mod:`govflow._stores.sqlite.rows`, the paged ledger reads in
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import sqlite3
 import threading
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
@@ -63,6 +64,11 @@ class SQLiteStore:
         self._file = "" if in_memory else os.path.abspath(self.path)
         # the overdue issues of the last few facts, with the chain head they were read at
         self._overdue: dict[FactsQuery, tuple[int, list[OverdueAtEnd]]] = {}
+        # The committed row of recently read or written issues: a step then updates only the columns it
+        # changed. Rows enter only after COMMIT, and every write bumps the version, so the row cached for
+        # (id, version) is the row stored for them in any process.
+        self._rows: dict[str, tuple[Any, ...]] = {}
+        self._written: list[tuple[Any, ...]] = []
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -125,7 +131,16 @@ class SQLiteStore:
             row = self._db.execute(
                 f"SELECT {ISSUE_COLUMNS} FROM issues WHERE id = ?", (issue_id,)
             ).fetchone()
+            if row is not None:
+                self._remember(row)
         return None if row is None else issue_from_row(row)
+
+    def _remember(self, row: tuple[Any, ...]) -> None:
+        rows = self._rows
+        rows.pop(row[0], None)
+        rows[row[0]] = row
+        if len(rows) > _ROWS_KEPT:
+            del rows[next(iter(rows))]
 
     def query(self, query: IssueQuery) -> list[Issue]:
         """The issues matching ``query``, ordered by id."""
@@ -159,13 +174,19 @@ class SQLiteStore:
 
     def commit(self, work: UnitOfWork) -> tuple[Issue, LedgerEntry]:
         """Write ``work`` in one transaction (see :meth:`govflow.Store.commit`)."""
-        with self._transaction():
-            return self._write(work)
+        return self.commit_many([work])[0]
 
     def commit_many(self, works: Sequence[UnitOfWork]) -> list[tuple[Issue, LedgerEntry]]:
         """Write several units of work in one transaction: all of them, or none."""
-        with self._transaction():
-            return [self._write(work) for work in works]
+        with self._lock:
+            self._written.clear()
+            with self._transaction():
+                done = [self._write(work) for work in works]
+            # Committed: the rows written are now the stored rows of their versions.
+            for row in self._written:
+                self._remember(row)
+            self._written.clear()
+        return done
 
     def _write(self, work: UnitOfWork) -> tuple[Issue, LedgerEntry]:
         """One unit of work, inside the open transaction."""
@@ -181,9 +202,9 @@ class SQLiteStore:
             db.execute(
                 "INSERT OR REPLACE INTO counters VALUES (?, ?)", (work.id_scope, number)
             )
+            row = issue_row(issue)
             try:
-                db.execute(f"INSERT INTO issues ({ISSUE_COLUMNS}) VALUES "
-                           f"({', '.join('?' * len(issue_row(issue)))})", issue_row(issue))
+                db.execute(f"INSERT INTO issues ({ISSUE_COLUMNS}) VALUES ({', '.join('?' * len(row))})", row)
             except sqlite3.IntegrityError:
                 raise ConcurrentUpdateError(issue.id, 0, self._version(issue.id)) from None
             db.executemany(
@@ -191,12 +212,22 @@ class SQLiteStore:
                 [(unit, issue.id) for unit in issue.cooperating],
             )
         else:
-            # Every column, so that a lifecycle's effect on any field is kept.
             row = issue_row(issue)
-            cursor = db.execute(
-                f"UPDATE issues SET {ISSUE_ASSIGNMENTS} WHERE id = ? AND version = ?",
-                (*row[1:], issue.id, work.expected_version),
-            )
+            known = self._rows.get(issue.id)
+            if known is not None and known[_VERSION] == work.expected_version:
+                # Only the columns the step changed: an index on an unchanged column (the lead's)
+                # is not rewritten. The version check below still guards the whole row.
+                changed = [i for i in range(1, len(row)) if row[i] != known[i]]
+                cursor = db.execute(
+                    f"UPDATE issues SET {_assignments(tuple(changed))} WHERE id = ? AND version = ?",
+                    (*[row[i] for i in changed], issue.id, work.expected_version),
+                )
+            else:
+                # Every column, so that a lifecycle's effect on any field is kept.
+                cursor = db.execute(
+                    f"UPDATE issues SET {ISSUE_ASSIGNMENTS} WHERE id = ? AND version = ?",
+                    (*row[1:], issue.id, work.expected_version),
+                )
             if cursor.rowcount != 1:
                 raise ConcurrentUpdateError(
                     issue.id, work.expected_version, self._version(issue.id)
@@ -207,6 +238,7 @@ class SQLiteStore:
                     "INSERT INTO cooperation VALUES (?, ?)",
                     [(unit, issue.id) for unit in issue.cooperating],
                 )
+        self._written.append(row)
         entry = self._append_to_chain(draft)
         db.execute(
             f"INSERT INTO ledger ({LEDGER_COLUMNS}) VALUES ({', '.join('?' * 12)})",
@@ -418,6 +450,18 @@ class SQLiteStore:
         """Close the connection."""
         with self._lock:
             self._db.close()
+
+
+#: Issues whose committed row a store keeps (see ``SQLiteStore._rows``).
+_ROWS_KEPT: Final = 4096
+_COLUMN_NAMES: Final = tuple(name.strip() for name in ISSUE_COLUMNS.split(","))
+_VERSION: Final = _COLUMN_NAMES.index("version")
+
+
+@functools.lru_cache(maxsize=256)
+def _assignments(columns: tuple[int, ...]) -> str:
+    """``col = ?, …`` for the issue columns at these positions (one statement text per set of columns)."""
+    return ", ".join(f"{_COLUMN_NAMES[i]} = ?" for i in columns)
 
 
 @attrs.define

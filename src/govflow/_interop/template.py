@@ -88,7 +88,7 @@ def write_template(path: str | os.PathLike[str], lang: str, units: Sequence[str]
     position = {c.key: i for i, c in enumerate(columns, start=1)}
     last = 2 + TEMPLATE_ROWS
     if units:
-        source = f"={quote_sheetname(lists.title)}!$A$2:$A${len(units) + 1}"
+        source = f"{quote_sheetname(lists.title)}!$A$2:$A${len(units) + 1}"
         lead = DataValidation(type="list", formula1=source, allow_blank=True, showErrorMessage=True,
                               errorTitle=text["units"], error=_LEAD.accepts_zh if lang == "zh" else _LEAD.accepts_en)
         letter = get_column_letter(position["lead"])
@@ -102,7 +102,7 @@ def write_template(path: str | os.PathLike[str], lang: str, units: Sequence[str]
         coop.add(f"{letter}3:{letter}{last}")
         ws.add_data_validation(coop)
     if categories:
-        category = DataValidation(type="list", formula1=f"={quote_sheetname(lists.title)}!$B$2:$B$"
+        category = DataValidation(type="list", formula1=f"{quote_sheetname(lists.title)}!$B$2:$B$"
                                   f"{len(categories) + 1}", allow_blank=True, showErrorMessage=True,
                                   errorStyle="warning", errorTitle=text["categories"])
         letter = get_column_letter(position["category"])

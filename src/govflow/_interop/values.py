@@ -17,7 +17,7 @@ __all__ = ["BadValue", "UnitNames", "cell_text", "fold", "parse_due_cell", "spli
 #: Spaces a cell may carry around its text: ordinary, no-break, full-width (U+3000), zero-width, BOM.
 _SPACES: Final = " \t\r\n\u00a0\u3000\u200b\u200c\u200d\ufeff"
 _DATE = re.compile(
-    r"^(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?$"
+    r"^(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$"
 )
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _WORKING = re.compile(r"^(\d{1,3})\s*个?\s*工作日\s*内?$")
@@ -72,7 +72,8 @@ def parse_due_cell(value: object) -> dt.date | WorkingDays:
         if float(value).is_integer() and 20000 <= value <= 80000:  # an Excel serial day (1954..2119)
             return _EXCEL_EPOCH + dt.timedelta(days=int(value))
         raise BadValue(f"数字 {cell_text(value)} 不是日期", f"the number {cell_text(value)} is not a date")
-    text = fold(cell_text(value))
+    # Full-width digits made plain; spaces inside are kept (they part a date from its time).
+    text = unicodedata.normalize("NFKC", cell_text(value)).strip()
     if not text:
         raise BadValue("为空", "empty")
     found = _DATE.match(text) or _COMPACT.match(text)

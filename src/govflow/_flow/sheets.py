@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["SheetsMixin"]
 
 _LANGS = ("zh", "en")
+#: Up to how many issues an import loads one by one (more: every issue in one query).
+_LOAD_ONE_BY_ONE = 500
 
 
 class SheetsMixin:
@@ -140,12 +142,14 @@ class SheetsMixin:
             for entry in self._store.ledger(trigger="assign")
             if isinstance(entry.data.get("external_id"), str) and entry.data["external_id"] in wanted
         }
-        known: dict[str, Issue] = {}
-        for key in wanted:
-            issue = self._store.load(external.get(key, key))
-            if issue is not None:
-                known[key] = issue
-        return known
+        # Keys that are neither an external id nor an issue id of this flow name no issue.
+        keys = [k for k in wanted if k in external or not self._id_prefix or k.startswith(self._id_prefix)]
+        if len(keys) > _LOAD_ONE_BY_ONE:  # a large sheet imported again: one query beats a load per row
+            issues = {issue.id: issue for issue in self._store.query(IssueQuery())}
+            found = {key: issues.get(external.get(key, key)) for key in keys}
+        else:
+            found = {key: self._store.load(external.get(key, key)) for key in keys}
+        return {key: issue for key, issue in found.items() if issue is not None}
 
     def export_issues(
         self,

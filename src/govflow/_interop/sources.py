@@ -16,7 +16,7 @@ import attrs
 
 from .._core.errors import ImportProblem, ValidationError
 from .columns import COLUMNS, column_for
-from .values import cell_text
+from .values import SPACES, cell_text
 
 __all__ = ["SUFFIXES", "Sheet", "read_sheet", "require_openpyxl"]
 
@@ -118,9 +118,12 @@ def _problem(sheet: str, row: int, zh: str, en: str, column: str = "", value: st
     return ImportProblem(sheet, row, column, value, zh, en, accepted_zh or "—", accepted_en or "—")
 
 
-def _is_note(values: Sequence[Any]) -> bool:
-    texts = [cell_text(v) for v in values if cell_text(v)]
-    return len(texts) == 1 and texts[0].lower().startswith(_NOTE_STARTS)
+def _skipped(values: Sequence[Any]) -> bool:
+    """Whether a row is empty (blank cells only) or a note: one cell of text that starts like one."""
+    filled = [v for v in values if v is not None and v != ""]
+    if all(isinstance(v, str) and not v.strip(SPACES) for v in filled):
+        return True
+    return len(filled) == 1 and cell_text(filled[0]).lower().startswith(_NOTE_STARTS)
 
 
 def _table(name: str, rows: Iterable[tuple[int, list[Any]]]) -> tuple[Sheet | None, list[ImportProblem]]:
@@ -165,7 +168,7 @@ def _table(name: str, rows: Iterable[tuple[int, list[Any]]]) -> tuple[Sheet | No
     table: list[tuple[int, dict[str, Any]]] = []
     wanted = [(key, index) for key, index in positions.items() if column_for(cells[index]) in COLUMNS]
     for number, values in iterator:
-        if not any(cell_text(v) for v in values) or _is_note(values):
+        if _skipped(values):
             continue
         table.append((number, {key: values[index] if index < len(values) else None for key, index in wanted}))
     return Sheet(name, header_row, {k: headers[k] for k, _ in wanted}, table), problems

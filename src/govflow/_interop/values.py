@@ -12,10 +12,10 @@ from typing import Final
 from .._core.model import Unit
 from .._core.workdays import WorkingDays
 
-__all__ = ["BadValue", "UnitNames", "cell_text", "fold", "parse_due_cell", "split_units"]
+__all__ = ["SPACES", "BadValue", "UnitNames", "cell_text", "fold", "parse_due_cell", "split_units"]
 
 #: Spaces a cell may carry around its text: ordinary, no-break, full-width (U+3000), zero-width, BOM.
-_SPACES: Final = " \t\r\n\u00a0\u3000\u200b\u200c\u200d\ufeff"
+SPACES: Final = " \t\r\n\u00a0\u3000\u200b\u200c\u200d\ufeff"
 _DATE = re.compile(
     r"^(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$"
 )
@@ -40,6 +40,11 @@ def cell_text(value: object) -> str:
 
     A CSV cell that an export protected from being read as a formula (``'=...``) loses its apostrophe.
     """
+    if type(value) is str:
+        text = value.strip(SPACES)
+        if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
+            return text[1:]
+        return text
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -50,7 +55,7 @@ def cell_text(value: object) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
-    text = str(value).strip(_SPACES)
+    text = str(value).strip(SPACES)
     if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
         text = text[1:]
     return text
@@ -96,7 +101,7 @@ def parse_due_cell(value: object) -> dt.date | WorkingDays:
 
 def split_units(value: object) -> list[str]:
     """The names in a cooperating-units cell, split at 、 ， , ; ； and newlines."""
-    return [part.strip(_SPACES) for part in _SEPARATORS.split(cell_text(value)) if part.strip(_SPACES)]
+    return [part.strip(SPACES) for part in _SEPARATORS.split(cell_text(value)) if part.strip(SPACES)]
 
 
 class UnitNames:

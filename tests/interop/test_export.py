@@ -170,6 +170,10 @@ def test_export_filters(flow: govflow.Govflow, clock: FakeClock, tmp_path: Path)
         flow.export_issues(tmp_path / "f.xlsx", lang="fr")
     with pytest.raises(govflow.ValidationError, match="path"):
         flow.export_issues(tmp_path / "f.ods")
+    with pytest.raises(govflow.ValidationError, match="no folder"):
+        flow.export_issues(tmp_path / "missing" / "f.xlsx")
+    with pytest.raises(govflow.ValidationError, match="no folder"):
+        flow.import_template(tmp_path / "missing" / "t.xlsx")
 
 
 def test_the_template_lists_units_and_categories(flow: govflow.Govflow, tmp_path: Path) -> None:

@@ -14,12 +14,11 @@ from typing import Any, Final
 import attrs
 
 from .._core.clock import DEFAULT_ZONE
-from .._core.errors import ValidationError
 from .._core.model import Issue, LedgerEntry
 from .._deadlines.ladder import STEP_LABELS
 from .._reports.sheets import fit_columns, print_setup, put_row, style_header
 from .columns import COLUMNS, EXPORT_ONLY, Column
-from .sources import require_openpyxl
+from .sources import require_openpyxl, writable
 from .values import UnitNames
 
 __all__ = ["ExportData", "export_columns", "step_words", "write_issues"]
@@ -108,11 +107,8 @@ def _row(issue: Issue, data: ExportData, lang: str) -> list[Any]:
 
 def write_issues(path: str | os.PathLike[str], issues: Sequence[Issue], data: ExportData, lang: str) -> Path:
     """Write ``issues`` to ``path`` (``.xlsx`` or ``.csv``); return the path."""
-    target = Path(path)
+    target = writable(path, (".xlsx", ".csv"))
     suffix = target.suffix.lower()
-    if suffix not in (".xlsx", ".csv"):
-        raise ValidationError("path", f"{target.name}: cannot write files of kind {suffix or '(none)'!r}",
-                              "a path ending in .xlsx or .csv")
     head = [c.header(lang) for c in export_columns()]
     rows = [_row(issue, data, lang) for issue in issues]
     if suffix == ".csv":

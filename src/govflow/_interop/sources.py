@@ -18,7 +18,7 @@ from .._core.errors import ImportProblem, ValidationError
 from .columns import COLUMNS, column_for
 from .values import SPACES, cell_text
 
-__all__ = ["SUFFIXES", "Sheet", "read_sheet", "require_openpyxl"]
+__all__ = ["SUFFIXES", "Sheet", "read_sheet", "require_openpyxl", "writable"]
 
 #: The file kinds the import reads, by suffix.
 SUFFIXES: Final = (".xlsx", ".xlsm", ".csv")
@@ -37,6 +37,17 @@ class Sheet:
     header_row: int
     headers: dict[str, str]
     rows: list[tuple[int, dict[str, Any]]]
+
+
+def writable(path: str | os.PathLike[str], suffixes: tuple[str, ...]) -> Path:
+    """``path`` as a :class:`Path` to write, or :class:`ValidationError` for a wrong kind or a missing folder."""
+    target = Path(path)
+    if target.suffix.lower() not in suffixes:
+        raise ValidationError("path", f"{target.name}: cannot write files of kind {target.suffix or '(none)'!r}",
+                              "a path ending in " + " or ".join(suffixes))
+    if not target.parent.is_dir():
+        raise ValidationError("path", f"no folder {str(target.parent)!r}", "a path in an existing folder")
+    return target
 
 
 def require_openpyxl(purpose: str) -> None:

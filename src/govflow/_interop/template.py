@@ -11,7 +11,7 @@ from typing import Final
 from .._core.errors import ValidationError
 from .._reports.sheets import fit_columns, print_setup, put_row, style_header
 from .columns import COLUMNS
-from .sources import require_openpyxl
+from .sources import require_openpyxl, writable
 
 __all__ = ["TEMPLATE_ROWS", "write_template"]
 
@@ -44,9 +44,7 @@ def write_template(path: str | os.PathLike[str], lang: str, units: Sequence[str]
     """Write the template to ``path`` (``.xlsx``) with drop-downs of ``units`` (names) and ``categories``."""
     if lang not in _TEXT:
         raise ValidationError("lang", f"got {lang!r}", "'zh' or 'en'")
-    target = Path(path)
-    if target.suffix.lower() != ".xlsx":
-        raise ValidationError("path", f"{target.name}: the template is a workbook", "a path ending in .xlsx")
+    target = writable(path, (".xlsx",))
     require_openpyxl("path")
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font

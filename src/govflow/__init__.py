@@ -13,6 +13,8 @@ from ._core.clock import DEFAULT_ZONE, Clock, default_clock
 from ._core.errors import (
     ConcurrentUpdateError,
     GovflowError,
+    ImportProblem,
+    ImportRejected,
     InvalidTransition,
     LedgerCorrupted,
     LifecycleError,
@@ -40,6 +42,7 @@ from ._deadlines.ladder import DEFAULT_LADDER, STEP_LABELS, Ladder, Overdue, Run
 from ._flow.builtin import DEFAULT_PLUGINS
 from ._flow.facade import Delivery, Govflow
 from ._flow.open import open
+from ._interop.report import ImportReport
 from ._lifecycle.issue_list import ISSUE_LIST
 from ._lifecycle.machine import ROLES, LifecycleDefinition, TransitionSpec
 from ._plugins.manager import PluginInfo, PluginLoadError, PluginWarning, hookimpl
@@ -83,6 +86,9 @@ __all__ = [
     "FactsQuery",
     "Govflow",
     "GovflowError",
+    "ImportProblem",
+    "ImportRejected",
+    "ImportReport",
     "Indicator",
     "InvalidTransition",
     "Issue",

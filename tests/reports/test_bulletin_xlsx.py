@@ -19,6 +19,7 @@ import govflow
 from govflow import Actor
 from govflow._reports.bulletin.build import period_name
 from govflow._reports.bulletin.labels import grade_name, label
+from govflow._reports.sheets import text_width
 from govflow._stores.facts import COUNTS
 from govflow.testing import FakeClock
 
@@ -43,6 +44,11 @@ def play(flow: govflow.Govflow, clock: FakeClock) -> dict[str, str]:
     run_april(flow, clock, ids)
     at(clock, 5, 1)
     return {**ids, "R1": forgotten.id}
+
+
+def wall_time(when: dt.datetime) -> dt.datetime:
+    """How a date cell holds an instant: Beijing wall time, no zone, whole seconds."""
+    return when.astimezone(govflow.DEFAULT_ZONE).replace(tzinfo=None, microsecond=0)
 
 
 def workbook(bulletin: govflow.Bulletin, lang: str) -> Workbook:
@@ -201,7 +207,7 @@ def test_lists_overdue_and_changes_match_the_bulletin(flow: govflow.Govflow, clo
          r[label("days_overdue", lang)], r[label("responsible_first", lang)], r[label("responsible_direct", lang)])
         for r in overdue
     ] == [
-        (bulletin.unit_name(i.unit), i.issue_id, i.title, i.due.isoformat(), i.days_overdue,
+        (bulletin.unit_name(i.unit), i.issue_id, i.title, dt.datetime.combine(i.due, dt.time()), i.days_overdue,
          i.responsible.first if i.responsible else None, i.responsible.direct if i.responsible else None)
         for i in bulletin.overdue_issues()
     ]
@@ -256,11 +262,11 @@ def test_the_ledger_sheet_holds_every_covered_issue_up_to_the_period_end(
         assert row[label("to_state", lang)] == flow.label(entry.to_state, lang)
         assert row[label("actor", lang)] == bulletin.unit_name(entry.actor)
         assert row[label("person", lang)] == entry.person
-        assert dt.datetime.fromisoformat(row[label("at", lang)]) == entry.at
+        assert row[label("at", lang)] == wall_time(entry.at)
         assert json.loads(row[label("data", lang)]) == json.loads(json.dumps(dict(entry.data)))
         assert row[label("hash", lang)] == entry.hash
     # every step of a covered issue is there, and nothing from after the period
-    assert all(dt.datetime.fromisoformat(r[label("at", lang)]) < end for r in rows)
+    assert all(r[label("at", lang)] < wall_time(end) for r in rows)
     assert any(r[label("person", lang)] == "李科长" for r in rows)
 
 
@@ -281,8 +287,17 @@ def test_the_workbook_is_laid_out_for_a_reader(flow: govflow.Govflow, clock: Fak
     first = book.worksheets[0]
     assert first["A1"].value == bulletin.title(lang)
     # Under the title: when it was produced (in words, then the exact instant) and who issues it.
-    assert [c.value for c in first[3]][:3] == [label("produced_at", lang), bulletin.produced_on(lang),
-                                               bulletin.produced_at.isoformat()]
+    assert [c.value for c in first[3]][:4] == [label("produced_at", lang), bulletin.produced_on(lang),
+                                               wall_time(bulletin.produced_at), bulletin.produced_at.isoformat()]
+    assert first["C3"].is_date and first["C3"].number_format == "yyyy-mm-dd hh:mm"
+    # The summary's columns fit every row, the period's name under the title included (2026年3月 was clipped).
+    for row in first.iter_rows(min_row=2):
+        for cell in row:
+            if cell.value is not None and cell.coordinate != "C3":
+                shown = cell.value if not cell.is_date else cell.value.date()
+                width = first.column_dimensions[cell.column_letter].width
+                assert min(text_width(shown) + 2, 66) <= width, (cell.coordinate, cell.value, width)
+    assert first.column_dimensions["B"].width >= text_width(bulletin.period_name(lang)) + 2
     assert bulletin.produced_on(lang).startswith({"zh": "2026年5月1日 09:", "en": "1 May 2026, 09:"}[lang])
     assert [c.value for c in first[4]][:2] == [label("issuer", lang), "大理州领导小组办公室"]
     tables = ("ranking", "facts", "breakdown", "red_list", "black_list", "overdue_sheet", "ledger")

@@ -7,6 +7,7 @@ Every error govflow raises on purpose derives from :class:`GovflowError`::
     ├── InvalidTransition        the trigger cannot be fired in the issue's state
     ├── PermissionDenied         the actor may not fire the trigger
     ├── ValidationError          bad input data (also a ValueError)
+    │   └── ImportRejected       a spreadsheet import with bad rows: every problem, nothing written
     ├── ConcurrentUpdateError    a write named a version that is no longer current
     ├── LedgerCorrupted          the hash-chained ledger does not check out
     ├── LifecycleError           a lifecycle definition is malformed
@@ -25,9 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import attrs
+
 __all__ = [
     "ConcurrentUpdateError",
     "GovflowError",
+    "ImportProblem",
+    "ImportRejected",
     "InvalidTransition",
     "LedgerCorrupted",
     "LifecycleError",
@@ -114,6 +119,61 @@ class ValidationError(GovflowError, ValueError):
         self.issue_id = issue_id
         where = f"issue {issue_id}: " if issue_id else ""
         super().__init__(f"{where}{field}: {problem}; accepted: {accepted}")
+
+
+@attrs.frozen
+class ImportProblem:
+    """One problem of a spreadsheet import, where the clerk sees it.
+
+    ``sheet`` is the sheet's name (a CSV file's name), ``row`` the row number as the
+    spreadsheet shows it (0 for the file as a whole), ``column`` the header as written
+    in the sheet (empty when the problem is not one cell's), ``value`` the cell as read.
+    ``problem`` and ``accepted`` say what is wrong and what would be accepted, in
+    Chinese (``*_zh``) and English.
+    """
+
+    sheet: str
+    row: int
+    column: str
+    value: str
+    problem_zh: str
+    problem: str
+    accepted_zh: str
+    accepted: str
+
+    def text(self, lang: str = "zh") -> str:
+        """One line for a person: where, the value, what is wrong and what is accepted."""
+        shown = self.value if len(self.value) <= 40 else self.value[:39] + "…"
+        if lang == "zh":
+            where = f"{self.sheet} 第{self.row}行" if self.row else self.sheet
+            cell = f" {self.column}" if self.column else ""
+            got = f"「{shown}」" if self.value else ""
+            return f"{where}{cell}{got}：{self.problem_zh}；可接受：{self.accepted_zh}"
+        where = f"{self.sheet} row {self.row}" if self.row else self.sheet
+        cell = f", {self.column}" if self.column else ""
+        got = f" {shown!r}" if self.value else ""
+        return f"{where}{cell}{got}: {self.problem}; accepted: {self.accepted}"
+
+
+class ImportRejected(ValidationError):
+    """A spreadsheet import was refused: ``problems`` lists every bad row and cell; nothing was written."""
+
+    #: How many problems the message itself lists (``problems`` has them all).
+    SHOWN = 50
+
+    def __init__(self, source: str, problems: Sequence[ImportProblem], lang: str = "en") -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        lines = [p.text(lang) for p in self.problems[: self.SHOWN]]
+        more = len(self.problems) - len(lines)
+        if more:
+            lines.append(f"... and {more} more")
+        count = len(self.problems)
+        super().__init__(
+            "source",
+            f"{source}: {count} problem{'s' if count != 1 else ''}, nothing was written\n  " + "\n  ".join(lines),
+            "a sheet whose every row is valid (see .problems)",
+        )
 
 
 class ConcurrentUpdateError(GovflowError):

@@ -37,6 +37,7 @@ from .builtin import DEFAULT_PLUGINS
 from .deadlines import DeadlinesMixin
 from .periods import PeriodsMixin
 from .reading import ReadingMixin
+from .sheets import SheetsMixin
 from .steps import ActorLike, StepsMixin
 
 __all__ = ["Delivery", "Govflow"]
@@ -46,7 +47,7 @@ __all__ = ["Delivery", "Govflow"]
 Delivery = Literal["background", "inline", "manual"]
 
 
-class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin):
+class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixin):
     """A problem-list system on one store. Make one with :func:`govflow.open`.
 
     Use it as a context manager, or call :meth:`close`, to release the store.

@@ -11,8 +11,11 @@ Sheets, in order, titled in the bulletin's language:
 * the score breakdown: one row per unit and indicator (rate, weight, points);
 * the ledger (台账): every step, up to the period's end, of every issue the bulletin covers.
 
-Numbers are stored as numbers; dates and times are ISO 8601 text throughout (Excel
-cannot hold a time zone). Each table has a bold, frozen header row with a filter.
+Numbers are stored as numbers (shown with two decimals where they have any); dates and
+times are date cells (times in the wall time of Asia/Shanghai: Excel holds no time zone;
+the summary also gives the exact ISO 8601 instant the bulletin was produced). Each table
+has a bold, frozen header row with a filter, and every column is as wide as what it
+holds (the summary's title rows included).
 The same bulletin gives the same bytes: the file's timestamps are the bulletin's
 ``produced_at``.
 """
@@ -23,15 +26,16 @@ import datetime as dt
 import io
 import json
 import re
-import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from ..._core.clock import DEFAULT_ZONE
 from ..._core.errors import ValidationError
 from ..._deadlines.ladder import STEP_LABELS
 from ..._stores.facts import UnitFacts
 from ..ledger_export import labeller
+from ..sheets import fit_columns, put_row, text_width
 from .labels import label
 from .tables import FACT_COLUMNS, Cell, bulletin_tables, level_name, requested
 
@@ -92,7 +96,10 @@ def bulletin_xlsx(flow: Govflow, **options: Any) -> bytes:
             _facts(sheet(heading), bulletin, lang)
             _breakdown(sheet(label("breakdown", lang)), bulletin, lang)
         elif key == "overdue":
-            _table(sheet(label("overdue_sheet", lang)), head, rows)
+            due = head.index(label("due", lang))
+            dated = [[dt.date.fromisoformat(c) if i == due and isinstance(c, str) else c for i, c in enumerate(r)]
+                     for r in rows]
+            _table(sheet(label("overdue_sheet", lang)), head, dated)
         else:
             _table(sheet(heading), head, rows)
     _ledger(sheet(label("ledger", lang)), bulletin, lang)
@@ -145,27 +152,8 @@ def _fix_timestamps(data: bytes, stamp: dt.datetime) -> bytes:
     return out.getvalue()
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, str):
-        return _ILLEGAL.sub("\ufffd", value)
-    return value
-
-
 def _put_row(ws: Worksheet, row: int, values: Sequence[Any]) -> None:
-    for col, value in enumerate(values, start=1):
-        if value is None:
-            continue
-        cell = ws.cell(row=row, column=col, value=_clean(value))
-        if isinstance(value, str) and value.startswith("="):
-            cell.data_type = "s"  # text, never a formula
-
-
-def _width(value: Any) -> int:
-    if value is None:
-        return 0
-    text = f"{value:.2f}" if isinstance(value, float) else str(value)
-    longest = max(text.split("\n"), key=len)
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in longest)
+    put_row(ws, row, [v.astimezone(DEFAULT_ZONE) if isinstance(v, dt.datetime) else v for v in values])
 
 
 def _table(
@@ -194,7 +182,7 @@ def _table(
     ws.auto_filter.ref = f"A{first_row}:{last}{first_row + len(rows)}"
     for col in range(1, len(head) + 1):
         values = [head[col - 1], *(row[col - 1] if col - 1 < len(row) else None for row in rows)]
-        width = max(MIN_WIDTH, min(MAX_WIDTH, max(_width(v) for v in values) + 2))
+        width = max(MIN_WIDTH, min(MAX_WIDTH, max(text_width(v) for v in values) + 2))
         ws.column_dimensions[get_column_letter(col)].width = width
         fmt = (formats or {}).get(col)
         if fmt:
@@ -230,7 +218,8 @@ def _summary(ws: Worksheet, bulletin: Bulletin, lang: str) -> None:
 
     ws.cell(row=1, column=1, value=bulletin.title(lang)).font = Font(bold=True, size=14)
     _put_row(ws, 2, [label("period", lang), bulletin.period_name(lang), str(bulletin.period)])
-    _put_row(ws, 3, [label("produced_at", lang), bulletin.produced_on(lang), bulletin.produced_at.isoformat()])
+    _put_row(ws, 3, [label("produced_at", lang), bulletin.produced_on(lang), bulletin.produced_at,
+                     bulletin.produced_at.isoformat()])
     fourth: list[Any] = [label("issuer", lang), bulletin.issuer] if bulletin.issuer else [None, None]
     if bulletin.as_of < bulletin.period.end:  # a period not over yet: counted up to when
         fourth += [label("as_of", lang), bulletin.as_of_text(lang)]
@@ -241,7 +230,9 @@ def _summary(ws: Worksheet, bulletin: Bulletin, lang: str) -> None:
     rows = [[name, value] for name, value in zip(_fact_head(steps, lang), _fact_cells(totals, steps), strict=True)]
     _table(ws, [label("summary", lang), label("all_units", lang)], rows,
            formats={2: _RATE_FORMAT}, first_row=5)
-    ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 0, 16)
+    # The title spans the summary's columns; each column is as wide as every row's cell in it.
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(ws.max_column, 2))
+    fit_columns(ws, min_width=MIN_WIDTH, max_width=MAX_WIDTH)
 
 
 def _facts(ws: Worksheet, bulletin: Bulletin, lang: str) -> None:
@@ -297,7 +288,7 @@ def _ledger(ws: Worksheet, bulletin: Bulletin, lang: str) -> None:
             rows.append([
                 e.seq, e.issue_id, issue.title, e.issue_seq, _action(name(e.issue_id, e.trigger), e.data, lang),
                 name(e.issue_id, e.from_state) if e.from_state else None, name(e.issue_id, e.to_state),
-                bulletin.unit_name(e.actor), e.person, e.at.isoformat(),
+                bulletin.unit_name(e.actor), e.person, e.at,
                 json.dumps(dict(e.data), ensure_ascii=False, sort_keys=True), e.hash,
             ])
     _table(ws, head, rows)

@@ -1,0 +1,1 @@
+"""Spreadsheets and other formats in and out: problem-list import, export and template."""

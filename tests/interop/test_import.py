@@ -1,0 +1,296 @@
+"""Importing an office's problem list: the sheet as offices make it, every store, all or nothing, idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+import govflow
+from govflow import Actor, ImportRejected, Responsible, working_days
+
+from ..conftest import refused, snapshot
+from .office import ROWS, data_rows, issue_facts, office_csv, office_workbook
+
+EXPECTED = [
+    ("003", "农贸市场占道经营", "早市占道", "市场秩序", "XIANGYUN", ("BINCHUAN", "XIAZHUANG"), dt.date(2026, 8, 15),
+     Responsible("王县长", "张站长"), "assigned"),
+    ("1", "村庄污水收集管网覆盖不足", "3个自然村污水直排", "生态环境", "XIANGYUN", ("BINCHUAN", "XIAZHUANG"),
+     dt.date(2026, 6, 30), Responsible("王县长", "李科长"), "assigned"),
+    ("2", "集镇路灯损坏未修复", "", "基础设施", "BINCHUAN", (), dt.date(2026, 7, 31), None, "assigned"),
+    ("4", "垃圾清运不及时", "", "生态环境", "XIAZHUANG", (), dt.date(2026, 9, 1), None, "assigned"),
+    # Ten working days from Monday 2026-03-02.
+    ("5", "学校周边交通秩序", "", None, "BINCHUAN", ("XIANGYUN",), dt.date(2026, 3, 16), None, "assigned"),
+    # An Excel serial day number typed into a general cell.
+    ("6", "饮用水源地保护", "", "生态环境", "XIANGYUN", (), dt.date(2026, 6, 30), None, "assigned"),
+]
+
+
+def test_an_office_workbook_imports_on_every_store(flow: govflow.Govflow, tmp_path: Path) -> None:
+    path = office_workbook(tmp_path / "清单.xlsx")
+    seen: list[tuple[int, int]] = []
+    report = flow.import_issues(path, by=Actor("OFFICE", "张主任"),
+                                progress=lambda done, total: seen.append((done, total)))
+    assert report.ok and report.sheet == "问题清单" and report.rows == 6
+    assert len(report.created) == 6 and not report.updated and not report.unchanged
+    assert seen[-1] == (6, 6)
+    assert issue_facts(flow) == EXPECTED
+    entries = flow.ledger()
+    assert [e.trigger for e in entries] == ["assign"] * 6
+    assert {e.actor for e in entries} == {"OFFICE"} and {e.person for e in entries} == {"张主任"}
+    # The external id lives in the assign entry, so the chain covers it.
+    assert sorted(e.data["external_id"] for e in entries) == ["003", "1", "2", "4", "5", "6"]
+    by_title = {i.title: i for i in flow.issues()}
+    assert by_title["学校周边交通秩序"].due_basis == (dt.date(2026, 3, 2), 10)
+    flow.verify_ledger()
+
+
+def test_the_same_file_again_creates_nothing(flow: govflow.Govflow, tmp_path: Path) -> None:
+    path = office_workbook(tmp_path / "清单.xlsx")
+    first = flow.import_issues(path, by="OFFICE")
+    before = snapshot(flow)
+    again = flow.import_issues(path, by="OFFICE")
+    assert snapshot(flow) == before
+    assert not again.created and not again.updated and sorted(again.unchanged) == sorted(first.created)
+
+
+def test_a_gb18030_csv_imports_the_same(flow: govflow.Govflow, tmp_path: Path) -> None:
+    path = office_csv(tmp_path / "清单.csv")
+    with pytest.raises(UnicodeDecodeError):
+        path.read_bytes().decode("utf-8")  # really GB18030
+    report = flow.import_issues(path, by="OFFICE")
+    assert report.ok and report.sheet == "清单" and len(report.created) == 6
+    assert issue_facts(flow) == EXPECTED
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16"])
+def test_csv_in_utf8_with_or_without_bom(tmp_path: Path, clock: Any, encoding: str) -> None:
+    with govflow.open(":memory:", clock=clock) as flow:
+        from ..conftest import add_units
+
+        add_units(flow)
+        flow.import_issues(office_csv(tmp_path / "list.csv", encoding=encoding), by="OFFICE")
+        assert issue_facts(flow) == EXPECTED
+
+
+def test_english_headers_in_any_order(flow: govflow.Govflow, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.append(["Due date", "Lead unit", "Title", "External ID", "Cooperating units", "Category"])
+    ws.append(["2026-05-01", "Xiangyun", "Street lights", "EN-1", "BINCHUAN;XIAZHUANG", "infrastructure"])
+    ws.append([dt.date(2026, 5, 2), "宾川县", "Market", "EN-2", None, None])
+    book.save(tmp_path / "en.xlsx")
+    flow.add_unit("DALI", "Dali city", level="county", parent="OFFICE")
+    # "Xiangyun" is not a name here: the report says so, and nothing is written.
+    error = refused(flow, ImportRejected, lambda: flow.import_issues(tmp_path / "en.xlsx", by="OFFICE"))
+    assert isinstance(error, ImportRejected)
+    assert [(p.row, p.column, p.value) for p in error.problems] == [(2, "Lead unit", "Xiangyun")]
+    ws["B2"] = "xiangyun"  # ids are matched as written, after full-width folding: this is the id in lower case
+    ws["B2"] = "XIANGYUN"
+    book.save(tmp_path / "en.xlsx")
+    report = flow.import_issues(tmp_path / "en.xlsx", by="OFFICE")
+    assert len(report.created) == 2
+    lights = next(i for i in flow.issues() if i.title == "Street lights")
+    assert lights.cooperating == ("BINCHUAN", "XIAZHUANG") and lights.category == "infrastructure"
+
+
+BAD_ROWS: list[tuple[list[Any], str, str]] = [
+    # (row, the header the problem names, what the English problem says)
+    (["B1", "", "", "祥云县", "", "2026-06-30", "", "", ""], "问题", "the title is empty"),
+    (["B2", "\u3000 ", "", "祥云县", "", "2026-06-30", "", "", ""], "问题", "the title is empty"),
+    (["B3", "t", "", "火星县", "", "2026-06-30", "", "", ""], "牵头单位", "no such unit"),
+    (["B4", "t", "", "", "", "2026-06-30", "", "", ""], "牵头单位", "empty"),
+    (["B5", "t", "", "大理", "", "2026-06-30", "", "", ""], "牵头单位", "ambiguous"),
+    (["B6", "t", "", 123, "", "2026-06-30", "", "", ""], "牵头单位", "no such unit"),
+    (["B7", "t", "", "祥云县", "火星县", "2026-06-30", "", "", ""], "配合单位", "no such unit"),
+    (["B8", "t", "", "祥云县", "宾川县、祥云", "2026-06-30", "", "", ""], "配合单位", "is the lead unit"),
+    (["B9", "t", "", "祥云县", "", "明年六月", "", "", ""], "完成时限（必填）", "not a date"),
+    (["B10", "t", "", "祥云县", "", "2026-02-30", "", "", ""], "完成时限（必填）", "no such day"),
+    (["B11", "t", "", "祥云县", "", "2025-12-31", "", "", ""], "完成时限（必填）", "before today"),
+    (["B12", "t", "", "祥云县", "", "", "", "", ""], "完成时限（必填）", "empty"),
+    (["B13", "t", "", "祥云县", "", "0个工作日", "", "", ""], "完成时限（必填）", "at least 1 working day"),
+    (["B14", "t", "", "祥云县", "", 12.5, "", "", ""], "完成时限（必填）", "is not a date"),
+    (["B15", "t", "", "祥云县", "", "2026/13/1", "", "", ""], "完成时限（必填）", "no such day"),
+    (["B16", "t", "", "祥云县", "", "2026.6", "", "", ""], "完成时限（必填）", "not a date"),
+    (["B17", "t", "", "祥云县", "", dt.datetime(2020, 7, 31), "", "", ""], "完成时限（必填）", "before today"),
+    (["B18", "t", "", "宾", "", "2026-06-30", "", "", ""], "牵头单位", "no such unit"),
+    (["B1", "t", "", "祥云县", "", "2026-06-30", "", "", ""], "序号", "the same id as row"),
+    (["B20", "t", "", "祥云县", "宾川县、，火星", "2026-06-30", "", "", ""], "配合单位", "no such unit"),
+]
+
+
+def test_twenty_bad_rows_are_all_reported_and_nothing_is_written(flow: govflow.Govflow, tmp_path: Path) -> None:
+    flow.add_unit("DALIZHOU", "大理州", level="prefecture")
+    flow.add_unit("DALISHI", "大理市", level="county", parent="DALIZHOU")
+    good = [["G1", "好的一行", "", "祥云县", "", "2026-06-30", "", "", ""]]
+    path = office_workbook(tmp_path / "bad.xlsx", rows=[*good, *(row for row, _, _ in BAD_ROWS)])
+    numbers = data_rows(path)
+    error = refused(flow, ImportRejected, lambda: flow.import_issues(path, by="OFFICE"))
+    assert isinstance(error, ImportRejected) and isinstance(error, govflow.ValidationError)
+    problems = error.problems
+    assert len(problems) == 20
+    for problem, number, (_, column, said) in zip(problems, numbers[1:], BAD_ROWS, strict=True):
+        assert (problem.sheet, problem.row, problem.column) == ("问题清单", number, column), problem
+        assert said in problem.problem, problem
+        assert problem.problem_zh and problem.accepted and problem.accepted_zh
+        assert problem.text("zh").startswith(f"问题清单 第{number}行 {column}")
+    ambiguous = next(p for p in problems if "ambiguous" in p.problem)
+    assert "大理州（DALIZHOU）" in ambiguous.problem_zh and "大理市（DALISHI）" in ambiguous.problem_zh
+    assert "20 problems" in str(error)
+    # A dry run gives the same report and writes nothing either.
+    before = snapshot(flow)
+    report = flow.import_issues(path, by="OFFICE", dry_run=True)
+    assert snapshot(flow) == before
+    assert report.problems == problems and not report.ok and report.dry_run
+    assert report.created == ("G1",)
+
+
+def test_a_dry_run_of_a_good_sheet_says_what_it_would_do(flow: govflow.Govflow, tmp_path: Path) -> None:
+    path = office_workbook(tmp_path / "清单.xlsx")
+    before = snapshot(flow)
+    report = flow.import_issues(path, by="OFFICE", dry_run=True)
+    assert snapshot(flow) == before
+    assert report.ok and report.created == ("1", "2", "003", "4", "5", "6")
+    assert "新建6项" in report.text("zh") and "6 created" in report.text("en")
+
+
+def test_a_sheet_without_header_or_required_columns(flow: govflow.Govflow, tmp_path: Path) -> None:
+    path = tmp_path / "nothing.csv"
+    path.write_text("随便,写写\n1,2\n", encoding="utf-8")
+    error = refused(flow, ImportRejected, lambda: flow.import_issues(path, by="OFFICE"))
+    assert isinstance(error, ImportRejected)
+    assert [p.row for p in error.problems] == [0] and "header" in error.problems[0].problem
+    path.write_text("问题,牵头单位,问题\n路灯,祥云县,路灯\n", encoding="utf-8")
+    error = refused(flow, ImportRejected, lambda: flow.import_issues(path, by="OFFICE"))
+    assert isinstance(error, ImportRejected)
+    assert sorted(p.problem for p in error.problems) == ["the column 'Due' is missing", "the header appears twice"]
+
+
+def test_bad_arguments_are_refused_before_reading(flow: govflow.Govflow, tmp_path: Path) -> None:
+    path = office_workbook(tmp_path / "清单.xlsx")
+    with pytest.raises(govflow.PermissionDenied):
+        flow.import_issues(path, by="XIANGYUN")
+    with pytest.raises(govflow.ValidationError, match="sheet"):
+        flow.import_issues(path, by="OFFICE", sheet="Sheet9")
+    with pytest.raises(govflow.ValidationError, match="kind"):
+        flow.import_issues(tmp_path / "list.docx", by="OFFICE")
+    with pytest.raises(govflow.ValidationError, match="no file"):
+        flow.import_issues(tmp_path / "missing.xlsx", by="OFFICE")
+    with pytest.raises(govflow.ValidationError, match="dry_run"):
+        flow.import_issues(path, by="OFFICE", dry_run="yes")  # type: ignore[arg-type]
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a zip")
+    with pytest.raises(govflow.ValidationError, match="not a readable xlsx"):
+        flow.import_issues(broken, by="OFFICE")
+    assert flow.issues() == []
+
+
+def test_a_row_without_an_id_gets_one_from_the_sheet_and_row(flow: govflow.Govflow, tmp_path: Path) -> None:
+    rows = [[None, *row[1:]] for row in ROWS[:2]]
+    path = office_workbook(tmp_path / "清单.xlsx", rows=rows)
+    flow.import_issues(path, by="OFFICE")
+    assert [f[0] for f in issue_facts(flow)] == ["问题清单#5", "问题清单#6"]
+    assert not flow.import_issues(path, by="OFFICE").created
+
+
+def test_a_changed_row_is_a_conflict_unless_update(flow: govflow.Govflow, tmp_path: Path) -> None:
+    path = office_workbook(tmp_path / "清单.xlsx")
+    flow.import_issues(path, by="OFFICE")
+    rows = [list(r) for r in ROWS]
+    rows[1][3] = "祥云县"  # 路灯 goes to Xiangyun
+    rows[3][5] = "2026年10月8日"  # 垃圾清运 later
+    rows[4][1] = "学校周边交通秩序整治"  # a title no step can change
+    changed = office_workbook(tmp_path / "改.xlsx", rows=rows)
+    error = refused(flow, ImportRejected, lambda: flow.import_issues(changed, by="OFFICE"))
+    assert isinstance(error, ImportRejected)
+    assert [(p.column, p.value) for p in error.problems] == [
+        ("牵头单位", "祥云县"), ("完成时限（必填）", "2026年10月8日"), ("问题", "学校周边交通秩序整治")]
+    assert "update=True" in error.problems[0].accepted
+    # With update the title still cannot change: nothing is written.
+    error = refused(flow, ImportRejected, lambda: flow.import_issues(changed, by="OFFICE", update=True))
+    assert isinstance(error, ImportRejected)
+    assert [p.column for p in error.problems] == ["问题"]
+    rows[4][1] = ROWS[4][1]
+    changed = office_workbook(tmp_path / "改.xlsx", rows=rows)
+    count = len(flow.ledger())
+    report = flow.import_issues(changed, by=Actor("OFFICE", "张主任"), update=True)
+    steps = flow.ledger()[count:]
+    assert [(e.trigger, e.actor) for e in steps] == [
+        ("reassign", "OFFICE"), ("request_extension", "XIAZHUANG"), ("approve_extension", "OFFICE")]
+    assert report.steps == tuple((e.issue_id, e.trigger) for e in steps)
+    lights = next(i for i in flow.issues() if i.title == "集镇路灯损坏未修复")
+    assert lights.lead == "XIANGYUN"
+    bins = next(i for i in flow.issues() if i.title == "垃圾清运不及时")
+    assert bins.due == dt.date(2026, 10, 8) and bins.original_due == dt.date(2026, 9, 1) and bins.extension_count == 1
+    assert all("改.xlsx" in e.data.get("reason", e.data.get("note", "")) for e in steps)
+    flow.verify_ledger()
+    # Applied: the same sheet again is nothing to do.
+    before = snapshot(flow)
+    assert not flow.import_issues(changed, by="OFFICE", update=True).steps
+    assert snapshot(flow) == before
+
+
+def test_an_update_the_lifecycle_refuses_is_a_problem(flow: govflow.Govflow, tmp_path: Path) -> None:
+    path = office_workbook(tmp_path / "清单.xlsx", rows=ROWS[:2])
+    flow.import_issues(path, by="OFFICE")
+    first = next(i for i in flow.issues() if i.title.startswith("村庄"))
+    flow.implement(first.id, by="XIANGYUN", note="铺设管网")  # no longer assigned: no reassign
+    rows = [list(r) for r in ROWS[:2]]
+    rows[0][3:5] = ["宾川县", "下庄镇"]  # 改派 drops the new lead from the cooperating units
+    rows[1][5] = "2026-07-01"  # earlier: a due date only moves later
+    changed = office_workbook(tmp_path / "改.xlsx", rows=rows)
+    error = refused(flow, ImportRejected, lambda: flow.import_issues(changed, by="OFFICE", update=True))
+    assert isinstance(error, ImportRejected)
+    assert [p.column for p in error.problems] == ["牵头单位", "完成时限（必填）"]
+    assert "implemented" in error.problems[0].problem and "only moves later" in error.problems[1].problem
+
+
+def test_issues_assigned_in_govflow_are_found_by_their_id(flow: govflow.Govflow, tmp_path: Path) -> None:
+    issue = flow.assign("已有问题", lead="XIANGYUN", due=working_days(5), by="OFFICE")
+    path = tmp_path / "list.csv"
+    path.write_text(f"编号,问题,牵头单位,完成时限\n{issue.id},已有问题,祥云县,5个工作日\n", encoding="utf-8")
+    report = flow.import_issues(path, by="OFFICE")
+    assert report.unchanged == (issue.id,) and not report.created
+
+
+def test_a_plugin_veto_is_a_problem_of_its_row(tmp_path: Path, clock: Any) -> None:
+    class NoMarkets:
+        name = "no-markets"
+
+        @govflow.hookimpl
+        def govflow_before_transition(self, event: govflow.ProposedTransition) -> None:
+            if "市场" in event.new.title:
+                raise govflow.TransitionVetoed("markets are another office's")
+
+    with govflow.open(":memory:", clock=clock, plugins=[NoMarkets()]) as flow:
+        from ..conftest import add_units
+
+        add_units(flow)
+        path = office_workbook(tmp_path / "清单.xlsx")
+        error = refused(flow, ImportRejected, lambda: flow.import_issues(path, by="OFFICE"))
+        assert isinstance(error, ImportRejected)
+        assert len(error.problems) == 1 and "another office" in error.problems[0].problem
+
+
+def test_header_rows_and_sheets_are_found(flow: govflow.Govflow, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    cover = book.active
+    assert cover is not None
+    cover.title = "封面"
+    cover["B2"] = "说明：本表第二页为清单"
+    ws = book.create_sheet("清单")
+    ws["C5"] = "问题"  # rows 1-4 never written, the table starts in column C
+    ws["D5"] = "牵头单位"
+    ws["E5"] = "完成时限"
+    ws["C6"] = "路灯"
+    ws["D6"] = "祥云县"
+    ws["E6"] = "2026-06-30"
+    book.save(tmp_path / "two.xlsx")
+    report = flow.import_issues(tmp_path / "two.xlsx", by="OFFICE")
+    assert report.sheet == "清单" and [f[0] for f in issue_facts(flow)] == ["清单#6"]
+    dry = flow.import_issues(tmp_path / "two.xlsx", by="OFFICE", sheet="封面", dry_run=True)
+    assert [p.sheet for p in dry.problems] == ["封面"] and not dry.ok

@@ -39,6 +39,7 @@ from .rows import (
     utc,
 )
 from .schema import MIGRATIONS, SCHEMA_VERSION, split_script
+from .transaction import Transaction as _Transaction
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -462,42 +463,3 @@ _VERSION: Final = _COLUMN_NAMES.index("version")
 def _assignments(columns: tuple[int, ...]) -> str:
     """``col = ?, …`` for the issue columns at these positions (one statement text per set of columns)."""
     return ", ".join(f"{_COLUMN_NAMES[i]} = ?" for i in columns)
-
-
-@attrs.define
-class _Transaction:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` on any error, the failure of ``COMMIT`` itself included."""
-
-    db: sqlite3.Connection
-    lock: threading.RLock
-
-    def __enter__(self) -> None:
-        self.lock.acquire()
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self.lock.release()
-            raise
-
-    def __exit__(self, kind: object, exc: object, tb: object) -> None:
-        try:
-            if kind is None:
-                try:
-                    self.db.execute("COMMIT")
-                except BaseException:
-                    # A COMMIT that fails (a deferred constraint, SQLITE_BUSY, a full disk) may leave the
-                    # transaction open: roll it back, or this connection's reads would see writes that never
-                    # happened and its next BEGIN would fail.
-                    self._rollback()
-                    raise
-            else:
-                self._rollback()
-        finally:
-            self.lock.release()
-
-    def _rollback(self) -> None:
-        """End the open transaction, if SQLite has not ended it already (it does after some errors)."""
-        if self.db.in_transaction:
-            self.db.execute("ROLLBACK")
-
-

@@ -294,3 +294,24 @@ def test_header_rows_and_sheets_are_found(flow: govflow.Govflow, tmp_path: Path)
     assert report.sheet == "清单" and [f[0] for f in issue_facts(flow)] == ["清单#6"]
     dry = flow.import_issues(tmp_path / "two.xlsx", by="OFFICE", sheet="封面", dry_run=True)
     assert [p.sheet for p in dry.problems] == ["封面"] and not dry.ok
+
+
+def test_a_two_row_header_with_a_merged_group(flow: govflow.Govflow, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.append(["序号", "问题", "牵头单位", "责任人", None, "完成时限"])
+    ws.merge_cells("D1:E1")
+    ws.merge_cells("A1:A2")
+    ws.append([None, None, None, "第一责任人", "直接责任人", None])
+    ws.append(["1", "路灯", "祥云", "王县长", "李科长", "2026-06-30"])
+    book.save(tmp_path / "two-row.xlsx")
+    flow.import_issues(tmp_path / "two-row.xlsx", by="OFFICE")
+    assert issue_facts(flow) == [("1", "路灯", "", None, "XIANGYUN", (), dt.date(2026, 6, 30),
+                                  Responsible("王县长", "李科长"), "assigned")]
+
+
+def test_an_old_excel_file_is_refused_with_what_to_do(flow: govflow.Govflow, tmp_path: Path) -> None:
+    (tmp_path / "清单.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(govflow.ValidationError, match=r"saved again as \.xlsx"):
+        flow.import_issues(tmp_path / "清单.xls", by="OFFICE")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import os
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -63,6 +64,9 @@ def read_sheet(source: str | os.PathLike[str], sheet: str | None) -> tuple[Sheet
     """The sheet ``sheet`` of ``source`` (the first with a header row when None) and the problems of its header."""
     path = Path(source)
     suffix = path.suffix.lower()
+    if suffix in (".xls", ".et"):
+        raise ValidationError("source", f"{path.name}: an old Excel or WPS workbook ({suffix}) cannot be read",
+                              "the file saved again as .xlsx (另存为 Excel 工作簿 .xlsx) or .csv")
     if suffix not in SUFFIXES:
         raise ValidationError("source", f"{path.name}: files of kind {suffix or '(none)'!r} are not read",
                               "an .xlsx or .csv file")
@@ -156,6 +160,17 @@ def _table(name: str, rows: Iterable[tuple[int, list[Any]]]) -> tuple[Sheet | No
             accepted_en="a header row with at least " + ", ".join(c.en for c in COLUMNS if c.required),
         )]
     header_row, cells = header
+    # A two-row header: a group (责任人) merged over the columns named in the row below it.
+    following = next(iterator, None)
+    if following is not None:
+        filled = [(i, v) for i, v in enumerate(following[1]) if cell_text(v)]
+        if filled and all(column_for(v) is not None and (i >= len(cells) or column_for(cells[i]) is None)
+                          for i, v in filled):
+            cells = [*cells, *[None] * (len(following[1]) - len(cells))]
+            for i, v in filled:
+                cells[i] = v
+        else:
+            iterator = itertools.chain([following], iterator)
     problems: list[ImportProblem] = []
     positions: dict[str, int] = {}
     headers: dict[str, str] = {}

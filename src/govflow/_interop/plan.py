@@ -71,6 +71,8 @@ class Plan:
     steps: list[tuple[str, str]] = attrs.Factory(list)
     problems: list[ImportProblem] = attrs.Factory(list)
     notes: list[ImportProblem] = attrs.Factory(list)
+    #: Due dates resolved so far (a working-day count is counted from today once).
+    resolved: dict[dt.date | WorkingDays, tuple[dt.date, bool, Any]] = attrs.Factory(dict)
 
 
 @attrs.frozen
@@ -179,11 +181,14 @@ def _read_row(check: _Checker, names: UnitNames, external_id: str) -> _Row | Non
 
 def _resolve(check: _Checker, ctx: ImportContext, due: dt.date | WorkingDays) -> tuple[dt.date, bool, Any] | None:
     today = ctx.now.date()
-    try:
-        day, provisional, basis = resolve_due(ctx.calendar, due, today)
-    except GovflowError as exc:  # a year without an official holiday schedule
-        check.problem("due", f"无法计算工作日：{exc}", f"cannot count the working days: {exc}")
-        return None
+    found = check.plan.resolved.get(due)
+    if found is None:
+        try:
+            found = check.plan.resolved[due] = resolve_due(ctx.calendar, due, today)
+        except GovflowError as exc:  # a year without an official holiday schedule
+            check.problem("due", f"无法计算工作日：{exc}", f"cannot count the working days: {exc}")
+            return None
+    day, provisional, basis = found
     if day < today:
         check.problem("due", f"{iso_date(day)} 早于今天", f"{iso_date(day)} is before today",
                       f"{iso_date(today)} 或以后的日期", f"a date on or after {iso_date(today)}")

@@ -315,3 +315,36 @@ def test_an_old_excel_file_is_refused_with_what_to_do(flow: govflow.Govflow, tmp
     (tmp_path / "清单.xls").write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(govflow.ValidationError, match=r"saved again as \.xlsx"):
         flow.import_issues(tmp_path / "清单.xls", by="OFFICE")
+
+
+def test_names_govflow_lacks_are_a_note_not_a_change(flow: govflow.Govflow, tmp_path: Path) -> None:
+    rows = [list(ROWS[1])]
+    flow.import_issues(office_workbook(tmp_path / "a.xlsx", rows=rows), by="OFFICE")
+    rows[0][6] = "赵镇长"  # 第一责任人, which govflow does not have for this issue
+    before = snapshot(flow)
+    report = flow.import_issues(office_workbook(tmp_path / "b.xlsx", rows=rows), by="OFFICE", update=True)
+    assert snapshot(flow) == before
+    assert report.ok and len(report.unchanged) == 1
+    assert [(n.column, n.value) for n in report.notes] == [("第一责任人", "赵镇长")]
+    assert "cannot add" in report.notes[0].problem and "赵镇长" in report.text("zh")
+
+
+def test_the_external_id_is_sealed_in_the_chain(tmp_path: Path, clock: Any) -> None:
+    import sqlite3
+
+    path = tmp_path / "flow.sqlite3"
+    with govflow.open(path, clock=clock) as flow:
+        from ..conftest import add_units
+
+        add_units(flow)
+        flow.import_issues(office_workbook(tmp_path / "清单.xlsx"), by="OFFICE")
+        flow.verify_ledger()
+    db = sqlite3.connect(path)
+    db.execute("DROP TRIGGER ledger_no_update")
+    changed = db.execute("UPDATE ledger SET data = replace(data, '\"external_id\":\"003\"', '\"external_id\":\"9\"')"
+                         " WHERE data LIKE '%\"external_id\":\"003\"%'")
+    assert changed.rowcount == 1
+    db.commit()
+    db.close()
+    with govflow.open(path, clock=clock) as flow, pytest.raises(govflow.LedgerCorrupted):
+        flow.verify_ledger()

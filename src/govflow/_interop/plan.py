@@ -257,8 +257,9 @@ def _existing(check: _Checker, row: _Row, issue: Issue, ctx: ImportContext, name
     """Compare the row with the issue; plan the lifecycle's steps for a changed lead or due date."""
     fixed = "系统中的值（导入不能修改此列）", "the value in govflow (an import cannot change this column)"
     lead_changed = row.lead != issue.lead
-    texts = (("title", row.title, issue.title.strip()), ("description", row.description, issue.description.strip()),
-             ("category", row.category or "", issue.category or ""))
+    texts = (("title", row.title, cell_text(issue.title)), ("description", row.description,
+                                                            cell_text(issue.description)),
+             ("category", row.category or "", cell_text(issue.category)))
     for key, mine, theirs in texts:
         if mine != theirs:
             check.problem(key, f"与系统中的「{theirs}」不同", f"differs from {theirs!r} in govflow", *fixed)

@@ -348,3 +348,14 @@ def test_the_external_id_is_sealed_in_the_chain(tmp_path: Path, clock: Any) -> N
     db.close()
     with govflow.open(path, clock=clock) as flow, pytest.raises(govflow.LedgerCorrupted):
         flow.verify_ledger()
+
+
+def test_two_rows_for_one_issue_are_a_problem(flow: govflow.Govflow, tmp_path: Path) -> None:
+    flow.import_issues(office_workbook(tmp_path / "a.xlsx", rows=ROWS[:1]), by="OFFICE")
+    issue = flow.issues()[0]
+    twice = [list(ROWS[0]), [issue.id, *ROWS[0][1:]]]  # by its 编号, then by govflow's id
+    error = refused(flow, ImportRejected,
+                    lambda: flow.import_issues(office_workbook(tmp_path / "b.xlsx", rows=twice), by="OFFICE"))
+    assert isinstance(error, ImportRejected)
+    assert [(p.row, p.value) for p in error.problems] == [(6, issue.id)]
+    assert "the same issue" in error.problems[0].problem

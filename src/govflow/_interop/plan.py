@@ -115,6 +115,7 @@ def plan_import(sheet: Sheet, ctx: ImportContext, *, update: bool, progress: Pro
     plan = Plan(sheet.name, len(sheet.rows))
     names = UnitNames(ctx.units)
     seen: dict[str, int] = {}
+    matched: dict[str, int] = {}  # issue id -> the row that names it
     total = len(sheet.rows)
     for done, (number, cells) in enumerate(sheet.rows, start=1):
         check = _Checker(plan, sheet, number, cells)
@@ -125,8 +126,14 @@ def plan_import(sheet: Sheet, ctx: ImportContext, *, update: bool, progress: Pro
                           "清单内唯一的编号", "an id unique in the list", value=external_id)
         row = _read_row(check, names, external_id)
         if row is not None:
-            if row.external_id in ctx.known:
-                _existing(check, row, ctx.known[row.external_id], ctx, names, update=update)
+            issue = ctx.known.get(row.external_id)
+            if issue is not None and matched.setdefault(issue.id, number) != number:
+                earlier = matched[issue.id]
+                check.problem("external_id", f"与第{earlier}行是同一问题（{issue.id}）",
+                              f"the same issue ({issue.id}) as row {earlier}", "每个问题一行", "one row per issue",
+                              value=row.external_id)
+            elif issue is not None:
+                _existing(check, row, issue, ctx, names, update=update)
             else:
                 _create(check, row, ctx)
         if progress is not None and (done % 1000 == 0 or done == total):

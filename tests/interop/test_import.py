@@ -359,3 +359,19 @@ def test_two_rows_for_one_issue_are_a_problem(flow: govflow.Govflow, tmp_path: P
     assert isinstance(error, ImportRejected)
     assert [(p.row, p.value) for p in error.problems] == [(6, issue.id)]
     assert "the same issue" in error.problems[0].problem
+
+
+def test_a_damaged_workbook_is_a_validation_error(flow: govflow.Govflow, tmp_path: Path) -> None:
+    import zipfile
+
+    good = office_workbook(tmp_path / "good.xlsx")
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                data = data[: len(data) // 2]  # cut off half way
+            target.writestr(item, data)
+    with pytest.raises(govflow.ValidationError, match="not a readable xlsx"):
+        flow.import_issues(damaged, by="OFFICE")
+    assert flow.issues() == []

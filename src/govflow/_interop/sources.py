@@ -12,6 +12,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
+from xml.etree.ElementTree import ParseError
 
 import attrs
 
@@ -77,17 +78,21 @@ def read_sheet(source: str | os.PathLike[str], sheet: str | None) -> tuple[Sheet
             raise ValidationError("sheet", f"a CSV file has one sheet, {path.stem!r}; got {sheet!r}", "None")
         return _table(path.stem, _csv_rows(path))
     require_openpyxl("source")
-    return _workbook(path, sheet)
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        return _workbook(path, sheet)
+    except (zipfile.BadZipFile, InvalidFileException, ParseError, KeyError, OSError, ValueError, TypeError) as exc:
+        if isinstance(exc, ValidationError):
+            raise
+        raise ValidationError("source", f"{path.name} is not a readable xlsx workbook ({type(exc).__name__}: {exc})",
+                              "an .xlsx file saved by Excel, WPS or LibreOffice") from None
 
 
 def _workbook(path: Path, wanted: str | None) -> tuple[Sheet | None, list[ImportProblem]]:
     import openpyxl
 
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ValidationError("source", f"{path.name} is not a readable xlsx workbook ({exc})",
-                              "an .xlsx file saved by Excel, WPS or LibreOffice") from None
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         names = list(book.sheetnames)
         if wanted is not None and wanted not in names:

@@ -294,3 +294,84 @@ def test_header_rows_and_sheets_are_found(flow: govflow.Govflow, tmp_path: Path)
     assert report.sheet == "清单" and [f[0] for f in issue_facts(flow)] == ["清单#6"]
     dry = flow.import_issues(tmp_path / "two.xlsx", by="OFFICE", sheet="封面", dry_run=True)
     assert [p.sheet for p in dry.problems] == ["封面"] and not dry.ok
+
+
+def test_a_two_row_header_with_a_merged_group(flow: govflow.Govflow, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.append(["序号", "问题", "牵头单位", "责任人", None, "完成时限"])
+    ws.merge_cells("D1:E1")
+    ws.merge_cells("A1:A2")
+    ws.append([None, None, None, "第一责任人", "直接责任人", None])
+    ws.append(["1", "路灯", "祥云", "王县长", "李科长", "2026-06-30"])
+    book.save(tmp_path / "two-row.xlsx")
+    flow.import_issues(tmp_path / "two-row.xlsx", by="OFFICE")
+    assert issue_facts(flow) == [("1", "路灯", "", None, "XIANGYUN", (), dt.date(2026, 6, 30),
+                                  Responsible("王县长", "李科长"), "assigned")]
+
+
+def test_an_old_excel_file_is_refused_with_what_to_do(flow: govflow.Govflow, tmp_path: Path) -> None:
+    (tmp_path / "清单.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(govflow.ValidationError, match=r"saved again as \.xlsx"):
+        flow.import_issues(tmp_path / "清单.xls", by="OFFICE")
+
+
+def test_names_govflow_lacks_are_a_note_not_a_change(flow: govflow.Govflow, tmp_path: Path) -> None:
+    rows = [list(ROWS[1])]
+    flow.import_issues(office_workbook(tmp_path / "a.xlsx", rows=rows), by="OFFICE")
+    rows[0][6] = "赵镇长"  # 第一责任人, which govflow does not have for this issue
+    before = snapshot(flow)
+    report = flow.import_issues(office_workbook(tmp_path / "b.xlsx", rows=rows), by="OFFICE", update=True)
+    assert snapshot(flow) == before
+    assert report.ok and len(report.unchanged) == 1
+    assert [(n.column, n.value) for n in report.notes] == [("第一责任人", "赵镇长")]
+    assert "cannot add" in report.notes[0].problem and "赵镇长" in report.text("zh")
+
+
+def test_the_external_id_is_sealed_in_the_chain(tmp_path: Path, clock: Any) -> None:
+    import sqlite3
+
+    path = tmp_path / "flow.sqlite3"
+    with govflow.open(path, clock=clock) as flow:
+        from ..conftest import add_units
+
+        add_units(flow)
+        flow.import_issues(office_workbook(tmp_path / "清单.xlsx"), by="OFFICE")
+        flow.verify_ledger()
+    db = sqlite3.connect(path)
+    db.execute("DROP TRIGGER ledger_no_update")
+    changed = db.execute("UPDATE ledger SET data = replace(data, '\"external_id\":\"003\"', '\"external_id\":\"9\"')"
+                         " WHERE data LIKE '%\"external_id\":\"003\"%'")
+    assert changed.rowcount == 1
+    db.commit()
+    db.close()
+    with govflow.open(path, clock=clock) as flow, pytest.raises(govflow.LedgerCorrupted):
+        flow.verify_ledger()
+
+
+def test_two_rows_for_one_issue_are_a_problem(flow: govflow.Govflow, tmp_path: Path) -> None:
+    flow.import_issues(office_workbook(tmp_path / "a.xlsx", rows=ROWS[:1]), by="OFFICE")
+    issue = flow.issues()[0]
+    twice = [list(ROWS[0]), [issue.id, *ROWS[0][1:]]]  # by its 编号, then by govflow's id
+    error = refused(flow, ImportRejected,
+                    lambda: flow.import_issues(office_workbook(tmp_path / "b.xlsx", rows=twice), by="OFFICE"))
+    assert isinstance(error, ImportRejected)
+    assert [(p.row, p.value) for p in error.problems] == [(6, issue.id)]
+    assert "the same issue" in error.problems[0].problem
+
+
+def test_a_damaged_workbook_is_a_validation_error(flow: govflow.Govflow, tmp_path: Path) -> None:
+    import zipfile
+
+    good = office_workbook(tmp_path / "good.xlsx")
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                data = data[: len(data) // 2]  # cut off half way
+            target.writestr(item, data)
+    with pytest.raises(govflow.ValidationError, match="not a readable xlsx"):
+        flow.import_issues(damaged, by="OFFICE")
+    assert flow.issues() == []

@@ -71,6 +71,8 @@ class Plan:
     steps: list[tuple[str, str]] = attrs.Factory(list)
     problems: list[ImportProblem] = attrs.Factory(list)
     notes: list[ImportProblem] = attrs.Factory(list)
+    #: Due dates resolved so far (a working-day count is counted from today once).
+    resolved: dict[dt.date | WorkingDays, tuple[dt.date, bool, Any]] = attrs.Factory(dict)
 
 
 @attrs.frozen
@@ -113,6 +115,7 @@ def plan_import(sheet: Sheet, ctx: ImportContext, *, update: bool, progress: Pro
     plan = Plan(sheet.name, len(sheet.rows))
     names = UnitNames(ctx.units)
     seen: dict[str, int] = {}
+    matched: dict[str, int] = {}  # issue id -> the row that names it
     total = len(sheet.rows)
     for done, (number, cells) in enumerate(sheet.rows, start=1):
         check = _Checker(plan, sheet, number, cells)
@@ -123,8 +126,14 @@ def plan_import(sheet: Sheet, ctx: ImportContext, *, update: bool, progress: Pro
                           "清单内唯一的编号", "an id unique in the list", value=external_id)
         row = _read_row(check, names, external_id)
         if row is not None:
-            if row.external_id in ctx.known:
-                _existing(check, row, ctx.known[row.external_id], ctx, names, update=update)
+            issue = ctx.known.get(row.external_id)
+            if issue is not None and matched.setdefault(issue.id, number) != number:
+                earlier = matched[issue.id]
+                check.problem("external_id", f"与第{earlier}行是同一问题（{issue.id}）",
+                              f"the same issue ({issue.id}) as row {earlier}", "每个问题一行", "one row per issue",
+                              value=row.external_id)
+            elif issue is not None:
+                _existing(check, row, issue, ctx, names, update=update)
             else:
                 _create(check, row, ctx)
         if progress is not None and (done % 1000 == 0 or done == total):
@@ -179,11 +188,14 @@ def _read_row(check: _Checker, names: UnitNames, external_id: str) -> _Row | Non
 
 def _resolve(check: _Checker, ctx: ImportContext, due: dt.date | WorkingDays) -> tuple[dt.date, bool, Any] | None:
     today = ctx.now.date()
-    try:
-        day, provisional, basis = resolve_due(ctx.calendar, due, today)
-    except GovflowError as exc:  # a year without an official holiday schedule
-        check.problem("due", f"无法计算工作日：{exc}", f"cannot count the working days: {exc}")
-        return None
+    found = check.plan.resolved.get(due)
+    if found is None:
+        try:
+            found = check.plan.resolved[due] = resolve_due(ctx.calendar, due, today)
+        except GovflowError as exc:  # a year without an official holiday schedule
+            check.problem("due", f"无法计算工作日：{exc}", f"cannot count the working days: {exc}")
+            return None
+    day, provisional, basis = found
     if day < today:
         check.problem("due", f"{iso_date(day)} 早于今天", f"{iso_date(day)} is before today",
                       f"{iso_date(today)} 或以后的日期", f"a date on or after {iso_date(today)}")
@@ -252,8 +264,9 @@ def _existing(check: _Checker, row: _Row, issue: Issue, ctx: ImportContext, name
     """Compare the row with the issue; plan the lifecycle's steps for a changed lead or due date."""
     fixed = "系统中的值（导入不能修改此列）", "the value in govflow (an import cannot change this column)"
     lead_changed = row.lead != issue.lead
-    texts = (("title", row.title, issue.title.strip()), ("description", row.description, issue.description.strip()),
-             ("category", row.category or "", issue.category or ""))
+    texts = (("title", row.title, cell_text(issue.title)), ("description", row.description,
+                                                            cell_text(issue.description)),
+             ("category", row.category or "", cell_text(issue.category)))
     for key, mine, theirs in texts:
         if mine != theirs:
             check.problem(key, f"与系统中的「{theirs}」不同", f"differs from {theirs!r} in govflow", *fixed)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import os
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
+from xml.etree.ElementTree import ParseError
 
 import attrs
 
@@ -63,6 +65,9 @@ def read_sheet(source: str | os.PathLike[str], sheet: str | None) -> tuple[Sheet
     """The sheet ``sheet`` of ``source`` (the first with a header row when None) and the problems of its header."""
     path = Path(source)
     suffix = path.suffix.lower()
+    if suffix in (".xls", ".et"):
+        raise ValidationError("source", f"{path.name}: an old Excel or WPS workbook ({suffix}) cannot be read",
+                              "the file saved again as .xlsx (另存为 Excel 工作簿 .xlsx) or .csv")
     if suffix not in SUFFIXES:
         raise ValidationError("source", f"{path.name}: files of kind {suffix or '(none)'!r} are not read",
                               "an .xlsx or .csv file")
@@ -73,17 +78,21 @@ def read_sheet(source: str | os.PathLike[str], sheet: str | None) -> tuple[Sheet
             raise ValidationError("sheet", f"a CSV file has one sheet, {path.stem!r}; got {sheet!r}", "None")
         return _table(path.stem, _csv_rows(path))
     require_openpyxl("source")
-    return _workbook(path, sheet)
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        return _workbook(path, sheet)
+    except (zipfile.BadZipFile, InvalidFileException, ParseError, KeyError, OSError, ValueError, TypeError) as exc:
+        if isinstance(exc, ValidationError):
+            raise
+        raise ValidationError("source", f"{path.name} is not a readable xlsx workbook ({type(exc).__name__}: {exc})",
+                              "an .xlsx file saved by Excel, WPS or LibreOffice") from None
 
 
 def _workbook(path: Path, wanted: str | None) -> tuple[Sheet | None, list[ImportProblem]]:
     import openpyxl
 
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ValidationError("source", f"{path.name} is not a readable xlsx workbook ({exc})",
-                              "an .xlsx file saved by Excel, WPS or LibreOffice") from None
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         names = list(book.sheetnames)
         if wanted is not None and wanted not in names:
@@ -156,6 +165,17 @@ def _table(name: str, rows: Iterable[tuple[int, list[Any]]]) -> tuple[Sheet | No
             accepted_en="a header row with at least " + ", ".join(c.en for c in COLUMNS if c.required),
         )]
     header_row, cells = header
+    # A two-row header: a group (责任人) merged over the columns named in the row below it.
+    following = next(iterator, None)
+    if following is not None:
+        filled = [(i, v) for i, v in enumerate(following[1]) if cell_text(v)]
+        if filled and all(column_for(v) is not None and (i >= len(cells) or column_for(cells[i]) is None)
+                          for i, v in filled):
+            cells = [*cells, *[None] * (len(following[1]) - len(cells))]
+            for i, v in filled:
+                cells[i] = v
+        else:
+            iterator = itertools.chain([following], iterator)
     problems: list[ImportProblem] = []
     positions: dict[str, int] = {}
     headers: dict[str, str] = {}

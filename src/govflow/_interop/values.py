@@ -4,6 +4,7 @@ dates in five spellings or as working days, units by id, full name or short name
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -73,10 +74,17 @@ def parse_due_cell(value: object) -> dt.date | WorkingDays:
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if type(value) is str:
+        return _due_text(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         if float(value).is_integer() and 20000 <= value <= 80000:  # an Excel serial day (1954..2119)
             return _EXCEL_EPOCH + dt.timedelta(days=int(value))
         raise BadValue(f"数字 {cell_text(value)} 不是日期", f"the number {cell_text(value)} is not a date")
+    return _due_text(cell_text(value))
+
+
+@functools.lru_cache(maxsize=4096)  # a long list repeats the same few hundred dates
+def _due_text(value: str) -> dt.date | WorkingDays:
     # Full-width digits made plain; spaces inside are kept (they part a date from its time).
     text = unicodedata.normalize("NFKC", cell_text(value)).strip()
     if not text:

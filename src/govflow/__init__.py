@@ -42,6 +42,10 @@ from ._flow.facade import Delivery, Govflow
 from ._flow.open import open
 from ._lifecycle.issue_list import ISSUE_LIST
 from ._lifecycle.machine import ROLES, LifecycleDefinition, TransitionSpec
+from ._plans.lifecycle import PLAN_TARGET
+from ._plans.model import Phase, Plan, Target
+from ._plans.model import replay as replay_plan_or_target
+from ._plans.progress import PlanProgress, Rollup, TargetProgress
 from ._plugins.manager import PluginInfo, PluginLoadError, PluginWarning, hookimpl
 from ._plugins.outbox import DeliveryReport, Outbox, RetryPolicy
 from ._plugins.retry import retry_on_conflict
@@ -65,6 +69,7 @@ __all__ = [
     "GENESIS_HASH",
     "ISSUE_LIST",
     "LEVELS",
+    "PLAN_TARGET",
     "ROLES",
     "SCHEMA_VERSION",
     "STEP_LABELS",
@@ -104,12 +109,16 @@ __all__ = [
     "OverdueIssue",
     "Period",
     "PermissionDenied",
+    "Phase",
+    "Plan",
+    "PlanProgress",
     "PluginInfo",
     "PluginLoadError",
     "PluginWarning",
     "ProposedTransition",
     "Responsible",
     "RetryPolicy",
+    "Rollup",
     "Rung",
     "SQLiteStore",
     "SchemaVersionError",
@@ -117,6 +126,8 @@ __all__ = [
     "ScoringPolicy",
     "Store",
     "StoreError",
+    "Target",
+    "TargetProgress",
     "TransitionEvent",
     "TransitionSpec",
     "TransitionVetoed",
@@ -135,6 +146,7 @@ __all__ = [
     "hookimpl",
     "hookspecs",
     "open",
+    "replay_plan_or_target",
     "retry_on_conflict",
     "working_days",
     "working_days_between",

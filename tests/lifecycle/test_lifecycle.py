@@ -101,7 +101,7 @@ def test_malformed_definitions_are_refused_with_the_problem_named(
 def test_a_refused_definition_is_not_registered(flow: govflow.Govflow) -> None:
     with pytest.raises(LifecycleError):
         flow.register_lifecycle(broken(initial="nowhere"))
-    assert [d.key for d in flow.lifecycles()] == ["issue-list@1"]
+    assert [d.key for d in flow.lifecycles()] == ["issue-list@1", "plan-target@1"]
     assert flow.store.lifecycles() == [("issue-list", 1, flow.lifecycle().canonical_json())]
 
 

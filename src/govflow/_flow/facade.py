@@ -36,6 +36,7 @@ from .._stores.protocol import Store, UnitOfWork
 from .builtin import DEFAULT_PLUGINS
 from .deadlines import DeadlinesMixin
 from .periods import PeriodsMixin
+from .plans import PlansMixin
 from .reading import ReadingMixin
 from .steps import ActorLike, StepsMixin
 
@@ -46,7 +47,7 @@ __all__ = ["Delivery", "Govflow"]
 Delivery = Literal["background", "inline", "manual"]
 
 
-class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin):
+class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, PlansMixin):
     """A problem-list system on one store. Make one with :func:`govflow.open`.
 
     Use it as a context manager, or call :meth:`close`, to release the store.
@@ -69,6 +70,8 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin):
     ) -> None:
         if not isinstance(id_prefix, str):
             raise ValidationError("id_prefix", f"got {id_prefix!r}", "a string such as 'GF-'")
+        if id_prefix in ("PL-", "TG-"):  # the ids of plans and targets, in the same ledger
+            raise ValidationError("id_prefix", f"got {id_prefix!r}", "a prefix other than 'PL-' and 'TG-'")
         if delivery not in ("background", "inline", "manual"):
             raise ValidationError("delivery", f"got {delivery!r}", "'background', 'inline' or 'manual'")
         self._store = store
@@ -334,6 +337,7 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin):
         category: str | None = None,
         responsible: Responsible | Mapping[str, str | None] | None = None,
         lifecycle: str = "issue-list",
+        target: str | None = None,
     ) -> Issue:
         """Assign (交办) a new issue to its lead unit; it starts in the lifecycle's initial state.
 
@@ -341,6 +345,7 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin):
         n working days from today in :attr:`calendar`.
 
         ``responsible`` names the 第一责任人 (``first``) and 直接责任人 (``direct``).
+        ``target`` links the issue to a plan's target measured by issues (see :meth:`add_target`).
         """
         actor = parse_actor(by)
         chosen = self._lifecycle(lifecycle)
@@ -384,6 +389,7 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin):
         if category is not None and not isinstance(category, str):
             raise ValidationError("category", f"got {category!r}", "a string or None")
         persons = parse_responsible(responsible)
+        linked = None if target is None else self._link_data(target, lead)
         issue = Issue(
             id="", title=title, description=description, category=category, lead=lead,
             cooperating=coop, responsible=persons, due=due_date, original_due=due_date,
@@ -407,6 +413,8 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin):
             data["category"] = category
         if persons is not None:
             data["responsible"] = persons.as_dict()
+        if linked is not None:
+            data["target"] = linked
         draft = LedgerDraft(
             issue_id="", issue_seq=1, trigger="assign", from_state=None,
             to_state=definition.initial, actor=actor.unit, person=actor.person, at=now, data=data,

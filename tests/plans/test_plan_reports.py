@@ -87,7 +87,7 @@ def test_the_bulletin_shows_the_plans_in_every_format_escaped(planned: govflow.G
 def test_a_past_bulletin_shows_the_plans_as_they_stood(planned: govflow.Govflow, clock: FakeClock) -> None:
     before = planned.bulletin("2026-03").render("json")
     (plan,) = planned.plans()
-    target = [t for t in planned.targets(plan.id) if t.unit == "XIANGYUN"][0]
+    target = next(t for t in planned.targets(plan.id) if t.unit == "XIANGYUN")
     planned.report_progress(target.id, by="XIANGYUN", progress=60, note="补报")
     assert planned.bulletin("2026-03").render("json") != before  # produced later: produced_at differs
     again = json.loads(str(planned.bulletin("2026-03").render("json")))

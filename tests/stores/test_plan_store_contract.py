@@ -110,3 +110,14 @@ def test_linked_issue_states_agree_with_the_reference(store: Store) -> None:
         expected = compute_link_states(store.ledger(), ids, when)
         assert store.target_issue_states(plan.id, when) == expected
     assert store.target_issue_states(plan.id, T0 - HOUR) == {}
+
+
+def test_rows_are_found_by_the_target_they_decompose(store: Store) -> None:
+    (plan, _), = store.commit_plan([new_row("plan")])
+    (top, _), = store.commit_plan([new_row("target", plan.id)])
+    child = attrs.evolve(new_row("target", plan.id), row=PlanRow("", "target", plan.id, 1, "active", "{}", top.id))
+    (below, _), = store.commit_plan([child, new_row("target", plan.id)])[:1]
+    assert below.parent == top.id
+    assert store.plan_rows(plan.id, parent=top.id) == [below]
+    assert store.plan_rows(parent=below.id) == []
+    assert store.plan_rows(ids=[below.id])[0].parent == top.id

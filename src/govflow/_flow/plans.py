@@ -241,7 +241,25 @@ class PlansMixin:
     def target(self, target_id: str) -> Target:
         """One target with its progress and status as of now; :class:`NotFound` if there is none."""
         found = self._target_row(target_id)
-        return self.plan_progress(found.plan_id).target(found.id).target
+        below = self._subtree(found)
+        tree = compute_progress(self.plan(found.plan_id), below, self._links(found.plan_id, below), self.now(),
+                                self._unit_map())
+        return tree.target(found.id).target
+
+    def _subtree(self, root: Target) -> list[Target]:
+        """``root`` and every target below it (read level by level: a subtree, not the whole plan)."""
+        found = [root]
+        level = [root.id]
+        while level:
+            rows = [r for parent in level for r in self._store.plan_rows(root.plan_id, parent=parent)]
+            below = [t for t in map(from_row, rows) if isinstance(t, Target)]
+            found += below
+            level = [t.id for t in below]
+        return found
+
+    def _links(self, plan_id: str, targets: Sequence[Target]) -> Mapping[str, Mapping[str, int]]:
+        """The linked issues' states, read only when some of ``targets`` is measured by issues."""
+        return self._store.target_issue_states(plan_id) if any(t.measure == "issues" for t in targets) else {}
 
     def targets(self, plan_id: str, *, unit: str | None = None) -> list[Target]:
         """The targets of a plan (of one unit, if given), with progress and status, by id."""
@@ -311,7 +329,7 @@ class PlansMixin:
         if target.measure == "issues":
             raise ValidationError("progress", f"target {target.id} is measured by its linked issues",
                                   "a target measured 'reported'", target.id)
-        if any(t.parent == target.id for t in self._plan_targets(target.plan_id)):
+        if self._store.plan_rows(target.plan_id, parent=target.id):
             raise ValidationError("progress", f"target {target.id} takes its progress from its children",
                                   "a target without children", target.id)
 
@@ -348,9 +366,12 @@ class PlansMixin:
 
     def _completed_above(self, plan: Plan, leaf: Target, at: dt.datetime) -> list[PlanWork]:
         """``complete`` steps for the targets above ``leaf`` whose progress reaches 100 with it."""
-        targets = {t.id: t for t in self._plan_targets(plan.id)}
+        top = leaf
+        while top.parent is not None:
+            top = self._target_row(top.parent)
+        targets = {t.id: t for t in self._subtree(top)}  # the subtree of its top-level target
         targets[leaf.id] = leaf
-        tree = compute_progress(plan, list(targets.values()), self._store.target_issue_states(plan.id), at,
+        tree = compute_progress(plan, list(targets.values()), self._links(plan.id, list(targets.values())), at,
                                 self._unit_map())
         works = []
         current = targets[leaf.id].parent

@@ -206,7 +206,7 @@ def to_row(value: Plan | Target) -> PlanRow:
         "escalation_level": value.escalation_level, "created_at": value.created_at.isoformat(),
         "updated_at": value.updated_at.isoformat(),
     }
-    return PlanRow(value.id, "target", value.plan_id, value.version, value.state, canonical_json(body))
+    return PlanRow(value.id, "target", value.plan_id, value.version, value.state, canonical_json(body), value.parent)
 
 
 def from_row(row: PlanRow) -> Plan | Target:

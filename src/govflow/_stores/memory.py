@@ -198,13 +198,16 @@ class MemoryStore:
                 self._add_outbox(entry, work.notify)
             return [(row, entry) for _, row, entry in planned]
 
-    def plan_rows(self, plan_id: str | None = None, *, ids: Sequence[str] | None = None) -> list[PlanRow]:
+    def plan_rows(
+        self, plan_id: str | None = None, *, ids: Sequence[str] | None = None, parent: str | None = None
+    ) -> list[PlanRow]:
         """Plan and target rows, ordered by id."""
         with self._lock:
             rows = list(self._plan_rows.values())
         wanted = None if ids is None else set(ids)
         return sorted(
-            (r for r in rows if (plan_id is None or r.plan_id == plan_id) and (wanted is None or r.id in wanted)),
+            (r for r in rows if (plan_id is None or r.plan_id == plan_id) and (wanted is None or r.id in wanted)
+             and (parent is None or r.parent == parent)),
             key=lambda r: r.id,
         )
 

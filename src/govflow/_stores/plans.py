@@ -26,7 +26,8 @@ __all__ = ["PlanRow", "PlanWork", "compute_link_states"]
 class PlanRow:
     """The stored row of a plan (``kind="plan"``) or a target (``kind="target"``).
 
-    ``plan_id`` is the plan the row belongs to (a plan's own id for a plan).
+    ``plan_id`` is the plan the row belongs to (a plan's own id for a plan); ``parent`` the
+    target a target decomposes (None for a plan and a top-level target).
     """
 
     id: str
@@ -35,6 +36,7 @@ class PlanRow:
     version: int
     state: str
     body: str
+    parent: str | None = None
 
 
 @attrs.frozen

@@ -167,8 +167,11 @@ class Store(Protocol):
         (or, for a new row, already exists).
         """
 
-    def plan_rows(self, plan_id: str | None = None, *, ids: Sequence[str] | None = None) -> list[PlanRow]:
-        """Plan and target rows, ordered by id: of one plan, with the given ids, or all of them."""
+    def plan_rows(
+        self, plan_id: str | None = None, *, ids: Sequence[str] | None = None, parent: str | None = None
+    ) -> list[PlanRow]:
+        """Plan and target rows, ordered by id: of one plan, with the given ids, decomposing ``parent``
+        (every given criterion holds), or all of them."""
 
     def plan_ledger(self, plan_id: str, until: dt.datetime | None = None) -> list[LedgerEntry]:
         """The ledger entries of a plan and its targets, in sequence order, those at or before ``until``."""

@@ -21,7 +21,7 @@ from ._rows import _LEDGER_COLUMNS, _Conn, _entry
 
 __all__ = ["Plans"]
 
-_ROW_COLUMNS: Final = "id, kind, plan_id, version, state, body"
+_ROW_COLUMNS: Final = "id, kind, plan_id, version, state, body, parent"
 
 
 class _StalePlan(Exception):
@@ -58,7 +58,7 @@ class Plans:
                 row = attrs.evolve(row, id=new_id, plan_id=new_id if row.kind == "plan" else row.plan_id)
                 draft = attrs.evolve(draft, issue_id=new_id)
                 inserted = conn.execute(
-                    f"INSERT INTO plan_rows ({_ROW_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)"
+                    f"INSERT INTO plan_rows ({_ROW_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)"
                     " ON CONFLICT (id) DO NOTHING", attrs.astuple(row),
                 ).rowcount
                 if inserted != 1:
@@ -99,7 +99,9 @@ class Plans:
             found = conn.execute("SELECT version FROM plan_rows WHERE id = %s", (row_id,)).fetchone()
         return None if found is None else int(found[0])
 
-    def plan_rows(self, plan_id: str | None = None, *, ids: Sequence[str] | None = None) -> list[PlanRow]:
+    def plan_rows(
+        self, plan_id: str | None = None, *, ids: Sequence[str] | None = None, parent: str | None = None
+    ) -> list[PlanRow]:
         """Plan and target rows, ordered by id."""
         where: list[str] = []
         args: list[Any] = []
@@ -110,6 +112,9 @@ class Plans:
             where.append("id = ANY(%s::text[])")
             args.append(list(ids))
         text = f"SELECT {_ROW_COLUMNS} FROM plan_rows"
+        if parent is not None:
+            where.append("parent = %s")
+            args.append(parent)
         if where:
             text += " WHERE " + " AND ".join(where)
         with self._connection() as conn:

@@ -143,9 +143,11 @@ MIGRATIONS: Final = (
         plan_id text NOT NULL,
         version integer NOT NULL,
         state text NOT NULL,
-        body text NOT NULL
+        body text NOT NULL,
+        parent text
     );
     CREATE INDEX plan_rows_plan ON plan_rows (plan_id);
+    CREATE INDEX plan_rows_parent ON plan_rows (parent);
     CREATE TABLE target_links (
         issue_id text PRIMARY KEY,
         target_id text NOT NULL

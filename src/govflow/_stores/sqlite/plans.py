@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PlansMixin", "text_instant"]
 
-_ROW_COLUMNS = "id, kind, plan_id, version, state, body"
+_ROW_COLUMNS = "id, kind, plan_id, version, state, body, parent"
 
 
 def text_instant(when: dt.datetime) -> str:
@@ -62,7 +62,7 @@ class PlansMixin:
             row = attrs.evolve(row, id=new_id, plan_id=new_id if row.kind == "plan" else row.plan_id)
             draft = attrs.evolve(draft, issue_id=new_id)
             try:
-                db.execute(f"INSERT INTO plan_rows ({_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", attrs.astuple(row))
+                db.execute(f"INSERT INTO plan_rows ({_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", attrs.astuple(row))
             except sqlite3.IntegrityError:
                 raise ConcurrentUpdateError(row.id, 0, self._plan_version(row.id)) from None
         else:
@@ -91,7 +91,9 @@ class PlansMixin:
         found = self._db.execute("SELECT version FROM plan_rows WHERE id = ?", (row_id,)).fetchone()
         return None if found is None else int(found[0])
 
-    def plan_rows(self, plan_id: str | None = None, *, ids: Sequence[str] | None = None) -> list[PlanRow]:
+    def plan_rows(
+        self, plan_id: str | None = None, *, ids: Sequence[str] | None = None, parent: str | None = None
+    ) -> list[PlanRow]:
         """Plan and target rows, ordered by id."""
         sql = f"SELECT {_ROW_COLUMNS} FROM plan_rows"
         where: list[str] = []
@@ -102,6 +104,9 @@ class PlansMixin:
         if ids is not None:
             where.append("id IN (SELECT value FROM json_each(?))")
             args.append(canonical_json(list(ids)))
+        if parent is not None:
+            where.append("parent = ?")
+            args.append(parent)
         if where:
             sql += " WHERE " + " AND ".join(where)
         with self._lock:

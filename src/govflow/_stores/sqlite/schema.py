@@ -126,9 +126,11 @@ MIGRATIONS: Final = (
         plan_id TEXT NOT NULL,
         version INTEGER NOT NULL,
         state TEXT NOT NULL,
-        body TEXT NOT NULL
+        body TEXT NOT NULL,
+        parent TEXT
     );
     CREATE INDEX plan_rows_plan ON plan_rows(plan_id);
+    CREATE INDEX plan_rows_parent ON plan_rows(parent);
     CREATE TABLE target_links (
         issue_id TEXT PRIMARY KEY,
         target_id TEXT NOT NULL

@@ -159,6 +159,8 @@ def test_roadmap(tmp_path: Path) -> None:
     shown = re.findall(r"== (\S+) 方案进度 Plan progress: ([\d.]+)%", text)
     assert [day for day, _ in shown] == ["2020-12-31", "2021-06-30", "2021-12-31"]
     assert "滞后" in text and "台账校验 Ledger verified:" in text
+    first = text[text.index("== 2020-12-31"):].splitlines()[0]
+    assert first in (EXAMPLES.parent / "docs" / "plans.md").read_text(encoding="utf-8")  # the page shows this run
     page = (out / "bulletin-2021-12.zh.html").read_text(encoding="utf-8")
     assert '<section id="timeline"' in page and "工作方案进度" in page and "滞后目标" in page
     assert (out / "bulletin-2021-12.zh.md").read_text(encoding="utf-8").count("市域社会治理现代化试点工作方案") > 3

@@ -52,7 +52,15 @@ from ._plugins.retry import retry_on_conflict
 from ._reports.bulletin.build import Bulletin, ListedUnit, OverdueIssue, ScoreChange
 from ._reports.bulletin.labels import BULLETIN_LABELS
 from ._reports.period import Period
-from ._reports.scoring import DEFAULT_WEIGHTS, DefaultScoring, Indicator, ScoringPolicy, UnitEvaluation, UnitScore
+from ._reports.scoring import (
+    DEFAULT_WEIGHTS,
+    OPTIONAL_INDICATORS,
+    DefaultScoring,
+    Indicator,
+    ScoringPolicy,
+    UnitEvaluation,
+    UnitScore,
+)
 from ._stores.facts import FactsQuery, OverdueAtEnd, UnitFacts
 from ._stores.memory import MemoryStore
 from ._stores.protocol import IssueQuery, OutboxRow, Store, UnitOfWork
@@ -69,6 +77,7 @@ __all__ = [
     "GENESIS_HASH",
     "ISSUE_LIST",
     "LEVELS",
+    "OPTIONAL_INDICATORS",
     "PLAN_TARGET",
     "ROLES",
     "SCHEMA_VERSION",

@@ -48,7 +48,6 @@ TARGETS = [
     ("矛盾纠纷化解", "达目标", "issues", 1),
 ]
 SHOWN = ("2020-12-31", "2021-06-30", "2021-12-31")
-STATUS = {"on_track": "正常", "behind": "落后", "lagging": "滞后", "completed": "已完成", "accepted": "已验收"}
 
 
 def close_issue(flow: govflow.Govflow, issue: govflow.Issue) -> None:
@@ -123,7 +122,7 @@ def show_tree(flow: govflow.Govflow, plan: govflow.Plan, day: str) -> None:
                 continue  # the townships are in the unit roll-up below
             indent = "  " if node.target.parent else ""
             rows.append([f"{indent}{node.target.title}", names[node.target.unit], f"{node.progress:.1f}",
-                         f"{node.expected:.1f}", f"{node.lag:.1f}", STATUS[node.status]])
+                         f"{node.expected:.1f}", f"{node.lag:.1f}", flow.label(node.status)])
     print(table(["目标 Target", "单位 Unit", "进度%", "应达%", "滞后点", "状态"], rows))
     print(table(["阶段 Phase", "进度%", "应达%", "滞后目标"],
                 [[r.key, f"{r.progress:.1f}", f"{r.expected:.1f}", str(r.lagging)] for r in tree.phases]))

@@ -35,6 +35,9 @@ def test_a_plan_is_drawn_up_started_and_read_back(flow: govflow.Govflow) -> None
         (plan.id, "add_plan", "draft"), (plan.id, "activate_plan", "active")]
     assert govflow.replay_plan_or_target(entries) == started
     flow.verify_ledger()
+    labels = (flow.label("lagging"), flow.label("lagging", "en"), flow.label("add_plan"))
+    assert labels == ("滞后", "lagging", "制定方案")
+    assert flow.label("report_progress", lifecycle="plan-target") == "报告进度"
 
 
 @pytest.mark.parametrize(

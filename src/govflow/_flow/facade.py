@@ -27,6 +27,7 @@ from .._deadlines.calendar import Fallback, WorkingDays, resolve_due
 from .._deadlines.ladder import DEFAULT_LADDER, Ladder
 from .._lifecycle.fields import iso_date, parse_actor, parse_due, parse_responsible
 from .._lifecycle.machine import Lifecycle, LifecycleDefinition, describe_roles, roles_of
+from .._plans.lifecycle import PLAN_LABELS
 from .._plugins.manager import PluginInfo, PluginLoadError, Plugins
 from .._plugins.outbox import Courier, DeliveryReport, Outbox, RetryPolicy
 from .._plugins.registries import Calendar, calendar_registry, renderer_registry
@@ -295,12 +296,13 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, PlansMixin
         """The label of a state or trigger in ``lang`` (``zh`` or ``en``), or the name itself.
 
         Labels come from the named lifecycle (its latest version unless ``version`` is given);
-        govflow's own steps (``deadline``, ``recount_due``) have labels of their own.
+        govflow's own steps (``deadline``, ``recount_due``), plan steps, plan states and target
+        statuses (``add_plan``, ``lagging`` …) have labels of their own.
         """
         labels = self._lifecycle(lifecycle, version).definition.labels.get(lang, {})
         if name in labels:
             return labels[name]
-        own = _SYSTEM_LABELS.get(name)
+        own = _SYSTEM_LABELS.get(name) or PLAN_LABELS.get(name)
         return name if own is None else own[1 if lang == "en" else 0]
 
     def render(self, report: str, fmt: str, **options: Any) -> str | bytes:

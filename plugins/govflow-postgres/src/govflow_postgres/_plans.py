@@ -138,13 +138,18 @@ class Plans:
         if as_of is None:
             text = ("SELECT t.target_id, i.state, count(*) FROM plan_rows p JOIN target_links t ON t.target_id = p.id"
                     " JOIN issues i ON i.id = t.issue_id WHERE p.plan_id = %s GROUP BY 1, 2")
-            args: tuple[Any, ...] = (plan_id,)
+            args: tuple[Any, ...] | dict[str, Any] = (plan_id,)
         else:
-            text = ("SELECT target_id, state, count(*) FROM (SELECT t.target_id, (SELECT l.to_state FROM ledger l"
-                    " WHERE l.issue_id = t.issue_id AND l.at_utc <= %s ORDER BY l.issue_seq DESC LIMIT 1) AS state"
-                    " FROM plan_rows p JOIN target_links t ON t.target_id = p.id WHERE p.plan_id = %s) s"
-                    " WHERE state IS NOT NULL GROUP BY 1, 2")
-            args = (as_of, plan_id)
+            # An issue not changed since as_of was in its current state then (updated_at is its last entry's
+            # time); only the others are looked up in the ledger.
+            text = ("SELECT target_id, state, count(*) FROM (SELECT t.target_id, CASE"
+                    " WHEN i.created_at::timestamptz > %(at)s THEN NULL"
+                    " WHEN i.updated_at::timestamptz <= %(at)s THEN i.state"
+                    " ELSE (SELECT l.to_state FROM ledger l WHERE l.issue_id = t.issue_id AND l.at_utc <= %(at)s"
+                    " ORDER BY l.issue_seq DESC LIMIT 1) END AS state"
+                    " FROM plan_rows p JOIN target_links t ON t.target_id = p.id JOIN issues i ON i.id = t.issue_id"
+                    " WHERE p.plan_id = %(plan)s) s WHERE state IS NOT NULL GROUP BY 1, 2")
+            args = {"at": as_of, "plan": plan_id}
         with self._connection() as conn:
             rows = conn.execute(text.encode(), args).fetchall()
         found: dict[str, dict[str, int]] = {}

@@ -30,7 +30,8 @@ _ROW_COLUMNS = "id, kind, plan_id, version, state, body, parent"
 
 
 def text_instant(when: dt.datetime) -> str:
-    """``when`` as the ledger's ``at`` text compares (every entry is written at Asia/Shanghai time)."""
+    """``when`` as the ledger's ``at`` and the issues' times compare as text (govflow writes every one at
+    Asia/Shanghai time, so text order is time order)."""
     return when.astimezone(DEFAULT_ZONE).isoformat()
 
 
@@ -130,13 +131,17 @@ class PlansMixin:
         if as_of is None:
             sql = ("SELECT t.target_id, i.state, count(*) FROM plan_rows p JOIN target_links t ON t.target_id = p.id"
                    " JOIN issues i ON i.id = t.issue_id WHERE p.plan_id = ? GROUP BY 1, 2")
-            args: tuple[Any, ...] = (plan_id,)
+            args: tuple[Any, ...] | dict[str, Any] = (plan_id,)
         else:
-            sql = ("SELECT target_id, state, count(*) FROM (SELECT t.target_id, (SELECT l.to_state FROM ledger l"
-                   " WHERE l.issue_id = t.issue_id AND l.at <= ? ORDER BY l.issue_seq DESC LIMIT 1) AS state"
-                   " FROM plan_rows p JOIN target_links t ON t.target_id = p.id WHERE p.plan_id = ?)"
-                   " WHERE state IS NOT NULL GROUP BY 1, 2")
-            args = (text_instant(as_of), plan_id)
+            # An issue not changed since as_of was in its current state then (updated_at is its last entry's
+            # time); only the others are looked up in the ledger.
+            sql = ("SELECT target_id, state, count(*) FROM (SELECT t.target_id, CASE"
+                   " WHEN i.created_at > :at THEN NULL WHEN i.updated_at <= :at THEN i.state"
+                   " ELSE (SELECT l.to_state FROM ledger l WHERE l.issue_id = t.issue_id AND l.at <= :at"
+                   " ORDER BY l.issue_seq DESC LIMIT 1) END AS state"
+                   " FROM plan_rows p JOIN target_links t ON t.target_id = p.id JOIN issues i ON i.id = t.issue_id"
+                   " WHERE p.plan_id = :plan) WHERE state IS NOT NULL GROUP BY 1, 2")
+            args = {"at": text_instant(as_of), "plan": plan_id}
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
         found: dict[str, dict[str, int]] = {}

@@ -112,11 +112,22 @@ def test_progress_rolls_up_as_the_weighted_mean_and_completion_is_accepted(flow:
     flow.report_progress(b.id, by="BINCHUAN", progress=100, note="完成")
     # the target above reached 100 with its last child: completed in the same step
     assert flow.target(top.id).state == "completed"
+    # the office does not send back its own target; sending back one below reopens it
+    refused(flow, govflow.PermissionDenied, lambda: flow.reject_target(top.id, by="OFFICE", reason="r"))
+    flow.reject_target(b.id, by="OFFICE", reason="抽查不合格")
+    assert (flow.target(top.id).state, flow.target(b.id).state) == ("active", "active")
+    flow.sweep()
+    assert flow.target(top.id).state == "active"  # b is still being redone
+    flow.report_progress(b.id, by="BINCHUAN", progress=100, note="整改完成")
+    assert flow.target(top.id).state == "completed"
     accepted = flow.accept_target(a.id, by="OFFICE", note="验收")
     assert accepted.state == "accepted" and accepted.status == "accepted"
     triggers = [e.trigger for e in flow.store.plan_ledger(plan.id) if e.issue_id == a.id]
     assert triggers == ["add_target", "report_progress", "report_progress", "complete", "reject_target",
                         "complete", "accept_target"]
+    top_steps = [(e.trigger, e.actor) for e in flow.store.plan_ledger(plan.id) if e.issue_id == top.id]
+    assert top_steps == [("add_target", "OFFICE"), ("complete", "govflow"), ("reject_target", "govflow"),
+                         ("complete", "govflow")]
     flow.verify_ledger()
 
 
@@ -126,6 +137,10 @@ def test_the_unit_above_accepts_a_decomposed_target(flow: govflow.Govflow) -> No
     town = flow.add_target(plan.id, "下庄", unit="XIAZHUANG", phase="建机制", by="XIANGYUN", parent=top.id)
     flow.report_progress(town.id, by="XIAZHUANG", progress=100, note="完成")
     refused(flow, govflow.PermissionDenied, lambda: flow.accept_target(town.id, by="BINCHUAN"))
+    assert flow.target(top.id).state == "completed"
+    # a target with children is not sent back itself: the targets below it are
+    error = refused(flow, govflow.ValidationError, lambda: flow.reject_target(top.id, by="OFFICE", reason="r"))
+    assert error.field == "target"  # type: ignore[attr-defined]
     assert flow.accept_target(town.id, by="XIANGYUN").state == "accepted"
 
 

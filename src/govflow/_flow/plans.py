@@ -15,15 +15,12 @@ from .._core.clock import DEFAULT_ZONE, require_aware
 from .._core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from .._core.events import DeadlineEvent
 from .._core.ledger import LedgerDraft
-from .._core.model import Actor, Issue, LedgerEntry, Unit
+from .._core.model import Actor, LedgerEntry, Unit
 from .._lifecycle.fields import iso_date, parse_actor, parse_date, parse_field, parse_responsible
 from .._lifecycle.machine import describe_roles
-from .._plans.checks import milestones as _milestones
-from .._plans.checks import plan_triggers as _plan_triggers
-from .._plans.checks import text as _text
-from .._plans.checks import units_list as _units_list
+from .._plans import checks
 from .._plans.lag import plan_sweep
-from .._plans.model import MEASURES, Plan, Target, apply_entry, from_row, replay, to_row
+from .._plans.model import MEASURES, Plan, Target, apply_entry, as_issue, from_row, replay, to_row
 from .._plans.progress import PlanProgress, compute_progress
 from .._stores.plans import PlanWork
 from .steps import ActorLike
@@ -80,11 +77,11 @@ class PlansMixin:
         """
         actor = self._supervisor(by, "(new plan)", "add_plan")
         now = self.now()
-        _text("title", title)
+        checks.text("title", title)
         if not isinstance(description, str):
             raise ValidationError("description", f"got {description!r}", "a string")
         if code is not None:
-            _text("code", code)
+            checks.text("code", code)
         first = now.date() if start is None else parse_date("start", start)
         try:
             raw = [tuple(p) for p in phases]
@@ -95,7 +92,7 @@ class PlansMixin:
         parsed: list[list[str]] = []
         last = first - dt.timedelta(days=1)
         for name, end in raw:
-            _text("phases", name)
+            checks.text("phases", name)
             day = parse_date("phases", end)
             if day <= last:
                 raise ValidationError("phases", f"phase {name!r} ends {day} (not after {last})",
@@ -122,7 +119,7 @@ class PlansMixin:
 
     def close_plan(self, plan_id: str, *, by: ActorLike, reason: str) -> Plan:
         """Close a plan (结束): nothing more is reported and the sweep leaves its targets alone."""
-        _text("reason", reason)
+        checks.text("reason", reason)
         return self._plan_step(plan_id, by, "close_plan", ("draft", "active"), "closed", reason=reason)
 
     def _plan_step(self, plan_id: str, by: ActorLike, trigger: str, sources: tuple[str, ...], dest: str,
@@ -130,10 +127,10 @@ class PlansMixin:
         plan = self.plan(plan_id)
         actor = self._supervisor(by, plan.id, trigger)
         if plan.state not in sources:
-            raise InvalidTransition(plan.id, plan.state, trigger, _plan_triggers(plan.state))
+            raise InvalidTransition(plan.id, plan.state, trigger, checks.plan_triggers(plan.state))
         given = {k: v for k, v in data.items() if v is not None}
         for name, value in given.items():
-            _text(name, value)
+            checks.text(name, value)
         now = self.now()
         new = apply_entry(plan, plan.id, trigger, dest, plan.version + 1, now, given)
         draft = LedgerDraft(issue_id=plan.id, issue_seq=new.version, trigger=trigger, from_state=plan.state,
@@ -198,11 +195,11 @@ class PlansMixin:
                                    f"the unit holding target {parent_target.id} ({parent_target.unit}) or supervisor "
                                    "units", "a target is decomposed by the unit that holds it")
         if plan.state == "closed":
-            raise InvalidTransition(plan.id, plan.state, "add_target", _plan_triggers(plan.state))
+            raise InvalidTransition(plan.id, plan.state, "add_target", checks.plan_triggers(plan.state))
         if parent_target is not None and parent_target.state != "active":
             raise InvalidTransition(parent_target.id, parent_target.state, "add_target", [],
                                     "only an active target is decomposed")
-        _text("title", title)
+        checks.text("title", title)
         if not isinstance(description, str):
             raise ValidationError("description", f"got {description!r}", "a string")
         if not isinstance(unit, str) or self._find_unit(unit) is None:
@@ -217,12 +214,12 @@ class PlansMixin:
             raise ValidationError("weight", f"got {weight!r}", "a positive number")
         if measure not in MEASURES:
             raise ValidationError("measure", f"got {measure!r}", ", ".join(repr(m) for m in MEASURES))
-        coop = _units_list(cooperating)
+        coop = checks.units_list(cooperating)
         for unit_id in coop:
             if self._find_unit(unit_id) is None or unit_id == unit:
                 raise ValidationError("cooperating", f"got {unit_id!r}", "ids of registered units other than unit")
         persons = parse_responsible(responsible)
-        points = _milestones(milestones, due_day)
+        points = checks.milestones(milestones, due_day)
         data: dict[str, Any] = {"plan": plan.id, "title": title, "unit": unit, "phase": phase,
                                 "due": iso_date(due_day), "weight": weight, "measure": measure}
         for key, value in (("parent", parent), ("description", description or None),
@@ -296,7 +293,7 @@ class PlansMixin:
         data = {"progress": progress, "note": note, "evidence": evidence, "reason": reason}
         new, draft, _ledger_data = self._fire_target(target, trigger, by, data)
         if plan.state != "active":
-            raise InvalidTransition(plan.id, plan.state, "report_progress", _plan_triggers(plan.state),
+            raise InvalidTransition(plan.id, plan.state, "report_progress", checks.plan_triggers(plan.state),
                                     "progress is reported on active plans")
         self._derived_only(target, "report_progress")
         works = [PlanWork(to_row(new), target.version, draft)]
@@ -313,15 +310,27 @@ class PlansMixin:
         return self.target(target.id)
 
     def reject_target(self, target_id: str, *, by: ActorLike, reason: str, progress: float | None = None) -> Target:
-        """The supervisor sends a completed target back (退回) with a reason; ``progress`` sets a reported
-        target's progress back below 100."""
+        """The supervisor sends a completed target back (退回) with a reason; ``progress`` sets its reported
+        progress back below 100. Only a target its unit reports on is sent back (one with children: send back
+        the targets below it); the completed targets above it go back to active in the same step."""
         target = self._target_row(target_id)
-        if progress is not None:
-            if isinstance(progress, bool) or not isinstance(progress, int | float) or not 0 <= progress < 100:
-                raise ValidationError("progress", f"got {progress!r}", "a number from 0 to below 100", target.id)
-            self._derived_only(target, "reject_target")
         new, draft, _ = self._fire_target(target, "reject_target", by, {"reason": reason, "progress": progress})
-        self._commit_plan([PlanWork(to_row(new), target.version, draft)])
+        if progress is not None and (isinstance(progress, bool) or not isinstance(progress, int | float)
+                                     or not 0 <= progress < 100):
+            raise ValidationError("progress", f"got {progress!r}", "a number from 0 to below 100", target.id)
+        if target.measure == "issues" or self._store.plan_rows(target.plan_id, parent=target.id):
+            raise ValidationError("target", f"the progress of {target.id} comes from its children or linked issues",
+                                  "a target its unit reports on (send back the targets below it)", target.id)
+        works = [PlanWork(to_row(new), target.version, draft)]
+        above = target.parent
+        while above is not None:  # the work below is not done: neither is the work above
+            parent = self._target_row(above)
+            if parent.state != "completed":
+                break
+            works.append(self._system_work(parent, "reject_target", "active",
+                                           {"reason": f"{target.id} was sent back", "derived": True}, draft.at))
+            above = parent.parent
+        self._commit_plan(works)
         return self.target(target.id)
 
     def _derived_only(self, target: Target, trigger: str) -> None:
@@ -351,12 +360,9 @@ class PlansMixin:
         given = {k: v for k, v in data.items() if v is not None}
         for name, value in list(given.items()):
             if name == "note" and trigger in ("accept_target",):
-                _text(name, value)
+                checks.text(name, value)
             given[name] = parse_field(name, value, target.id) if name != "progress" else value
-        shadow = Issue(id=target.id, title=target.title, lead=target.unit, due=target.due, original_due=target.due,
-                       state=target.state, version=target.version, lifecycle=lifecycle.name,
-                       lifecycle_version=lifecycle.version, created_at=target.created_at, updated_at=target.updated_at,
-                       cooperating=target.cooperating, responsible=target.responsible)
+        shadow = as_issue(target, lifecycle.name, lifecycle.version)
         moved, ledger_data = lifecycle.fire(shadow, trigger, actor, given, now, units)
         new = apply_entry(target, target.id, trigger, moved.state, target.version + 1, now, ledger_data)
         assert isinstance(new, Target)
@@ -432,13 +438,7 @@ class PlansMixin:
 
     def _chain(self, unit_id: str) -> list[str]:
         """``unit_id`` and the units above it."""
-        found: list[str] = []
-        current: str | None = unit_id
-        while current is not None and current not in found:
-            found.append(current)
-            unit = self._find_unit(current)
-            current = None if unit is None else unit.parent
-        return found
+        return checks.chain(unit_id, self._find_unit)
 
     def _supervisor(self, by: ActorLike, subject: str, trigger: str) -> Actor:
         actor = parse_actor(by)

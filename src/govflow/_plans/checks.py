@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from .._core.errors import ValidationError
+from .._core.model import Unit
 from .._lifecycle.fields import parse_date
 
-__all__ = ["milestones", "plan_triggers", "text", "units_list"]
+__all__ = ["chain", "milestones", "plan_triggers", "text", "units_list"]
 
 
 def plan_triggers(state: str) -> list[str]:
@@ -57,4 +58,15 @@ def milestones(value: Iterable[tuple[dt.date | str, float]], due: dt.date) -> li
             raise ValidationError("milestones", f"got {item!r}",
                                   "milestones in date order before the due date, expected progress not going down")
         found.append((day, float(share)))
+    return found
+
+
+def chain(unit_id: str, find: Callable[[str], Unit | None]) -> list[str]:
+    """``unit_id`` and the units above it, nearest first (a cycle in the stored parents stops it)."""
+    found: list[str] = []
+    current: str | None = unit_id
+    while current is not None and current not in found:
+        found.append(current)
+        unit = find(current)
+        current = None if unit is None else unit.parent
     return found

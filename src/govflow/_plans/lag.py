@@ -5,7 +5,8 @@ an overdue issue: each rung that has fallen due for the target's due date is a `
 step of the target (its ``data["unit"]`` the target's unit, so the period facts count it
 among the unit's escalations) and a ``govflow_deadline`` event. A target whose progress
 comes from its children or linked issues and has reached 100 is completed by govflow
-(trigger ``complete``, ``data["derived"]``), unless its supervisor sent it back since.
+(trigger ``complete``, ``data["derived"]``); one reopened because a target below it was
+sent back waits until every target below it is completed again.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ def plan_sweep(progress: PlanProgress, ladder: Ladder, calendar: Calendar, now: 
             continue
         derived = bool(node.children) or target.measure == "issues"
         if node.progress >= 100.0:
-            if derived and not target.rejected:
+            # sent back with a target below it: completed again once everything below is
+            redone = all(c.target.state in ("completed", "accepted") for c in node.children)
+            if derived and (not target.rejected or (node.children and redone)):
                 steps.append(PlannedStep(target.id, "complete", "completed",
                                          {"progress": round(node.progress, 4), "derived": True}))
             continue

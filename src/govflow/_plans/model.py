@@ -19,7 +19,7 @@ import attrs
 
 from .._core.errors import ValidationError
 from .._core.ledger import canonical_json
-from .._core.model import LedgerEntry, Responsible
+from .._core.model import Issue, LedgerEntry, Responsible
 from .._stores.plans import PlanRow
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "Plan",
     "Target",
     "apply_entry",
+    "as_issue",
     "from_row",
     "replay",
     "to_row",
@@ -229,4 +230,15 @@ def from_row(row: PlanRow) -> Plan | Target:
         milestones=tuple((dt.date.fromisoformat(d), float(v)) for d, v in body["milestones"]), reported=reported,
         rejected=bool(body["rejected"]), escalation_steps=int(body["escalation_steps"]),
         escalation_level=int(body["escalation_level"]), progress=reported,
+    )
+
+
+def as_issue(target: Target, lifecycle: str, version: int) -> Issue:
+    """The target as an issue-shaped record of its lifecycle (its unit as the lead), for the shared machine:
+    permissions, states and data checks work on it as on an issue; it is never stored."""
+    return Issue(
+        id=target.id, title=target.title, lead=target.unit, due=target.due, original_due=target.due,
+        state=target.state, version=target.version, lifecycle=lifecycle, lifecycle_version=version,
+        created_at=target.created_at, updated_at=target.updated_at, cooperating=target.cooperating,
+        responsible=target.responsible,
     )

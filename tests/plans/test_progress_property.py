@@ -1,5 +1,6 @@
 """Property: on random target trees and random histories, every roll-up equals a brute-force recomputation from
-the leaves, and ``plan_progress(as_of=t)`` equals the answer given at ``t``."""
+the leaves, ``plan_progress(as_of=t)`` equals the answer given at ``t``, and every stored plan and target row is
+what its own ledger entries rebuild."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import govflow
+from govflow._plans.model import to_row
 from govflow.testing import FakeClock
 
 from ..conftest import add_units
@@ -39,7 +41,7 @@ def trees(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 
 histories = st.lists(
-    st.tuples(st.integers(0, 9), st.sampled_from(["report", "link", "verify", "cancel"]),
+    st.tuples(st.integers(0, 9), st.sampled_from(["report", "link", "verify", "cancel", "accept", "reject"]),
               st.sampled_from([0, 15.5, 40, 70, 99, 100]), st.integers(0, 20)),
     max_size=14,
 )
@@ -78,6 +80,15 @@ def run(flow: govflow.Govflow, clock: FakeClock, tree: list[dict[str, Any]],
             lead = "XIANGYUN" if tree[index]["unit"] == "OFFICE" else tree[index]["unit"]  # never the verifier
             issues.append(flow.assign("问题", lead=lead, due="2026-12-31", by="OFFICE",
                                       target=ids[index]).id)
+        elif action in ("accept", "reject") and target.target.state == "completed":
+            parent = tree[index]["parent"]
+            above = tree[parent]["unit"] if parent is not None else "OFFICE"
+            above = "OFFICE" if above == tree[index]["unit"] else above
+            reported = tree[index]["measure"] == "reported" and index not in has_children
+            if above != tree[index]["unit"] and action == "accept":
+                flow.accept_target(ids[index], by=above)
+            elif above != tree[index]["unit"] and reported:
+                flow.reject_target(ids[index], by=above, reason="抽查", progress=value if value < 100 else None)
         elif action in ("verify", "cancel") and issues:
             issue = flow.get(issues[int(value) % len(issues)])
             if issue.state == "assigned" and action == "cancel":
@@ -101,6 +112,13 @@ def run(flow: govflow.Govflow, clock: FakeClock, tree: list[dict[str, Any]],
         assert office.progress == pytest.approx(answer.progress, abs=1e-5)
     for when, answer in answers:
         assert flow.plan_progress(plan.id, as_of=when) == answer
+    # every stored plan and target row is exactly what its own ledger entries rebuild
+    by_subject: dict[str, list[govflow.LedgerEntry]] = {}
+    for entry in flow.ledger():
+        by_subject.setdefault(entry.issue_id, []).append(entry)
+    for row in flow.store.plan_rows():
+        rebuilt = govflow.replay_plan_or_target(by_subject[row.id])
+        assert rebuilt is not None and to_row(rebuilt) == row
     flow.verify_ledger()
 
 

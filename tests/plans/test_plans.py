@@ -250,3 +250,32 @@ def test_lagging_targets_climb_the_escalation_ladder(tmp_path, clock: FakeClock)
     facts = flow.facts("2026-03")["XIANGYUN"]
     assert facts.escalations == {"due_soon": 2, "overdue": 1, "supervise": 1, "urge": 1}
     flow.verify_ledger()
+
+
+def test_a_target_changed_during_the_sweep_is_left_to_the_next_one(clock: FakeClock) -> None:
+    with govflow.open(":memory:", clock=clock) as flow:
+        from ..conftest import add_units
+        add_units(flow)
+        plan = make_plan(flow)
+        busy = flow.add_target(plan.id, "祥云", unit="XIANGYUN", phase="建机制", by="OFFICE", due="2026-03-20")
+        calm = flow.add_target(plan.id, "宾川", unit="BINCHUAN", phase="建机制", by="OFFICE", due="2026-03-20")
+        clock.set("2026-03-24T09:00:00+08:00")
+        store = flow.store
+        real = store.commit_plan
+        calls = []
+
+        def racing(works):  # type: ignore[no-untyped-def]
+            if not calls:  # another writer reports on `busy` between the sweep's read and its write
+                calls.append(1)
+                flow.report_progress(busy.id, by="XIANGYUN", progress=40, note="进展")
+            return real(works)
+
+        store.commit_plan = racing  # type: ignore[method-assign]
+        events = flow.sweep()
+        store.commit_plan = real  # type: ignore[method-assign]
+        assert {e.issue_id for e in events} == {calm.id} and len(events) == 4
+        assert all(e.seq == flow.store.plan_ledger(plan.id)[-4 + i].seq for i, e in enumerate(events))
+        again = flow.sweep()
+        assert [e.step for e in again] == ["due_soon", "due_soon", "overdue", "urge"]
+        assert {e.issue_id for e in again} == {busy.id}
+        flow.verify_ledger()

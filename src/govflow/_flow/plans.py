@@ -13,16 +13,15 @@ import attrs
 
 from .._core.clock import DEFAULT_ZONE, require_aware
 from .._core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
-from .._core.events import DeadlineEvent
 from .._core.ledger import LedgerDraft
 from .._core.model import Actor, LedgerEntry, Unit
 from .._lifecycle.fields import iso_date, parse_actor, parse_date, parse_field, parse_responsible
 from .._lifecycle.machine import describe_roles
 from .._plans import checks
-from .._plans.lag import plan_sweep
 from .._plans.model import MEASURES, Plan, Target, apply_entry, as_issue, from_row, replay, to_row
 from .._plans.progress import PlanProgress, compute_progress
 from .._stores.plans import PlanWork
+from .plan_sweep import PlanSweepMixin
 from .steps import ActorLike
 
 if TYPE_CHECKING:
@@ -38,7 +37,7 @@ _TARGET_LIFECYCLE = "plan-target"
 _SYSTEM = "govflow"
 
 
-class PlansMixin:
+class PlansMixin(PlanSweepMixin):
     """Work plans of :class:`govflow.Govflow`, which supplies the attributes below."""
 
     ladder: Ladder
@@ -464,32 +463,4 @@ class PlansMixin:
         if self.plan(target.plan_id).state == "closed":
             raise ValidationError("target", f"plan {target.plan_id} is closed", "a target of an open plan")
         return target.id
-
-    def _sweep_targets(self, now: dt.datetime) -> list[DeadlineEvent]:
-        """The sweep's share: ladder steps of lagging targets, completion of derived targets at 100."""
-        events: list[DeadlineEvent] = []
-        hook = tuple(("deadline", name) for name in self._plugins.subscribers("deadline"))
-        for plan in self.plans():
-            if plan.state != "active":
-                continue
-            targets = {t.id: t for t in self._plan_targets(plan.id)}
-            tree = compute_progress(plan, list(targets.values()), self._store.target_issue_states(plan.id), now,
-                                    self._unit_map())
-            works: list[PlanWork] = []
-            planned: list[DeadlineEvent] = []
-            for step in plan_sweep(tree, self.ladder, self._calendar, now):
-                target = targets[step.target_id]
-                notify = hook if step.trigger == "deadline" else ()
-                work = self._system_work(target, step.trigger, step.to_state, step.data, now, notify)
-                targets[target.id] = apply_entry(target, target.id, step.trigger, step.to_state, target.version + 1,
-                                                 now, step.data)  # type: ignore[assignment]
-                works.append(work)
-                if step.trigger == "deadline":
-                    planned.append(DeadlineEvent(
-                        issue_id=target.id, step=step.data["step"], level=step.data["level"], due=target.due, at=now,
-                        idempotency_key=f"{target.id}#{work.row.version}", unit=target.unit, seq=len(works)))
-            if works:
-                entries = self._commit_plan(works)
-                events.extend(attrs.evolve(e, seq=entries[e.seq - 1].seq) for e in planned)
-        return events
 

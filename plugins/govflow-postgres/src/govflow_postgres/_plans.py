@@ -45,6 +45,9 @@ class Plans:
             raise ConcurrentUpdateError(stale.row_id, stale.expected, self._plan_version(stale.row_id)) from None
 
     def _write_plan(self, conn: _Conn, works: Sequence[PlanWork]) -> list[tuple[PlanRow, LedgerEntry]]:
+        existing = sorted({w.row.id for w in works if w.id_scope is None})
+        if len(existing) > 1:  # lock the rows in id order first: two batches never wait on each other in a cycle
+            conn.execute("SELECT 1 FROM plan_rows WHERE id = ANY(%s::text[]) ORDER BY id FOR UPDATE", (existing,))
         rows: list[tuple[PlanWork, PlanRow, Any]] = []
         for work in works:
             row, draft = work.row, work.entry

@@ -143,3 +143,34 @@ def test_monthly_bulletin(tmp_path: Path) -> None:
     for when, months in (("2026-07-01T09:00:00+08:00", 6), ("2026-06-30T18:00:00+08:00", 5)):
         with govflow.open(out / "monthly_bulletin.sqlite3", clock=FakeClock(when)) as flow:
             assert {e.months for e in flow.evaluation("2026")} == {months}
+
+
+def test_roadmap(tmp_path: Path) -> None:
+    import datetime as dt
+    import re
+
+    out = tmp_path / "roadmap"
+    run = subprocess.run(
+        [sys.executable, str(EXAMPLES / "roadmap.py"), str(out)],
+        capture_output=True, text=True, encoding="utf-8", check=True, timeout=300,
+    )
+    text = run.stdout
+    assert "PL-2020-0001 市域社会治理现代化试点工作方案: 60 个目标 targets, 3 个阶段 phases" in text
+    shown = re.findall(r"== (\S+) 方案进度 Plan progress: ([\d.]+)%", text)
+    assert [day for day, _ in shown] == ["2020-12-31", "2021-06-30", "2021-12-31"]
+    assert "滞后" in text and "台账校验 Ledger verified:" in text
+    first = text[text.index("== 2020-12-31"):].splitlines()[0]
+    assert first in (EXAMPLES.parent / "docs" / "plans.md").read_text(encoding="utf-8")  # the page shows this run
+    page = (out / "bulletin-2021-12.zh.html").read_text(encoding="utf-8")
+    assert '<section id="timeline"' in page and "工作方案进度" in page and "滞后目标" in page
+    assert (out / "bulletin-2021-12.zh.md").read_text(encoding="utf-8").count("市域社会治理现代化试点工作方案") > 3
+    with govflow.open(out / "roadmap.sqlite3") as flow:
+        (plan,) = flow.plans()
+        for day, progress in shown:  # what was printed is what the ledger replays to
+            when = dt.datetime.fromisoformat(f"{day}T23:59:59+08:00")
+            assert f"{flow.plan_progress(plan.id, as_of=when).progress:.1f}" == progress
+        # the slow county lags more than the fast one at the end of the first phase
+        end_2020 = flow.plan_progress(plan.id, as_of=dt.datetime.fromisoformat("2021-01-01T09:00:00+08:00"))
+        slow, fast = end_2020.unit("BINCHUAN"), end_2020.unit("DALI")
+        assert slow.lagging > fast.lagging and slow.progress < fast.progress
+        flow.verify_ledger()

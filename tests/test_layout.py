@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "govflow"
-WINGS = ("_core", "_lifecycle", "_stores", "_plugins", "_deadlines", "_reports", "_flow")
+WINGS = ("_core", "_lifecycle", "_stores", "_plugins", "_deadlines", "_plans", "_reports", "_flow")
 
 if sys.version_info >= (3, 11):
     import tomllib

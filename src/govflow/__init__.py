@@ -45,13 +45,25 @@ from ._flow.open import open
 from ._interop.report import ImportReport
 from ._lifecycle.issue_list import ISSUE_LIST
 from ._lifecycle.machine import ROLES, LifecycleDefinition, TransitionSpec
+from ._plans.lifecycle import PLAN_TARGET
+from ._plans.model import Phase, Plan, Target
+from ._plans.model import replay as replay_plan_or_target
+from ._plans.progress import PlanProgress, Rollup, TargetProgress
 from ._plugins.manager import PluginInfo, PluginLoadError, PluginWarning, hookimpl
 from ._plugins.outbox import DeliveryReport, Outbox, RetryPolicy
 from ._plugins.retry import retry_on_conflict
 from ._reports.bulletin.build import Bulletin, ListedUnit, OverdueIssue, ScoreChange
 from ._reports.bulletin.labels import BULLETIN_LABELS
 from ._reports.period import Period
-from ._reports.scoring import DEFAULT_WEIGHTS, DefaultScoring, Indicator, ScoringPolicy, UnitEvaluation, UnitScore
+from ._reports.scoring import (
+    DEFAULT_WEIGHTS,
+    OPTIONAL_INDICATORS,
+    DefaultScoring,
+    Indicator,
+    ScoringPolicy,
+    UnitEvaluation,
+    UnitScore,
+)
 from ._stores.facts import FactsQuery, OverdueAtEnd, UnitFacts
 from ._stores.memory import MemoryStore
 from ._stores.protocol import IssueQuery, OutboxRow, Store, UnitOfWork
@@ -68,6 +80,8 @@ __all__ = [
     "GENESIS_HASH",
     "ISSUE_LIST",
     "LEVELS",
+    "OPTIONAL_INDICATORS",
+    "PLAN_TARGET",
     "ROLES",
     "SCHEMA_VERSION",
     "STEP_LABELS",
@@ -110,12 +124,16 @@ __all__ = [
     "OverdueIssue",
     "Period",
     "PermissionDenied",
+    "Phase",
+    "Plan",
+    "PlanProgress",
     "PluginInfo",
     "PluginLoadError",
     "PluginWarning",
     "ProposedTransition",
     "Responsible",
     "RetryPolicy",
+    "Rollup",
     "Rung",
     "SQLiteStore",
     "SchemaVersionError",
@@ -123,6 +141,8 @@ __all__ = [
     "ScoringPolicy",
     "Store",
     "StoreError",
+    "Target",
+    "TargetProgress",
     "TransitionEvent",
     "TransitionSpec",
     "TransitionVetoed",
@@ -141,6 +161,7 @@ __all__ = [
     "hookimpl",
     "hookspecs",
     "open",
+    "replay_plan_or_target",
     "retry_on_conflict",
     "working_days",
     "working_days_between",

@@ -18,7 +18,9 @@ modules, so it keeps working when those move::
 entry's hash over its canonical bytes and the previous hash), as every store must.
 ``compute_facts`` and ``compute_overdue`` are the reference semantics of
 ``period_facts`` and ``overdue_at_end``: the contract tests hold every store to
-them, and a store may fall back on them.
+them, and a store may fall back on them. ``PlanRow`` and ``PlanWork`` are what
+``commit_plan`` and ``plan_rows`` take and give (work plans and targets), and
+``compute_link_states`` is the reference semantics of ``target_issue_states``.
 """
 
 from __future__ import annotations
@@ -26,13 +28,17 @@ from __future__ import annotations
 from ._core.ledger import canonical_json, seal
 from ._plugins.registries import RegisterStorage, StoreFactory
 from ._stores.facts import build_facts, compute_facts, compute_overdue, local_day, overdue_order
+from ._stores.plans import PlanRow, PlanWork, compute_link_states
 
 __all__ = [
+    "PlanRow",
+    "PlanWork",
     "RegisterStorage",
     "StoreFactory",
     "build_facts",
     "canonical_json",
     "compute_facts",
+    "compute_link_states",
     "compute_overdue",
     "local_day",
     "overdue_order",

@@ -101,8 +101,11 @@ def test_malformed_definitions_are_refused_with_the_problem_named(
 def test_a_refused_definition_is_not_registered(flow: govflow.Govflow) -> None:
     with pytest.raises(LifecycleError):
         flow.register_lifecycle(broken(initial="nowhere"))
-    assert [d.key for d in flow.lifecycles()] == ["issue-list@1"]
-    assert flow.store.lifecycles() == [("issue-list", 1, flow.lifecycle().canonical_json())]
+    assert [d.key for d in flow.lifecycles()] == ["issue-list@1", "plan-target@1"]
+    assert flow.store.lifecycles() == [
+        ("issue-list", 1, flow.lifecycle().canonical_json()),
+        ("plan-target", 1, flow.lifecycle("plan-target").canonical_json()),
+    ]
 
 
 def test_a_custom_lifecycle_runs_with_its_own_triggers(flow: govflow.Govflow) -> None:

@@ -364,5 +364,5 @@ def test_the_sheets_come_in_order(flow: govflow.Govflow) -> None:
     book = workbook(flow.bulletin("2026-03"), "en")
     assert _titles(book) == [
         "Summary", "Scores and ranking", "Figures by unit", "Score breakdown", "Red list", "Black list",
-        "Overdue at period end", "Changes since February 2026", "Ledger",
+        "Overdue at period end", "Changes since February 2026", "Roll-up with the units below", "Ledger",
     ]

@@ -264,6 +264,24 @@ def test_deadline_steps_go_to_the_lead_unit(clock: FakeClock, server: tuple[int,
     assert "问题标题：路灯不亮" in received.text
 
 
+def test_a_lagging_target_is_mailed_to_its_unit(clock: FakeClock, server: tuple[int, Mailbox]) -> None:
+    port, mailbox = server
+    with open_flow(":memory:", clock, mailer(port)) as flow:
+        plan = flow.add_plan("试点方案", by="OFFICE", phases=[("建机制", "2026-03-20")])
+        flow.activate_plan(plan.id, by="OFFICE")
+        target = flow.add_target(plan.id, "网格化全覆盖", unit="BINCHUAN", phase="建机制", by="OFFICE")
+        clock.set("2026-03-24T09:00:00+08:00")
+        steps = [e.step for e in flow.sweep() if e.issue_id == target.id]
+        assert steps == ["due_soon", "due_soon", "overdue", "urge"]
+        report = flow.deliver()
+        assert (report.delivered, report.retrying, report.dead) == (4, 0, 0)
+    assert len(mailbox.received) == 4
+    urge = mailbox.received[-1]
+    assert urge.rcpt_tos[0] == "ducha@binchuan.example.cn"
+    assert urge.message["Subject"] == f"【govflow】{target.id} 催办 reminder：期限 due 2026-03-20"
+    assert "问题标题：网格化全覆盖" in urge.text
+
+
 def test_a_server_that_is_down_makes_delivery_retry(target: str, clock: FakeClock) -> None:
     port = free_port()  # nobody listens there yet
     with open_flow(target, clock, mailer(port, timeout=2)) as flow:

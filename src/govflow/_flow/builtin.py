@@ -6,6 +6,7 @@ from typing import Any, Final
 
 from .._deadlines.calendar import ChinaCalendar, Weekdays
 from .._lifecycle.issue_list import ISSUE_LIST
+from .._plans.lifecycle import PLAN_TARGET
 from .._plugins.manager import hookimpl
 from .._plugins.registries import RegisterCalendar, RegisterLifecycle, RegisterRenderer, RegisterStorage
 from .._reports.bulletin.tables import bulletin_csv, bulletin_json, bulletin_markdown
@@ -54,8 +55,9 @@ class IssueListLifecycle:
 
     @hookimpl(trylast=True)
     def govflow_register_lifecycles(self, register: RegisterLifecycle) -> None:
-        """Register :data:`ISSUE_LIST`."""
+        """Register :data:`ISSUE_LIST` and the targets' ``plan-target``."""
         register(ISSUE_LIST)
+        register(PLAN_TARGET)
 
 
 class LedgerRenderers:

@@ -56,19 +56,24 @@ class DeadlinesMixin:
 
         def _reload_lifecycles(self) -> bool: ...
 
+        def _sweep_targets(self, now: dt.datetime) -> list[DeadlineEvent]: ...
+
     def sweep(self, now: dt.datetime | None = None) -> list[DeadlineEvent]:
         """Take every deadline step that has fallen due (临期提醒, 逾期, 催办, 督办, 约谈).
 
         Each step is a ledger entry (trigger ``deadline``) and a
         ``govflow_deadline`` event through the outbox; the events are returned.
         Sweeping twice at one moment takes nothing new; after a gap, each missed
-        step is taken once, in order. Run it from cron or a worker loop.
+        step is taken once, in order. Run it from cron or a worker loop. Targets of active
+        plans below 100 % climb the same ladder (滞后), and targets whose progress comes from
+        their children or linked issues and has reached 100 are completed.
         """
         when = self.now() if now is None else require_aware("now", now).astimezone(DEFAULT_ZONE)
-        return sweep(
+        events = sweep(
             self._store, self._calendar, self.ladder, self._lead_states(), self._in_lead_state, when,
             self._plan_system_step, self._commit_many,
         )
+        return events + self._sweep_targets(when)
 
     def overdue(self, unit: str | None = None) -> list[Overdue]:
         """Issues past their due date while the lead unit still has to act (of one unit, lead or

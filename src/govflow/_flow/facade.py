@@ -27,6 +27,7 @@ from .._deadlines.calendar import Fallback, WorkingDays, resolve_due
 from .._deadlines.ladder import DEFAULT_LADDER, Ladder
 from .._lifecycle.fields import iso_date, parse_actor, parse_due, parse_responsible
 from .._lifecycle.machine import Lifecycle, LifecycleDefinition, describe_roles, roles_of
+from .._plans.lifecycle import PLAN_LABELS
 from .._plugins.manager import PluginInfo, PluginLoadError, Plugins
 from .._plugins.outbox import Courier, DeliveryReport, Outbox, RetryPolicy
 from .._plugins.registries import Calendar, calendar_registry, renderer_registry
@@ -36,6 +37,7 @@ from .._stores.protocol import Store, UnitOfWork
 from .builtin import DEFAULT_PLUGINS
 from .deadlines import DeadlinesMixin
 from .periods import PeriodsMixin
+from .plans import PlansMixin
 from .reading import ReadingMixin
 from .sheets import SheetsMixin
 from .steps import ActorLike, StepsMixin
@@ -47,7 +49,7 @@ __all__ = ["Delivery", "Govflow"]
 Delivery = Literal["background", "inline", "manual"]
 
 
-class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixin):
+class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixin, PlansMixin):
     """A problem-list system on one store. Make one with :func:`govflow.open`.
 
     Use it as a context manager, or call :meth:`close`, to release the store.
@@ -70,6 +72,8 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixi
     ) -> None:
         if not isinstance(id_prefix, str):
             raise ValidationError("id_prefix", f"got {id_prefix!r}", "a string such as 'GF-'")
+        if id_prefix in ("PL-", "TG-"):  # the ids of plans and targets, in the same ledger
+            raise ValidationError("id_prefix", f"got {id_prefix!r}", "a prefix other than 'PL-' and 'TG-'")
         if delivery not in ("background", "inline", "manual"):
             raise ValidationError("delivery", f"got {delivery!r}", "'background', 'inline' or 'manual'")
         self._store = store
@@ -293,12 +297,13 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixi
         """The label of a state or trigger in ``lang`` (``zh`` or ``en``), or the name itself.
 
         Labels come from the named lifecycle (its latest version unless ``version`` is given);
-        govflow's own steps (``deadline``, ``recount_due``) have labels of their own.
+        govflow's own steps (``deadline``, ``recount_due``), plan steps, plan states and target
+        statuses (``add_plan``, ``lagging`` …) have labels of their own.
         """
         labels = self._lifecycle(lifecycle, version).definition.labels.get(lang, {})
         if name in labels:
             return labels[name]
-        own = _SYSTEM_LABELS.get(name)
+        own = _SYSTEM_LABELS.get(name) or PLAN_LABELS.get(name)
         return name if own is None else own[1 if lang == "en" else 0]
 
     def render(self, report: str, fmt: str, **options: Any) -> str | bytes:
@@ -335,6 +340,7 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixi
         category: str | None = None,
         responsible: Responsible | Mapping[str, str | None] | None = None,
         lifecycle: str = "issue-list",
+        target: str | None = None,
     ) -> Issue:
         """Assign (交办) a new issue to its lead unit; it starts in the lifecycle's initial state.
 
@@ -342,6 +348,7 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixi
         n working days from today in :attr:`calendar`.
 
         ``responsible`` names the 第一责任人 (``first``) and 直接责任人 (``direct``).
+        ``target`` links the issue to a plan's target measured by issues (see :meth:`add_target`).
         """
         actor = parse_actor(by)
         chosen = self._lifecycle(lifecycle)
@@ -385,6 +392,7 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixi
         if category is not None and not isinstance(category, str):
             raise ValidationError("category", f"got {category!r}", "a string or None")
         persons = parse_responsible(responsible)
+        linked = None if target is None else self._link_data(target, lead)
         issue = Issue(
             id="", title=title, description=description, category=category, lead=lead,
             cooperating=coop, responsible=persons, due=due_date, original_due=due_date,
@@ -408,6 +416,8 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixi
             data["category"] = category
         if persons is not None:
             data["responsible"] = persons.as_dict()
+        if linked is not None:
+            data["target"] = linked
         draft = LedgerDraft(
             issue_id="", issue_seq=1, trigger="assign", from_state=None,
             to_state=definition.initial, actor=actor.unit, person=actor.person, at=now, data=data,

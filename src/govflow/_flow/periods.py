@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, cast
 from .._core.errors import ValidationError
 from .._core.model import LEVELS, Unit
 from .._deadlines.calendar import CalendarError, Weekdays, add_working_days
+from .._plans.rollup import rollup_facts
 from .._reports.bulletin.build import Bulletin, build_bulletin
+from .._reports.bulletin.plans import add_plan_section
 from .._reports.period import Period
 from .._reports.scoring import Indicator, ScoringPolicy, UnitEvaluation, UnitScore, rank_within_levels, total_of
 from .._stores.facts import FactsQuery, UnitFacts
@@ -50,7 +52,7 @@ class PeriodsMixin:
         """The scoring policy (``govflow.open(..., scoring=ScoringPolicy(...))``)."""
         return self._scoring
 
-    def facts(self, period: str | Period) -> dict[str, UnitFacts]:
+    def facts(self, period: str | Period, *, rollup: bool = False) -> dict[str, UnitFacts]:
         """Per-unit facts of a period (``"2020-06"``, ``"2020-Q3"``, ``"2020"``), from the ledger.
 
         Only ledger entries before the period's end count, so a past period comes out
@@ -58,9 +60,11 @@ class PeriodsMixin:
         ``now()``: what has fallen due so far, what is overdue today. The store aggregates them. Keys are unit
         ids: every non-supervisor unit in the order units were added (zeros when nothing
         happened), then any other unit with something to count. docs/scoring.md has the
-        exact rule for each figure.
+        exact rule for each figure. ``rollup=True`` gives each unit its own figures plus those
+        of every unit below it (逐级汇总: a county with its townships).
         """
-        return self._facts(Period.parse(period), self.now())
+        found = self._facts(Period.parse(period), self.now())
+        return rollup_facts(found, self.units()) if rollup else found
 
     def _facts(self, period: Period, now: dt.datetime) -> dict[str, UnitFacts]:
         """:meth:`facts` as of ``now``."""
@@ -99,15 +103,16 @@ class PeriodsMixin:
             day += dt.timedelta(days=1)
         return tuple(limits)
 
-    def scores(self, period: str | Period) -> list[UnitScore]:
+    def scores(self, period: str | Period, *, rollup: bool = False) -> list[UnitScore]:
         """Every unit's score for a period, with its breakdown and its rank within its level.
 
         The indicators come from every ``govflow_score_unit`` plugin (the default
         :class:`DefaultScoring` first). Ordered by level (county, township, ...), then
-        rank, unscored units (``total`` None: nothing fell due) last, then unit id.
+        rank, unscored units (``total`` None: nothing fell due) last, then unit id. ``rollup=True``
+        scores each unit on its figures rolled up with those of the units below it.
         """
         chosen = Period.parse(period)
-        return self._scores(chosen, self.facts(chosen))
+        return self._scores(chosen, self.facts(chosen, rollup=rollup))
 
     def _scores(self, chosen: Period, facts: Mapping[str, UnitFacts]) -> list[UnitScore]:
         rows: list[tuple[Unit, UnitFacts, tuple[Indicator, ...], float | None]] = []
@@ -150,7 +155,9 @@ class PeriodsMixin:
         scores = self._scores(chosen, facts)
         previous = self._scores(chosen.previous(), previous_facts)
         flow = cast("Govflow", self)  # the mixin is only ever part of Govflow
-        return build_bulletin(flow, chosen, query.end, now, facts, scores, previous, overdue)
+        rolled = rollup_facts(facts, self.units())
+        built = build_bulletin(flow, chosen, query.end, now, facts, scores, previous, overdue)
+        return add_plan_section(built, rolled, self._scores(chosen, rolled), flow, query.end, now)
 
     def evaluation(self, period: str | Period) -> list[UnitEvaluation]:
         """The comprehensive evaluation (综合考评) of a period, usually a year (``"2020"``).

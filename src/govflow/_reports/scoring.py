@@ -20,10 +20,12 @@ from .._stores.facts import UnitFacts
 
 if TYPE_CHECKING:
     from .._flow.facade import Govflow
+    from .._plans.progress import PlanProgress
 
 __all__ = [
     "DEFAULT_WEIGHTS",
     "INDICATOR_LABELS",
+    "OPTIONAL_INDICATORS",
     "DefaultScoring",
     "Indicator",
     "ScoringPolicy",
@@ -32,6 +34,7 @@ __all__ = [
     "grade",
     "indicator_rates",
     "rank_within_levels",
+    "target_completion",
     "total_of",
 ]
 
@@ -44,8 +47,13 @@ DEFAULT_WEIGHTS: Final[Mapping[str, float]] = {
     "satisfaction": 20.0,
 }
 
+#: Indicators a deployment may add by giving them a weight: 目标完成率, a unit's work-plan progress against
+#: the progress expected by then (its targets and those of the units below it; see docs/plans.md).
+OPTIONAL_INDICATORS: Final = ("target_completion",)
+
 #: Labels of the default indicators and deductions: name -> (Chinese, English).
 INDICATOR_LABELS: Final[Mapping[str, tuple[str, str]]] = {
+    "target_completion": ("目标完成率", "targets on schedule"),
     "accepted_on_time": ("及时签收率", "accepted on time"),
     "fed_back_on_time": ("按时办结率", "fed back by the due date"),
     "closed": ("销号率", "closed"),
@@ -91,8 +99,9 @@ class ScoringPolicy:
 
     def __attrs_post_init__(self) -> None:
         for name, weight in self.weights.items():
-            if name not in DEFAULT_WEIGHTS:
-                raise ValidationError("scoring.weights", f"no indicator {name!r}", ", ".join(DEFAULT_WEIGHTS))
+            if name not in DEFAULT_WEIGHTS and name not in OPTIONAL_INDICATORS:
+                raise ValidationError("scoring.weights", f"no indicator {name!r}",
+                                      ", ".join((*DEFAULT_WEIGHTS, *OPTIONAL_INDICATORS)))
             if not _number(weight) or weight < 0:
                 raise ValidationError(f"scoring.weights.{name}", f"got {weight!r}", "a number >= 0")
         for step, points in self.deductions.items():
@@ -218,29 +227,46 @@ class DefaultScoring:
 
     def __init__(self) -> None:
         self.policy = ScoringPolicy()
+        self.flow: Govflow | None = None
+        self._cache: dict[tuple[str, int], list[PlanProgress]] = {}
 
     @hookimpl(tryfirst=True)
     def govflow_startup(self, flow: Govflow) -> None:
         """Take the flow's scoring policy."""
         self.policy = flow.scoring
+        self.flow = flow
 
     @hookimpl(tryfirst=True)
     def govflow_score_unit(self, unit: Unit, period: str, facts: Any) -> list[Any] | None:
-        """The default indicators for ``unit`` from its ``facts``."""
+        """The default indicators for ``unit`` from its ``facts`` (and its targets, if 目标完成率 is weighted)."""
         if not isinstance(facts, UnitFacts):
             return None
-        return self.indicators(facts)
+        extra: dict[str, float | None] = {}
+        if "target_completion" in self.policy.weights and self.flow is not None:
+            extra["target_completion"] = target_completion(self._trees(self.flow, period), unit.id)
+        return self.indicators(facts, extra)
 
-    def indicators(self, facts: UnitFacts) -> list[Indicator]:
-        """The default indicators and deductions for one unit's facts."""
+    def _trees(self, flow: Govflow, period: str) -> list[PlanProgress]:
+        """The plans' progress trees at the period's end (or now), kept while the ledger does not move."""
+        from .period import Period
+
+        key = (period, flow.store.chain_head()[0])
+        if key not in self._cache:
+            found = Period.parse(period)
+            as_of = min(found.end, flow.now())
+            self._cache = {key: [flow.plan_progress(p.id, as_of=as_of) for p in flow.plans() if p.created_at <= as_of]}
+        return self._cache[key]
+
+    def indicators(self, facts: UnitFacts, extra: Mapping[str, float | None] | None = None) -> list[Indicator]:
+        """The default indicators and deductions for one unit's facts (``extra``: the optional indicators' values)."""
         policy = self.policy
-        values = indicator_rates(facts)
+        values = {**indicator_rates(facts), **dict.fromkeys(OPTIONAL_INDICATORS), **(extra or {})}
         weights = {name: float(w) for name, w in policy.weights.items()}
         full = sum(weights.values())
         applied = sum(w for name, w in weights.items() if values[name] is not None)
         scale = full / applied if applied else 0.0
         found: list[Indicator] = []
-        for name in DEFAULT_WEIGHTS:
+        for name in (*DEFAULT_WEIGHTS, *OPTIONAL_INDICATORS):
             if name not in weights:
                 continue
             value = values[name]
@@ -254,6 +280,20 @@ class DefaultScoring:
             zh, en = INDICATOR_LABELS[step]
             found.append(Indicator(step, zh, en, None, float(points), float(count * points) if count else 0.0, count))
         return found
+
+
+def target_completion(trees: Sequence[PlanProgress], unit: str) -> float | None:
+    """目标完成率 of ``unit``: over the plans' progress trees, the mean of its roll-up progress against the
+    progress expected by then, capped at 100 (None: it holds no target expected to have progressed yet)."""
+    rates: list[float] = []
+    for tree in trees:
+        try:
+            rollup = tree.unit(unit)
+        except KeyError:
+            continue
+        if rollup.expected > 0:
+            rates.append(min(100.0, 100.0 * rollup.progress / rollup.expected))
+    return sum(rates) / len(rates) if rates else None
 
 
 def total_of(breakdown: Sequence[Indicator], facts: UnitFacts) -> float | None:

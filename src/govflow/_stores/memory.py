@@ -12,6 +12,7 @@ from .._core.errors import ConcurrentUpdateError
 from .._core.ledger import GENESIS_HASH, seal
 from .._core.model import Issue, LedgerEntry, Unit
 from .facts import FactsQuery, OverdueAtEnd, UnitFacts, compute_facts, compute_overdue
+from .plans import PlanRow, PlanWork, compute_link_states
 from .protocol import IssueQuery, OutboxRow, UnitOfWork
 
 __all__ = ["MemoryStore"]
@@ -37,6 +38,8 @@ class MemoryStore:
         # these, not every row ever written, most of which are done once a flow has run a while.
         self._pending: dict[int, None] = {}
         self._claims: dict[int, dt.datetime] = {}
+        self._plan_rows: dict[str, PlanRow] = {}
+        self._links: dict[str, str] = {}  # issue id -> target id, from the assign entries
 
     def add_unit(self, unit: Unit) -> None:
         """Store a unit (insert, or replace one with the same id)."""
@@ -98,14 +101,20 @@ class MemoryStore:
                 self._issues[issue.id] = issue
                 self._entries.append(entry)
                 self._by_issue.setdefault(issue.id, []).append(entry)
-                for hook, plugin in work.notify:
-                    row_id = len(self._outbox) + 1
-                    self._outbox[row_id] = OutboxRow(
-                        id=row_id, seq=entry.seq, hook=hook, plugin=plugin, status="pending", attempts=0,
-                        next_attempt_at=entry.at, created_at=entry.at,
-                    )
-                    self._pending[row_id] = None  # the highest id yet: id order is kept
+                if entry.trigger == "assign" and isinstance(entry.data.get("target"), str):
+                    self._links[issue.id] = entry.data["target"]
+                self._add_outbox(entry, work.notify)
             return [(issue, entry) for _, issue, entry in planned]
+
+    def _add_outbox(self, entry: LedgerEntry, notify: tuple[tuple[str, str], ...]) -> None:
+        """Outbox rows for a sealed entry (the lock is held)."""
+        for hook, plugin in notify:
+            row_id = len(self._outbox) + 1
+            self._outbox[row_id] = OutboxRow(
+                id=row_id, seq=entry.seq, hook=hook, plugin=plugin, status="pending", attempts=0,
+                next_attempt_at=entry.at, created_at=entry.at,
+            )
+            self._pending[row_id] = None  # the highest id yet: id order is kept
 
     def ledger(
         self,
@@ -148,7 +157,74 @@ class MemoryStore:
     def issue_versions(self) -> Mapping[str, tuple[int, str]]:
         """Each issue's (version, state)."""
         with self._lock:
-            return {issue_id: (i.version, i.state) for issue_id, i in self._issues.items()}
+            found = {issue_id: (i.version, i.state) for issue_id, i in self._issues.items()}
+            found.update((row.id, (row.version, row.state)) for row in self._plan_rows.values())
+            return found
+
+    def commit_plan(self, works: Sequence[PlanWork]) -> list[tuple[PlanRow, LedgerEntry]]:
+        """Write plan and target rows with their entries at once: all of them, or none."""
+        with self._lock:
+            versions: dict[str, int | None] = {}
+            for work in works:
+                if work.id_scope is not None:
+                    continue
+                row_id = work.row.id
+                if row_id not in versions:
+                    current = self._plan_rows.get(row_id)
+                    versions[row_id] = None if current is None else current.version
+                if versions[row_id] is None or versions[row_id] != work.expected_version:
+                    raise ConcurrentUpdateError(row_id, work.expected_version, versions[row_id])
+                versions[row_id] = work.row.version
+            counters: dict[str, int] = {}
+            head = self._head
+            planned: list[tuple[PlanWork, PlanRow, LedgerEntry]] = []
+            for work in works:
+                row, draft = work.row, work.entry
+                if work.id_scope is not None:
+                    number = counters.get(work.id_scope, self._counters.get(work.id_scope, 0)) + 1
+                    counters[work.id_scope] = number
+                    new_id = f"{work.id_scope}{number:04d}"
+                    row = attrs.evolve(row, id=new_id, plan_id=new_id if row.kind == "plan" else row.plan_id)
+                    draft = attrs.evolve(draft, issue_id=new_id)
+                entry = seal(draft, head[0] + 1, head[1])
+                head = (entry.seq, entry.hash)
+                planned.append((work, row, entry))
+            self._counters.update(counters)
+            self._head = head
+            for work, row, entry in planned:
+                self._plan_rows[row.id] = row
+                self._entries.append(entry)
+                self._by_issue.setdefault(row.id, []).append(entry)
+                self._add_outbox(entry, work.notify)
+            return [(row, entry) for _, row, entry in planned]
+
+    def plan_rows(
+        self, plan_id: str | None = None, *, ids: Sequence[str] | None = None, parent: str | None = None
+    ) -> list[PlanRow]:
+        """Plan and target rows, ordered by id."""
+        with self._lock:
+            rows = list(self._plan_rows.values())
+        wanted = None if ids is None else set(ids)
+        return sorted(
+            (r for r in rows if (plan_id is None or r.plan_id == plan_id) and (wanted is None or r.id in wanted)
+             and (parent is None or r.parent == parent)),
+            key=lambda r: r.id,
+        )
+
+    def plan_ledger(self, plan_id: str, until: dt.datetime | None = None) -> list[LedgerEntry]:
+        """The entries of a plan and its targets at or before ``until``, in sequence order."""
+        with self._lock:
+            ids = [r.id for r in self._plan_rows.values() if r.plan_id == plan_id]
+            found = [e for row_id in ids for e in self._by_issue.get(row_id, ()) if until is None or e.at <= until]
+        return sorted(found, key=lambda e: e.seq)
+
+    def target_issue_states(self, plan_id: str, as_of: dt.datetime | None = None) -> dict[str, dict[str, int]]:
+        """Per target of the plan, its linked issues by state (the reference, :func:`compute_link_states`)."""
+        with self._lock:
+            targets = {r.id for r in self._plan_rows.values() if r.plan_id == plan_id and r.kind == "target"}
+            issues = [i for i, t in self._links.items() if t in targets]
+            entries = sorted((e for i in issues for e in self._by_issue.get(i, ())), key=lambda e: e.seq)
+        return compute_link_states(entries, targets, as_of)
 
     def save_lifecycle(self, name: str, version: int, definition: str) -> None:
         """Keep a lifecycle definition."""

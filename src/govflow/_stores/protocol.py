@@ -11,6 +11,7 @@ import attrs
 from .._core.ledger import LedgerDraft
 from .._core.model import Issue, LedgerEntry, Unit
 from .facts import FactsQuery, OverdueAtEnd, UnitFacts
+from .plans import PlanRow, PlanWork
 
 __all__ = ["IssueQuery", "OutboxRow", "Store", "UnitOfWork"]
 
@@ -157,7 +158,29 @@ class Store(Protocol):
         """The separately kept (seq, hash) of the last ledger entry."""
 
     def issue_versions(self) -> Mapping[str, tuple[int, str]]:
-        """Each issue's stored (version, state), for ledger verification."""
+        """Each issue's stored (version, state), for ledger verification (plan and target rows included)."""
+
+    def commit_plan(self, works: Sequence[PlanWork]) -> list[tuple[PlanRow, LedgerEntry]]:
+        """Write plan and target rows with their ledger entries in one transaction: all, in order, or none.
+
+        Raises :class:`ConcurrentUpdateError` when a row is no longer at its ``expected_version``
+        (or, for a new row, already exists).
+        """
+
+    def plan_rows(
+        self, plan_id: str | None = None, *, ids: Sequence[str] | None = None, parent: str | None = None
+    ) -> list[PlanRow]:
+        """Plan and target rows, ordered by id: of one plan, with the given ids, decomposing ``parent``
+        (every given criterion holds), or all of them."""
+
+    def plan_ledger(self, plan_id: str, until: dt.datetime | None = None) -> list[LedgerEntry]:
+        """The ledger entries of a plan and its targets, in sequence order, those at or before ``until``."""
+
+    def target_issue_states(self, plan_id: str, as_of: dt.datetime | None = None) -> dict[str, dict[str, int]]:
+        """Per target of the plan, how many linked issues are in each state (now, or at ``as_of``).
+
+        :func:`govflow.storage.compute_link_states` is the reference semantics.
+        """
 
     def save_lifecycle(self, name: str, version: int, definition: str) -> None:
         """Keep a lifecycle definition (JSON) so issues keep their version across opens."""

@@ -134,6 +134,36 @@ MIGRATIONS: Final = (
     CREATE INDEX IF NOT EXISTS ledger_at_issue ON ledger (at_utc, issue_id);
     DROP INDEX ledger_at;
     """,
+    # 4: work plans and targets (rows derived from their ledger entries), and the issues linked to targets,
+    #    indexed from the assign entries by a trigger so that every write path keeps them.
+    """
+    CREATE TABLE plan_rows (
+        id text PRIMARY KEY,
+        kind text NOT NULL,
+        plan_id text NOT NULL,
+        version integer NOT NULL,
+        state text NOT NULL,
+        body text NOT NULL,
+        parent text
+    );
+    CREATE INDEX plan_rows_plan ON plan_rows (plan_id);
+    CREATE INDEX plan_rows_parent ON plan_rows (parent);
+    CREATE TABLE target_links (
+        issue_id text PRIMARY KEY,
+        target_id text NOT NULL
+    );
+    CREATE INDEX target_links_target ON target_links (target_id);
+    CREATE FUNCTION ledger_target_link() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF NEW.data::jsonb ? 'target' THEN
+            INSERT INTO target_links VALUES (NEW.issue_id, NEW.data::jsonb ->> 'target') ON CONFLICT DO NOTHING;
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+    CREATE TRIGGER ledger_target_link AFTER INSERT ON ledger
+        FOR EACH ROW WHEN (NEW.trigger = 'assign') EXECUTE FUNCTION ledger_target_link();
+    """,
 )
 #: The schema version this plugin writes and reads.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -63,6 +63,7 @@ from govflow import (
 from govflow.storage import build_facts
 
 from ._facts_sql import FACTS_SQL, facts_args, parse_facts_rows
+from ._plans import Plans
 from ._rows import (
     _ISSUE_COLUMNS,
     _LEDGER_COLUMNS,
@@ -91,7 +92,7 @@ _FACTS_SETTINGS: Final = (
 )
 
 
-class PostgresStore(Writes):
+class PostgresStore(Writes, Plans):
     """A :class:`govflow.Store` on PostgreSQL, shared by any number of processes.
 
     ``dsn`` is a libpq URL (``postgresql://user:password@host:5432/dbname``)
@@ -259,9 +260,11 @@ class PostgresStore(Writes):
         return issues
 
     def issue_versions(self) -> Mapping[str, tuple[int, str]]:
-        """Each issue's stored (version, state)."""
+        """Each issue's stored (version, state), and each plan's and target's."""
         with self._connection() as conn:
-            rows = conn.execute("SELECT id, version, state FROM issues").fetchall()
+            rows = conn.execute(
+                "SELECT id, version, state FROM issues UNION ALL SELECT id, version, state FROM plan_rows"
+            ).fetchall()
         return {r[0]: (r[1], r[2]) for r in rows}
 
     # -- the ledger ---------------------------------------------------------------------------

@@ -15,7 +15,25 @@ import govflow
 
 from ._config import Mailbox
 
-__all__ = ["StepUnits", "step_units", "unique"]
+__all__ = ["StepUnits", "step_units", "subject_issue", "unique"]
+
+
+def subject_issue(flow: govflow.Govflow, issue_id: str) -> govflow.Issue:
+    """The issue an event is about; for a work plan's target (the sweep's 滞后 steps), the target as an
+    issue-shaped record: its unit as the lead, its title, due date and state."""
+    try:
+        return flow.get(issue_id)
+    except govflow.NotFound:
+        try:
+            target = flow.target(issue_id)
+        except govflow.NotFound:
+            raise govflow.NotFound("issue", issue_id) from None
+    return govflow.Issue(
+        id=target.id, title=target.title, lead=target.unit, due=target.due, original_due=target.due,
+        state=target.state, version=target.version, lifecycle="plan-target", lifecycle_version=1,
+        created_at=target.created_at, updated_at=target.updated_at, cooperating=target.cooperating,
+        responsible=target.responsible,
+    )
 
 
 class StepUnits(NamedTuple):
@@ -36,7 +54,9 @@ def step_units(flow: govflow.Govflow, event: govflow.TransitionEvent | govflow.D
     differ for a reassignment) and the actor's unit. A deadline step: the
     issue's lead unit at that step.
     """
-    issue = flow.get(event.issue_id)  # NotFound for an issue the flow does not have
+    issue = subject_issue(flow, event.issue_id)  # NotFound for an issue the flow does not have
+    if issue.lifecycle == "plan-target":  # a lagging target (滞后): its own unit
+        return StepUnits([issue.lead], issue.lead, issue.state)
     before, after, entry = _leads(flow, event, issue)
     state = issue.state if entry is None else entry.to_state
     if isinstance(event, govflow.DeadlineEvent):

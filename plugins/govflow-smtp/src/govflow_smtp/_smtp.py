@@ -46,7 +46,7 @@ from ._config import (
     Mailbox,
     SmtpConfigError,
 )
-from ._recipients import step_units, unique
+from ._recipients import step_units, subject_issue, unique
 from ._text import Text
 from ._version import __version__
 
@@ -254,7 +254,7 @@ class SmtpNotifier:
         so a retried email is the same message.
         """
         flow = self._bound_flow()
-        issue = flow.get(event.issue_id)
+        issue = subject_issue(flow, event.issue_id)
         units, lead, state = step_units(flow, event)
         to = unique([box for unit in units for box in self.recipients.get(unit, ())])
         cc = [box for box in unique(self.cc) if box.address.casefold() not in {t.address.casefold() for t in to}]

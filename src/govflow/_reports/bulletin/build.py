@@ -24,6 +24,7 @@ from .labels import check_lang, label
 
 if TYPE_CHECKING:
     from ..._flow.facade import Govflow
+    from ..._plans.progress import PlanProgress
 
 __all__ = ["Bulletin", "ListedUnit", "OverdueIssue", "ScoreChange", "build_bulletin"]
 
@@ -116,6 +117,9 @@ class Bulletin:
     all scored units and none on the red list, and every unit with a 约谈 in the period;
     ``overdue`` maps each unit to its issues overdue at the period's end;
     ``changes`` compares each unit with ``previous`` (the period before).
+    ``rollup`` holds, for each unit with units below it (a county with its townships), its
+    figures rolled up with theirs (逐级汇总), and ``rollup_scores`` their scores on them;
+    ``plans`` the progress tree of every work plan drawn up by ``as_of`` (工作方案进度).
     ``as_of`` is the instant counted up to: the period's end, or for a period not
     over yet, when the bulletin was produced.
     Every figure comes from ledger entries recorded before the period's end (for a
@@ -134,6 +138,9 @@ class Bulletin:
     overdue: Mapping[str, tuple[OverdueIssue, ...]] = attrs.field(hash=False)
     changes: tuple[ScoreChange, ...]
     flow: Govflow = attrs.field(eq=False, repr=False, hash=False)
+    rollup: Mapping[str, UnitFacts] = attrs.field(factory=dict, hash=False)
+    rollup_scores: tuple[UnitScore, ...] = ()
+    plans: tuple[PlanProgress, ...] = ()
 
     def render(self, fmt: str, lang: str = "zh", **options: Any) -> str | bytes:
         """The bulletin in ``fmt`` (``markdown``, ``html``, ``csv``, ``json``: str; ``xlsx``: bytes).

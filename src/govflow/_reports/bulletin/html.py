@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ..scoring import indicator_rates
 from .charts import FONT_FAMILIES, RATES, bulletin_charts, rate_label, require_matplotlib
 from .labels import label
+from .plans import timeline_svg
 from .tables import FACT_COLUMNS, Cell, bulletin_tables, cell_text, requested
 
 if TYPE_CHECKING:
@@ -286,6 +287,9 @@ def bulletin_html(flow: Govflow, **options: Any) -> str:
         ("summary", label("summary", lang), _summary(bulletin, lang)),
         ("charts", label("charts", lang), _chart_section(bulletin, lang)),
     ]
+    if bulletin.plans:  # the plans' timetables, each an inline SVG
+        sections.append(("timeline", label("timeline", lang),
+                         "\n".join(f"<figure>{timeline_svg(tree, lang)}</figure>" for tree in bulletin.plans)))
     for key, heading, head, rows in bulletin_tables(bulletin, lang):
         if not rows:
             body = f'<p class="none">{_e(label("none", lang))}</p>'

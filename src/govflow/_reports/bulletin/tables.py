@@ -40,7 +40,7 @@ FACT_COLUMNS: Final = (
     "rejections", "extensions", "overdue_at_end", "cooperating", "mean_rating",
 )
 #: The tables of a bulletin, in the order every format shows them.
-TABLES: Final = ("ranking", "facts", "red_list", "black_list", "overdue", "changes")
+TABLES: Final = ("ranking", "facts", "red_list", "black_list", "overdue", "changes", "rollup", "plans", "lagging")
 
 Cell = str | int | float | None
 #: One table: its key, its heading and column headings in a language, and its rows of plain values.
@@ -133,6 +133,7 @@ def bulletin_tables(bulletin: Bulletin, lang: str = "zh") -> list[Table]:
                 c.previous_rank, c.rank_change] for c in bulletin.changes]
     previous = bulletin.previous
     from .build import period_name
+    from .plans import plan_tables
 
     return [
         ("ranking", label("ranking", lang), ranking_head, ranking),
@@ -141,6 +142,7 @@ def bulletin_tables(bulletin: Bulletin, lang: str = "zh") -> list[Table]:
         ("black_list", label("black_list", lang), listed_head, black),
         ("overdue", label("overdue", lang), overdue_head, overdue),
         ("changes", label("changes", lang).format(previous=period_name(previous, lang)), changes_head, changes),
+        *plan_tables(bulletin, lang),
     ]
 
 
@@ -241,7 +243,36 @@ def bulletin_json(flow: Govflow, **options: Any) -> str:
         ],
         "labels": {key: label(key, lang) for key in ("ranking", "facts", "red_list", "black_list", "overdue")},
     }
+    if bulletin.rollup:
+        rolled = {s.unit: s.total for s in bulletin.rollup_scores}
+        document["rollup"] = {
+            unit_id: {**{n: getattr(f, n) for n in COUNTS}, "escalations": dict(f.escalations),
+                      "total": rolled.get(unit_id)}
+            for unit_id, f in bulletin.rollup.items()
+        }
+    if bulletin.plans:
+        document["plans"] = [plan_json(tree) for tree in bulletin.plans]
     return json.dumps(document, ensure_ascii=False, indent=2)
+
+
+def plan_json(tree: Any) -> dict[str, Any]:
+    """A plan's progress tree as JSON: totals, phases, units and every target."""
+    def roll(r: Any) -> dict[str, Any]:
+        return {"key": r.key, "progress": r.progress, "expected": r.expected, "lag": r.lag, "targets": r.targets,
+                "lagging": r.lagging}
+
+    return {
+        "id": tree.plan.id, "title": tree.plan.title, "state": tree.plan.state, "as_of": tree.as_of.isoformat(),
+        "progress": tree.progress, "expected": tree.expected, "lag": tree.lag,
+        "phases": [roll(r) for r in tree.phases], "units": [roll(r) for r in tree.units],
+        "targets": [
+            {"id": n.target.id, "parent": n.target.parent, "title": n.target.title, "unit": n.target.unit,
+             "phase": n.target.phase, "due": n.target.due.isoformat(), "weight": n.target.weight,
+             "state": n.target.state, "progress": n.progress, "expected": n.expected, "lag": n.lag,
+             "status": n.status, "responsible": n.target.responsible.as_dict() if n.target.responsible else None}
+            for n in tree.walk()
+        ],
+    }
 
 
 def _listed(unit: Any) -> dict[str, Any]:
@@ -253,7 +284,8 @@ def bulletin_csv(flow: Govflow, **options: Any) -> str:
     """One table of the bulletin as CSV starting with a UTF-8 BOM (Excel shows Chinese correctly).
 
     ``table`` picks it: ``ranking`` (the default), ``facts``, ``red_list``,
-    ``black_list``, ``overdue`` or ``changes``.
+    ``black_list``, ``overdue``, ``changes``, ``rollup``, ``plans`` or ``lagging`` (the last
+    three are empty when the bulletin has no roll-up or no plans).
     """
     bulletin, lang = requested(options)
     wanted = options.get("table", "ranking")

@@ -117,6 +117,29 @@ MIGRATIONS: Final = (
     CREATE INDEX ledger_at_issue ON ledger(at, issue_id);
     DROP INDEX ledger_at;
     """,
+    # 5: work plans and targets (rows derived from their ledger entries), and the issues linked to targets,
+    #    indexed from the assign entries by a trigger so that every write path keeps them.
+    """
+    CREATE TABLE plan_rows (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        plan_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        body TEXT NOT NULL,
+        parent TEXT
+    );
+    CREATE INDEX plan_rows_plan ON plan_rows(plan_id);
+    CREATE INDEX plan_rows_parent ON plan_rows(parent);
+    CREATE TABLE target_links (
+        issue_id TEXT PRIMARY KEY,
+        target_id TEXT NOT NULL
+    );
+    CREATE INDEX target_links_target ON target_links(target_id);
+    CREATE TRIGGER ledger_target_link AFTER INSERT ON ledger
+        WHEN NEW.trigger = 'assign' AND json_extract(NEW.data, '$.target') IS NOT NULL
+        BEGIN INSERT OR IGNORE INTO target_links VALUES (NEW.issue_id, json_extract(NEW.data, '$.target')); END;
+    """,
 )
 #: The schema version this govflow writes and reads.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

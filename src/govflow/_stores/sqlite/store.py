@@ -27,6 +27,7 @@ from ..facts import FactsQuery, OverdueAtEnd, UnitFacts, build_facts
 from ..protocol import IssueQuery, OutboxRow, UnitOfWork
 from .facts import FACTS_SQL, facts_args, parse_facts_rows
 from .ledger import read_ledger
+from .plans import PlansMixin
 from .rows import (
     ISSUE_ASSIGNMENTS,
     ISSUE_COLUMNS,
@@ -46,7 +47,7 @@ __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 _dumps = canonical_json
 
 
-class SQLiteStore:
+class SQLiteStore(PlansMixin):
     """A :class:`~govflow.Store` in one SQLite file, in WAL mode.
 
     Several processes may open the same file: every commit runs in a
@@ -374,9 +375,11 @@ class SQLiteStore:
         return int(seq), str(head)
 
     def issue_versions(self) -> Mapping[str, tuple[int, str]]:
-        """Each issue's (version, state)."""
+        """Each issue's (version, state), and each plan's and target's."""
         with self._lock:
-            rows = self._db.execute("SELECT id, version, state FROM issues").fetchall()
+            rows = self._db.execute(
+                "SELECT id, version, state FROM issues UNION ALL SELECT id, version, state FROM plan_rows"
+            ).fetchall()
         return {r[0]: (r[1], r[2]) for r in rows}
 
     def save_lifecycle(self, name: str, version: int, definition: str) -> None:

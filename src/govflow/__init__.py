@@ -12,6 +12,7 @@ from . import hookspecs
 from ._core.clock import DEFAULT_ZONE, Clock, default_clock
 from ._core.errors import (
     ConcurrentUpdateError,
+    DiagramError,
     GovflowError,
     InvalidTransition,
     LedgerCorrupted,
@@ -79,6 +80,7 @@ __all__ = [
     "DefaultScoring",
     "Delivery",
     "DeliveryReport",
+    "DiagramError",
     "ExtensionRequest",
     "FactsQuery",
     "Govflow",

@@ -33,6 +33,7 @@ class CliDb:
     kind: str
     url: str
     open: Callable[..., govflow.Govflow]
+    schema: str | None = None  # PostgreSQL's
 
 
 @pytest.fixture(params=BACKENDS)
@@ -52,7 +53,8 @@ def cli_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CliDb]:
         dsn = server_dsn()
         url = f"{dsn}{'&' if '?' in dsn else '?'}schema={schema}"
         # In this process the entry-point plugins are blocked (tests/conftest.py): open the store directly.
-        yield CliDb("postgres", url, lambda **options: govflow.open(PostgresStore(dsn, schema=schema), **options))
+        yield CliDb("postgres", url, lambda **options: govflow.open(PostgresStore(dsn, schema=schema), **options),
+                    schema)
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:

@@ -136,17 +136,25 @@ def test_units_import_checks_every_row_first(govflow_cli: Cli, cli_db: CliDb, tm
 
 
 def test_ledger_verify_exits_3_naming_the_corrupted_entry(govflow_cli: Cli, cli_db: CliDb) -> None:
-    if cli_db.kind != "sqlite":
-        pytest.skip("the ledger is altered through SQLite's file here; PostgreSQL's chain is checked by the same code")
     with cli_db.open() as flow:
         add_units(flow)
         ident = flow.assign("道路积水", lead="XIANGYUN", due=flow.now().date(), by="OFFICE").id
         flow.implement(ident, by="XIANGYUN", note="n")
-    db = sqlite3.connect(cli_db.url)
-    db.execute("DROP TRIGGER ledger_no_update")
-    db.execute("""UPDATE ledger SET data = '{"note":"改过"}' WHERE seq = 2""")
-    db.commit()
-    db.close()
+    tampered = """UPDATE ledger SET data = '{"note":"改过"}' WHERE seq = 2"""
+    if cli_db.kind == "sqlite":
+        db = sqlite3.connect(cli_db.url)
+        db.execute("DROP TRIGGER ledger_no_update")
+        db.execute(tampered)
+        db.commit()
+        db.close()
+    else:  # someone with the database owner's rights, by hand
+        import psycopg
+        from govflow_postgres.testing import server_dsn
+
+        with psycopg.connect(server_dsn(), autocommit=True) as conn:
+            conn.execute(f"SET search_path TO {cli_db.schema}")
+            conn.execute("ALTER TABLE ledger DISABLE TRIGGER ledger_no_update")
+            conn.execute(tampered)
     run = govflow_cli("ledger", "verify", "--json")
     assert run.returncode == 3
     found = json.loads(run.stdout)

@@ -247,3 +247,17 @@ def test_printed_text_cannot_drive_the_terminal(govflow_cli: Cli, cli_db: CliDb)
     assert run.returncode == 0 and "\x1b" not in run.stdout
     assert "标题\ufffd[31m红[bold]粗[/bold]" in run.stdout  # shown as written, markup not interpreted
     assert ok(govflow_cli("show", ident, "--json"))["issue"]["title"] == "标题\x1b[31m红[bold]粗[/bold]"
+
+
+def test_ledger_verify_shows_a_progress_bar_over_a_large_ledger(govflow_cli: Cli, cli_db: CliDb) -> None:
+    with cli_db.open() as flow:
+        add_units(flow)
+        for n in range(1200):
+            flow.assign(f"问题 {n}", lead="XIANGYUN", due=flow.now().date(), by="OFFICE")
+        entries = len(flow.ledger())
+    run = govflow_cli("ledger", "verify", "--progress", "--lang", "en")
+    assert run.returncode == 0, run.stderr
+    assert "verifying the ledger" in run.stderr and f"{entries}/{entries}" in run.stderr
+    assert f"ledger intact: {entries} entries" in run.stdout
+    quiet = govflow_cli("ledger", "verify")  # not a terminal: no bar unless asked
+    assert quiet.returncode == 0 and quiet.stderr == ""

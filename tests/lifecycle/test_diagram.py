@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import govflow
 from govflow import ISSUE_LIST, DiagramError, LifecycleDefinition, ValidationError
@@ -141,3 +143,20 @@ def test_svg_is_drawn_by_graphviz(issue_list: LifecycleDefinition) -> None:
     assert any(text.startswith("验收销号 verify and close") for text in texts)
     titles = {node.text for node in root.iter("{http://www.w3.org/2000/svg}title")}
     assert {"assigned", "feedback->verified"} <= titles
+
+
+@given(st.text(max_size=40), st.text(max_size=40))
+def test_any_label_stays_inside_its_mermaid_line(zh: str, en: str) -> None:
+    definition = govflow.LifecycleDefinition.from_dict({
+        "name": "any", "version": 1, "initial": "a", "states": ["a", "b"], "final": ["b"],
+        "transitions": [{"trigger": "go", "source": "a", "dest": "b", "roles": ["supervisor"]}],
+        "labels": {"zh": {"go": zh, "a": zh}, "en": {"go": en}},
+    })
+    lines = definition.diagram("mermaid").splitlines()
+    edge = [line for line in lines if line.strip().startswith("a --> b")]
+    assert len(edge) == 1
+    label = edge[0].split(": ", 1)[1]
+    # Mermaid decodes its entity codes (#58;) before parsing; nothing else may end or break the label.
+    assert re.search(r'[";:<>|{}\n]', re.sub(r"#\w+;", "", label.removesuffix(" (督办单位 supervisor)"))) is None
+    state = [line for line in lines if line.strip().startswith('state "') and line.strip().endswith(" as a")]
+    assert len(state) == 1 and state[0].count('"') == 2

@@ -17,8 +17,9 @@ $(STAMP): $(BIN)/python pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
 	$(BIN)/python -m pip install --quiet -e '.[dev]' -e plugins/govflow-webhook -e 'plugins/govflow-smtp[test]' -e 'plugins/govflow-postgres[test]'
 	touch $(STAMP)
 
+# The bulletin extra too, so that every example in README.md runs after `make demo`.
 $(VENV)/.installed-runtime: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[bulletin]'
 	touch $@
 
 demo: $(VENV)/.installed-runtime

@@ -4,9 +4,12 @@ A prefecture office (州领导小组办公室) supervises two counties and a tow
 it assigns issues (交办); one goes along the main line to verified (销号), one
 is rejected and reworked (退回重办) before it is verified, one is cancelled
 (撤销). A refused permission and an invalid trigger show their messages.
-The ledger (台账) is printed as a table and its hash chain is verified.
+The steps are spread over June and July 2020 as an office's would be: a
+drain cleared within a fortnight, a dispute mechanism sent back once and
+closed five weeks later. The ledger (台账) is printed as a table and its hash
+chain is verified.
 
-    python examples/full_cycle.py [path.sqlite3]
+    .venv/bin/python examples/full_cycle.py [path.sqlite3]
 """
 
 from __future__ import annotations
@@ -27,9 +30,14 @@ def show(flow: govflow.Govflow, issue: govflow.Issue) -> None:
     print(f"  {issue.id}  {issue.title}  →  {state}  (version {issue.version})")
 
 
+def on(clock: FakeClock, when: str) -> None:
+    """Set the clock to a local time in Asia/Shanghai ("2020-06-08 16:40"): the day a step is taken."""
+    clock.now = dt.datetime.fromisoformat(when).replace(tzinfo=govflow.DEFAULT_ZONE)
+
+
 def main(path: Path) -> None:
     # A fixed clock makes the run reproducible: June 2020, the Dali pilot (大理州试点).
-    clock = FakeClock("2020-06-01T09:00:00+08:00", tick=dt.timedelta(minutes=37))
+    clock = FakeClock("2020-06-01T09:00:00+08:00", tick=dt.timedelta(minutes=7))
     with govflow.open(path, clock=clock, id_prefix="DL") as flow:
         print(f"govflow {govflow.__version__} — 问题清单制度全流程 / full cycle of the problem list")
         print(f"store 存储: SQLite {path}\n")
@@ -59,31 +67,46 @@ def main(path: Path) -> None:
             show(flow, issue)
 
         print("\n主线 Main line: 签收 → 落实 → 反馈 → 验收销号")
+        on(clock, "2020-06-01 15:20")
         flow.accept(drains.id, by="XIAZHUANG")
+        on(clock, "2020-06-05 16:40")
         flow.implement(drains.id, by=govflow.Actor("XIAZHUANG", "王站长"), note="组织清淤，疏通排水沟 300 米")
+        on(clock, "2020-06-08 10:05")
         flow.report(drains.id, by="XIAZHUANG", result="排水畅通，群众满意", evidence=["清淤前后对比.jpg"])
+        on(clock, "2020-06-10 11:30")
         show(flow, flow.verify(drains.id, by=office, rating=5))
 
+        print("\n撤销 Cancel:")
+        on(clock, "2020-06-11 09:00")
+        show(flow, flow.cancel(duplicate.id, by=office, reason="与 DL2020-0001 重复"))
+
         print("\n退回重办 Rejection and rework:")
+        on(clock, "2020-06-11 14:10")
         flow.accept(disputes.id, by="BINCHUAN")
+        on(clock, "2020-06-16 17:25")
         flow.implement(disputes.id, by="BINCHUAN", note="印发工作方案")
+        on(clock, "2020-06-19 09:40")
         flow.report(disputes.id, by="BINCHUAN", result="方案已印发")
+        on(clock, "2020-06-22 15:00")
         show(flow, flow.reject(disputes.id, by=office, reason="只有方案，未见调解组织实际运行",
                                due="2020-07-10"))
+        on(clock, "2020-07-03 16:15")
         flow.implement(disputes.id, by="BINCHUAN", note="乡镇调解委员会全部挂牌运行")
+        on(clock, "2020-07-07 10:30")
         flow.report(disputes.id, by="BINCHUAN", result="已受理并化解纠纷 12 件")
+        on(clock, "2020-07-09 11:00")
         done = flow.verify(disputes.id, by=office, rating=4)
         show(flow, done)
         print(f"  重办次数 rework count: {done.rework_count}; 原定期限 original due: {done.original_due}; "
               f"现期限 due: {done.due}")
 
-        print("\n撤销 Cancel:")
-        show(flow, flow.cancel(duplicate.id, by=office, reason="与 DL2020-0001 重复"))
-
         print("\n拒绝的操作 Refused commands (nothing is written):")
-        extra = flow.assign("村组道路照明不足", lead="XIANGYUN", due="2020-06-30", by=office)
+        on(clock, "2020-07-09 14:00")
+        extra = flow.assign("村组道路照明不足", lead="XIANGYUN", due="2020-07-31", by=office)
         try:  # 牵头单位不能自己验收销号 / the lead unit may not verify its own issue
+            on(clock, "2020-07-20 16:00")
             flow.implement(extra.id, by="XIANGYUN", note="新装路灯 20 盏")
+            on(clock, "2020-07-22 09:50")
             flow.report(extra.id, by="XIANGYUN", result="已完成")
             flow.verify(extra.id, by="XIANGYUN")
         except govflow.PermissionDenied as error:

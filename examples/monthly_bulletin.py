@@ -17,7 +17,11 @@ Then the June bulletin is written in every format — Markdown, HTML, xlsx, CSV
 year's comprehensive evaluation (年度综合考评) is printed, and the ledger (台账)
 is verified.
 
-    python examples/monthly_bulletin.py [OUTPUT_DIR] [--db PATH.sqlite3] [--seed N]
+    .venv/bin/python examples/monthly_bulletin.py [OUTPUT_DIR] [--db PATH.sqlite3] [--seed N]
+
+It needs the ``bulletin`` extra (matplotlib for the charts, openpyxl for xlsx):
+``pip install 'govflow[bulletin]'`` (``make demo`` and ``make test`` install it). It
+checks for them before it starts.
 
 OUTPUT_DIR defaults to ./bulletin-out; the SQLite file defaults to
 OUTPUT_DIR/monthly_bulletin.sqlite3 and is replaced on every run (a path given
@@ -391,6 +395,19 @@ def write_bulletin(flow: govflow.Govflow, out: Path) -> list[Path]:
     return written
 
 
+def missing_extras() -> list[str]:
+    """The packages of the ``bulletin`` extra that cannot be imported."""
+    import importlib
+
+    missing = []
+    for name in ("matplotlib", "openpyxl"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    return missing
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("out", nargs="?", default="bulletin-out", type=Path,
@@ -398,6 +415,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db", type=Path, help="the SQLite file to create (default: OUT/monthly_bulletin.sqlite3)")
     parser.add_argument("--seed", type=int, default=2026, help="random seed (default: 2026)")
     args = parser.parse_args(argv)
+    missing = missing_extras()
+    if missing:  # say so now, not after minutes of simulation
+        sys.exit(f"monthly_bulletin.py needs {' and '.join(missing)} (the bulletin extra): "
+                 "pip install 'govflow[bulletin]'")
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     if args.db is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -86,3 +87,25 @@ def test_every_python_block_in_the_docs_runs_and_prints_what_the_page_shows(page
 
     path = Path(__file__).resolve().parent.parent / "docs" / page
     assert run(str(path)) == 0
+
+
+ROOT = DOCS.parent
+PAGES = [*sorted(DOCS.glob("*.md")), ROOT / "README.md", *sorted(ROOT.glob("plugins/*/README.md"))]
+# A path in backticks: something/with/a/slash.ext (generated output names have no directory).
+CITED = re.compile(r"`((?:\.?[\w.-]+/)+[\w.-]+\.(?:py|md|toml|json|ya?ml|cfg|txt|ini))`")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_page_tells_users_to_import_a_private_module(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    assert re.findall(r"govflow\._\w+", text) == [], f"{page.name} names a private module; make it public"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_file_a_page_cites_is_in_the_repository(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    missing = [
+        path for path in CITED.findall(text)
+        if not any((base / path).exists() for base in (ROOT, page.parent, DOCS))
+    ]
+    assert missing == [], f"{page.relative_to(ROOT)} cites files that are not in the repository: {missing}"

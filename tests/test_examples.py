@@ -29,6 +29,23 @@ def test_full_cycle(tmp_path: Path) -> None:
         }
         assert flow.get("DL2020-0002").rework_count == 1
         assert flow.verify_ledger().entries == 18
+        # Spread over realistic days, in order: June and July 2020, never two steps of an issue in one go.
+        times = [entry.at for entry in flow.ledger()]
+        assert times == sorted(times)
+        assert len({t.date() for t in times}) >= 12 and (times[-1] - times[0]).days >= 45
+
+
+def test_monthly_bulletin_says_which_extra_it_needs_before_it_starts(tmp_path: Path) -> None:
+    script = EXAMPLES / "monthly_bulletin.py"
+    code = (
+        "import runpy, sys; sys.modules['matplotlib'] = None; "  # as if the bulletin extra were missing
+        f"sys.path.insert(0, {str(EXAMPLES)!r}); sys.argv = ['monthly_bulletin.py', {str(tmp_path / 'out')!r}]; "
+        f"runpy.run_path({str(script)!r}, run_name='__main__')"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8", timeout=60)
+    assert run.returncode == 1
+    assert "needs matplotlib (the bulletin extra): pip install 'govflow[bulletin]'" in run.stderr
+    assert run.stdout == "" and not (tmp_path / "out").exists()
 
 
 def test_the_readme_quick_start_runs(tmp_path: Path) -> None:

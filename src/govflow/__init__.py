@@ -12,6 +12,7 @@ from . import hookspecs
 from ._core.clock import DEFAULT_ZONE, Clock, default_clock
 from ._core.errors import (
     ConcurrentUpdateError,
+    DiagramError,
     GovflowError,
     ImportProblem,
     ImportRejected,
@@ -96,6 +97,7 @@ __all__ = [
     "DefaultScoring",
     "Delivery",
     "DeliveryReport",
+    "DiagramError",
     "ExtensionRequest",
     "FactsQuery",
     "Govflow",

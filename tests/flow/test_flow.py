@@ -387,3 +387,16 @@ def test_cooperating_may_be_none_and_nothing_else_odd(flow: govflow.Govflow) -> 
     error = refused(flow, govflow.ValidationError, lambda: flow.assign(
         "协办有误", lead="XIANGYUN", due="2026-03-20", by="OFFICE", cooperating=42))  # type: ignore[arg-type]
     assert "cooperating" in str(error) and "list of unit ids" in str(error)
+
+
+def test_an_unknown_trigger_is_reported_as_unknown_with_a_suggestion(flow: govflow.Govflow) -> None:
+    issue = new_issue(flow)
+    flow.implement(issue.id, by="XIANGYUN", note="清淤")
+    flow.report(issue.id, by="XIANGYUN", result="畅通")
+    error = refused(flow, InvalidTransition, lambda: flow.fire(issue.id, "verifyy", by="OFFICE"))
+    message = str(error)
+    assert "'verifyy' is not a trigger of lifecycle issue-list@1; did you mean 'verify'?" in message
+    assert "not a trigger of state" not in message and "its triggers: accept, implement" in message
+    # A real trigger fired from the wrong state still says so.
+    wrong = refused(flow, InvalidTransition, lambda: flow.fire(issue.id, "implement", by="XIANGYUN", note="x"))
+    assert "'implement' is not a trigger of state 'feedback'" in str(wrong)

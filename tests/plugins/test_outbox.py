@@ -190,6 +190,8 @@ def test_rows_for_a_plugin_this_process_lacks_are_left_for_another(tmp_path: Pat
     with govflow.open(path, clock=clock, delivery="manual") as other:
         report = other.deliver()
         assert (report.delivered, report.skipped) == (0, 3)
+        assert report.held_for == ("mailer",)
+        assert "held for plugins not loaded in this process: mailer" in str(report)
         assert len(other.outbox.pending()) == 3
 
 

@@ -84,6 +84,24 @@ def test_plugins_can_be_blocked_by_name(monkeypatch: pytest.MonkeyPatch) -> None
             flow.render("ledger", "csv")
 
 
+def test_a_misspelt_name_in_the_disable_list_is_warned_about(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    block_plugins(monkeypatch, "ledger-renderer")  # the plugin is "ledger-renderers"
+    with pytest.warns(PluginWarning, match="names 'ledger-renderer', but no plugin has that name; did you mean "
+                                           "'ledger-renderers'"), memory_flow() as flow:
+        assert "ledger-renderers" in {p.name for p in flow.plugins()}
+    assert any("ledger-renderer" in record.getMessage() for record in caplog.records if record.levelname == "WARNING")
+
+
+def test_a_correct_disable_list_warns_about_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    block_plugins(monkeypatch, "ledger-renderers")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with memory_flow() as flow:
+            assert "ledger-renderers" not in {p.name for p in flow.plugins()}
+
+
 class WrongSignature:
     name = "wrong-signature"
 

@@ -227,3 +227,36 @@ def test_a_plugin_returning_something_else_is_named(tmp_path: Path, clock: FakeC
     with policy_flow("memory", tmp_path, clock, plugins=[Broken()]) as flow, \
             pytest.raises(govflow.ValidationError, match="Indicator"):
         flow.scores("2026-03")
+
+
+def test_weights_that_cannot_reach_100_are_refused_and_nothing_is_opened() -> None:
+    with pytest.raises(govflow.ValidationError) as caught:
+        ScoringPolicy(weights={"fed_back_on_time": 30, "closed": 20})
+    message = str(caught.value)
+    assert "add up to 50" in message and "normalise=True" in message and "points=50" in message
+
+
+def test_normalised_weights_are_scaled_to_100_and_a_perfect_unit_scores_100(tmp_path: Path, clock: FakeClock) -> None:
+    policy = ScoringPolicy(weights={"fed_back_on_time": 30, "closed": 20}, normalise=True)
+    assert dict(policy.weights) == {"fed_back_on_time": 60.0, "closed": 40.0}
+    with policy_flow("memory", tmp_path, clock, scoring=policy) as flow:
+        flow.add_unit("PERFECT", "满分镇", level="county", parent="OFFICE")
+        issue = flow.assign("排水沟", lead="PERFECT", due=flow.now().date(), by="OFFICE")
+        flow.implement(issue.id, by="PERFECT", note="清淤")
+        flow.report(issue.id, by="PERFECT", result="畅通")
+        flow.verify(issue.id, by="OFFICE", rating=5)
+        period = f"{flow.now():%Y-%m}"
+        at(clock, 4, 1, 9)  # the month is over
+        score = by_unit(flow.scores(period))["PERFECT"]
+        assert score.total == 100.0
+        assert policy.grade(score.total) == "优秀"
+
+
+def test_points_below_100_leave_room_for_a_plugins_indicators() -> None:
+    policy = ScoringPolicy(weights={"fed_back_on_time": 30, "closed": 20}, points=50)
+    assert sum(policy.weights.values()) == 50
+    for bad in ({"points": 0}, {"points": 150}, {"normalise": "yes"}):
+        with pytest.raises(govflow.ValidationError):
+            ScoringPolicy(**bad)  # type: ignore[arg-type]
+    with pytest.raises(govflow.ValidationError, match="nothing to scale"):
+        ScoringPolicy(weights={"closed": 0}, normalise=True)

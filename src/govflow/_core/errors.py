@@ -14,6 +14,7 @@ Every error govflow raises on purpose derives from :class:`GovflowError`::
     ├── TransitionVetoed         a plugin's before_transition hook refused the step
     ├── PluginLoadError          a plugin failed to load (strict mode; see govflow._plugins.manager)
     ├── CalendarError            no official holiday schedule for a year (see govflow._deadlines.calendar)
+    ├── DiagramError             a lifecycle diagram cannot be drawn here (SVG without Graphviz)
     └── StoreError               the store cannot be opened or used
         └── SchemaVersionError   the store was written by a newer govflow
 
@@ -30,6 +31,7 @@ import attrs
 
 __all__ = [
     "ConcurrentUpdateError",
+    "DiagramError",
     "GovflowError",
     "ImportProblem",
     "ImportRejected",
@@ -220,6 +222,18 @@ class TransitionVetoed(GovflowError):
         self.reason = reason
         self.plugin = plugin
         super().__init__(f"vetoed by plugin {plugin!r}: {reason}" if plugin else f"vetoed: {reason}")
+
+
+class DiagramError(GovflowError):
+    """A lifecycle diagram cannot be drawn on this machine (an SVG without Graphviz's ``dot``).
+
+    Names the lifecycle and what is missing; the Mermaid and DOT formats need nothing installed.
+    """
+
+    def __init__(self, lifecycle: str, problem: str) -> None:
+        self.lifecycle = lifecycle
+        self.problem = problem
+        super().__init__(f"lifecycle {lifecycle}: cannot draw the diagram: {problem}")
 
 
 class StoreError(GovflowError):

@@ -4,7 +4,7 @@ state_at); a mixin of the facade, kept apart to keep each module readable."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from .._core.clock import require_aware
@@ -47,7 +47,7 @@ class ReadingMixin:
             require_aware("until", until)
         return list(self._store.ledger(issue_id, since=since, until=until))
 
-    def verify_ledger(self) -> LedgerCheck:
+    def verify_ledger(self, progress: Callable[[int, int], object] | None = None) -> LedgerCheck:
         """Check the hash chain, the sequence and every issue's version against its entries.
 
         Raises :class:`LedgerCorrupted` naming the first entry that was altered,
@@ -55,6 +55,9 @@ class ReadingMixin:
         or processes write: steps committed during the check are read up to the
         head as it stands once the ledger is read, and an issue written meanwhile
         is checked against the versions it passed through.
+
+        ``progress(checked, total)`` is called every 1,000 entries and at the end
+        (``total``: the entries there were when the check began; a progress bar).
         """
         store = self._store
         settled = store.chain_head()[0]
@@ -65,6 +68,8 @@ class ReadingMixin:
             last = 0
             for entry in store.ledger():
                 last = entry.seq
+                if progress is not None and last % 1000 == 0:
+                    progress(last, max(settled, last))
                 yield entry
             # The head is read after the ledger: every entry read so far is at or before it, and the
             # steps committed since the pages were read are fetched one by one.
@@ -73,7 +78,10 @@ class ReadingMixin:
                 last = late.seq
                 yield late
 
-        return verify_chain(to_the_head(), lambda: head[0], versions, settled=settled)
+        check = verify_chain(to_the_head(), lambda: head[0], versions, settled=settled)
+        if progress is not None:
+            progress(check.entries, check.entries)
+        return check
 
     def state_at(self, issue_id: str, when: dt.datetime) -> str:
         """The issue's state at instant ``when``, replayed from the ledger."""

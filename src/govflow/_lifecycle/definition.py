@@ -85,6 +85,19 @@ class LifecycleDefinition:
         """``name@version``, as used in messages."""
         return f"{self.name}@{self.version}"
 
+    def diagram(self, fmt: str = "mermaid") -> str:
+        """The lifecycle's diagram (流程图): ``mermaid`` (for Markdown), ``dot`` (Graphviz) or ``svg``.
+
+        Drawn from the compiled ``transitions`` machine by transitions' own diagram
+        extension: states and triggers labelled in Chinese and English, each edge with the
+        roles that may fire it, final states marked. ``svg`` runs Graphviz's ``dot`` and
+        raises :class:`DiagramError` when it is not installed.
+        """
+        from .diagram import draw  # diagram builds on machine, which builds on this module
+        from .machine import Lifecycle
+
+        return draw(Lifecycle(self), fmt)
+
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> LifecycleDefinition:
         """Validate a definition mapping; raise :class:`LifecycleError` naming the problem."""

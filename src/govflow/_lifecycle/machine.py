@@ -11,6 +11,7 @@ as its ``before`` callback.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, cast
 
@@ -162,7 +163,8 @@ class Lifecycle:
         spec = self._by_state.get(issue.state, {}).get(trigger)
         if spec is None:
             raise InvalidTransition(
-                issue.id, issue.state, trigger, self.allowed(issue, actor.unit, units(actor.unit))
+                issue.id, issue.state, trigger, self.allowed(issue, actor.unit, units(actor.unit)),
+                self._unknown(trigger),
             )
         work = Work(state=issue.state, issue=issue, actor=actor, now=now, units=units,
                     values=dict(data), calendar=calendar or Weekdays(), max_extensions=max_extensions)
@@ -184,6 +186,16 @@ class Lifecycle:
             **work.changes,
         )
         return new, ledger_data
+
+    def _unknown(self, trigger: object) -> str:
+        """Why a trigger is not fired here when it is no trigger of this lifecycle at all ('' when it is one)."""
+        if isinstance(trigger, str) and trigger in self.machine.events:
+            return ""
+        triggers = list(self.machine.events)
+        close = difflib.get_close_matches(str(trigger), triggers, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return (f"{trigger!r} is not a trigger of lifecycle {self.definition.key}{hint} "
+                f"(its triggers: {', '.join(triggers)})")
 
     def _condition(self, spec: TransitionSpec) -> Callable[[EventData], bool]:
         accepts = frozenset(spec.accepts)

@@ -8,8 +8,10 @@ plugins listed in ``DEFAULT_PLUGINS``; third-party plugins come from the
 
 from __future__ import annotations
 
+import difflib
 import importlib.metadata
 import inspect
+import logging
 import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -35,6 +37,8 @@ hookimpl: Final = pluggy.HookimplMarker("govflow")
 
 #: The environment variable that blocks plugins by name (comma-separated).
 DISABLE_ENV: Final = "GOVFLOW_DISABLE_PLUGINS"
+
+_log = logging.getLogger("govflow.plugins")
 
 #: Hooks whose calls go through the outbox, after commit.
 DELIVERED_HOOKS: Final = ("after_transition", "deadline")
@@ -101,13 +105,15 @@ class Plugins:
     _failures: list[PluginLoadError] = attrs.field(init=False, factory=list)
     _subscribers: dict[str, tuple[str, ...]] = attrs.field(init=False, factory=dict)
     _has_guards: bool = attrs.field(init=False, default=False)
+    _blocked: tuple[str, ...] = attrs.field(init=False, default=())
+    _seen: set[str] = attrs.field(init=False, factory=set)
 
     def __attrs_post_init__(self) -> None:
         self._pm = pluggy.PluginManager("govflow")
         self._pm.add_hookspecs(hookspecs)
-        for name in os.environ.get(DISABLE_ENV, "").split(","):
-            if name.strip():
-                self._pm.set_blocked(name.strip())
+        self._blocked = tuple(dict.fromkeys(n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()))
+        for name in self._blocked:
+            self._pm.set_blocked(name)
 
     # -- loading --------------------------------------------------------------------------
 
@@ -122,10 +128,25 @@ class Plugins:
         if entry_points:
             for ep in importlib.metadata.entry_points(group="govflow"):
                 self._load_entry_point(ep)
+            self._warn_unknown_blocked()
+
+    def _warn_unknown_blocked(self) -> None:
+        """A misspelt name in GOVFLOW_DISABLE_PLUGINS would otherwise leave the plugin running unnoticed."""
+        for name in self._blocked:
+            if name not in self._seen:
+                close = difflib.get_close_matches(name, sorted(self._seen), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                message = (
+                    f"{DISABLE_ENV} names {name!r}, but no plugin has that name{hint} "
+                    f"(plugins: {', '.join(sorted(self._seen)) or 'none'})"
+                )
+                _log.warning("govflow: %s", message)
+                warnings.warn(message, PluginWarning, stacklevel=4)
 
     def _load_entry_point(self, ep: importlib.metadata.EntryPoint) -> None:
         dist = ep.dist.name if ep.dist is not None else None
         version = ep.dist.version if ep.dist is not None else None
+        self._seen.add(ep.name)
         if self._pm.is_blocked(ep.name) or self._pm.has_plugin(ep.name):
             return
         try:
@@ -155,6 +176,7 @@ class Plugins:
     ) -> str | None:
         """Register one plugin object or module; return its name, or None if blocked or refused."""
         name = name or plugin_name(plugin)
+        self._seen.add(name)
         if self._pm.is_blocked(name):
             return None
         if self._pm.has_plugin(name):

@@ -61,12 +61,24 @@ class RetryPolicy:
 
 @attrs.frozen
 class DeliveryReport:
-    """What one :meth:`Outbox.deliver` run did."""
+    """What one :meth:`Outbox.deliver` run did.
+
+    ``skipped`` rows are held for plugins this process does not have (``held_for`` names
+    them): they stay claimed until their lease runs out, then a process that has the plugin
+    delivers them. A worker that keeps reporting them lacks a plugin package.
+    """
 
     delivered: int = 0
     retrying: int = 0
     dead: int = 0
     skipped: int = 0
+    held_for: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        text = f"delivered {self.delivered}, retrying {self.retrying}, dead {self.dead}, skipped {self.skipped}"
+        if self.held_for:
+            text += f" (held for plugins not loaded in this process: {', '.join(self.held_for)})"
+        return text
 
 
 @attrs.define(eq=False)
@@ -101,6 +113,7 @@ class Outbox:
     def deliver(self, limit: int = 1000) -> DeliveryReport:
         """Deliver every due row (up to ``limit``), each plugin isolated from the others."""
         delivered = retrying = dead = skipped = 0
+        held: set[str] = set()
         if getattr(self._local, "delivering", False):
             # A plugin fired a trigger while being delivered to (inline delivery): the outer
             # run, or the next one, takes the new rows; re-entering would deadlock.
@@ -124,9 +137,10 @@ class Outbox:
                         dead += 1
                     else:
                         skipped += 1
+                        held.add(row.plugin)
             finally:
                 self._local.delivering = False
-        return DeliveryReport(delivered, retrying, dead, skipped)
+        return DeliveryReport(delivered, retrying, dead, skipped, tuple(sorted(held)))
 
     def _deliver_one(self, row: OutboxRow) -> str:
         entry = self._store.entry(row.seq)

@@ -80,7 +80,11 @@ class ScoringPolicy:
 
     ``weights`` maps the default indicators (``accepted_on_time``,
     ``fed_back_on_time``, ``closed``, ``first_pass``, ``satisfaction``) to their
-    weight; an indicator left out is not scored. ``deductions`` maps deadline
+    weight in points; an indicator left out is not scored. The weights must add
+    up to ``points`` (100, the most a unit can score; set it lower when a
+    plugin's own indicators score the rest), or a perfect unit could not reach
+    the top grade: other sums are refused, unless ``normalise=True``, which
+    scales the weights given to add up to ``points``. ``deductions`` maps deadline
     steps to the points each one costs (negative). An indicator whose value is
     below ``floor`` (0..100) scores 0. ``accept_within`` is the acceptance (签收)
     limit in working days after the day of assignment. ``grades`` are
@@ -96,6 +100,8 @@ class ScoringPolicy:
     accept_within: int = 1
     grades: tuple[tuple[float, str], ...] = DEFAULT_GRADES
     fail_grade: str = "不合格"
+    points: float = attrs.field(default=100.0, kw_only=True)
+    normalise: bool = attrs.field(default=False, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         for name, weight in self.weights.items():
@@ -104,6 +110,23 @@ class ScoringPolicy:
                                       ", ".join((*DEFAULT_WEIGHTS, *OPTIONAL_INDICATORS)))
             if not _number(weight) or weight < 0:
                 raise ValidationError(f"scoring.weights.{name}", f"got {weight!r}", "a number >= 0")
+        if not _number(self.points) or not 0 < self.points <= 100:
+            raise ValidationError("scoring.points", f"got {self.points!r}", "a number above 0 and at most 100")
+        if not isinstance(self.normalise, bool):
+            raise ValidationError("scoring.normalise", f"got {self.normalise!r}", "True or False")
+        total = float(sum(self.weights.values()))
+        if self.normalise:
+            if total <= 0:
+                raise ValidationError("scoring.weights", "they add up to 0: nothing to scale", "a weight above 0")
+            scaled = {name: float(w) * self.points / total for name, w in self.weights.items()}
+            object.__setattr__(self, "weights", scaled)  # frozen: set once, here
+        elif abs(total - self.points) > 1e-6:
+            raise ValidationError(
+                "scoring.weights",
+                f"they add up to {total:g}, so a unit that does everything would score {total:g} of {self.points:g}",
+                f"weights adding up to {self.points:g}; normalise=True to scale them; or points={total:g} "
+                "when a plugin's indicators score the rest",
+            )
         for step, points in self.deductions.items():
             if step not in STEP_LABELS:
                 raise ValidationError("scoring.deductions", f"no deadline step {step!r}", ", ".join(STEP_LABELS))

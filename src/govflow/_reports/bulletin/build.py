@@ -154,6 +154,17 @@ class Bulletin:
             raise ValidationError("bulletin", "given twice", "render options other than 'bulletin' and 'lang'")
         return self.flow.render("bulletin", fmt, **options, bulletin=self, lang=lang)
 
+    def tables(self, lang: str = "zh") -> list[tuple[str, str, list[str], list[list[str | int | float | None]]]]:
+        """The tables every built-in format shows, in ``lang``: for a renderer of your own.
+
+        Each table is ``(key, heading, column headings, rows)``; keys are ``ranking``, ``facts``,
+        ``red_list``, ``black_list``, ``overdue`` and ``changes``; cells are plain values
+        (numbers stay numbers, None is an empty cell). Escape them for your format.
+        """
+        from .tables import bulletin_tables  # the renderers import this module
+
+        return bulletin_tables(self, check_lang(lang))
+
     def title(self, lang: str = "zh") -> str:
         """The bulletin's title in ``lang`` (``"2026年3月问题清单办理情况通报"``)."""
         return label("title", lang).format(period=self.period_name(lang))

@@ -375,3 +375,37 @@ def test_a_damaged_workbook_is_a_validation_error(flow: govflow.Govflow, tmp_pat
     with pytest.raises(govflow.ValidationError, match="not a readable xlsx"):
         flow.import_issues(damaged, by="OFFICE")
     assert flow.issues() == []
+
+
+def test_a_target_cell_links_a_new_issue_to_a_plan_target(flow: govflow.Govflow, tmp_path: Path) -> None:
+    """目标: a new issue is linked to a target measured by issues, as ``assign(..., target=...)`` links it."""
+    plan = flow.add_plan("试点方案", by="OFFICE", phases=[("建机制", "2026-12-31")])
+    flow.activate_plan(plan.id, by="OFFICE")
+    top = flow.add_target(plan.id, "问题清单交办", unit="XIANGYUN", phase="建机制", by="OFFICE", measure="issues")
+    reported = flow.add_target(plan.id, "自报进度", unit="XIANGYUN", phase="建机制", by="OFFICE")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "编号,问题,牵头单位,完成时限,目标\n"
+        f"1,积水,祥云县,2026-06-30,{reported.id}\n"  # measured by reports: no link
+        f"2,噪音,宾川县,2026-06-30,{top.id}\n"  # another county's lead
+        "3,路灯,祥云县,2026-06-30,TG-2026-0999\n",  # no such target
+        encoding="utf-8",
+    )
+    before = snapshot(flow)
+    with pytest.raises(ImportRejected) as info:
+        flow.import_issues(bad, by="OFFICE")
+    assert [(p.row, p.column) for p in info.value.problems] == [(2, "目标"), (3, "目标"), (4, "目标")]
+    assert snapshot(flow) == before
+    good = tmp_path / "good.csv"
+    good.write_text(f"编号,问题,牵头单位,完成时限,目标\n1,积水,祥云县,2026-06-30,{top.id}\n2,噪音,下庄镇,2026-06-30,\n",
+                    encoding="utf-8")
+    report = flow.import_issues(good, by="OFFICE")
+    linked = flow.get(report.created[0]) if report.created else None
+    assert linked is not None and len(report.created) == 2
+    assert flow.ledger(linked.id)[0].data["target"] == top.id
+    assert "target" not in flow.ledger(report.created[1])[0].data
+    for trigger, by, data in (("implement", "XIANGYUN", {"note": "n"}), ("report", "XIANGYUN", {"result": "r"}),
+                              ("verify", "OFFICE", {})):
+        flow.fire(linked.id, trigger, by=by, **data)
+    assert flow.target(top.id).progress == 100
+    assert flow.verify_ledger().entries == len(flow.ledger())

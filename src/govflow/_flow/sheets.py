@@ -58,6 +58,7 @@ class SheetsMixin:
         def label(self, name: str, lang: str = "zh", lifecycle: str = "issue-list",
                   version: int | None = None) -> str: ...
         def overdue(self, unit: str | None = None) -> list[Overdue]: ...
+        def _link_data(self, target_id: object, lead: str) -> str: ...
 
     def import_issues(
         self,
@@ -109,6 +110,7 @@ class SheetsMixin:
             known=self._known(external_id_of(found, n, cells) for n, cells in found.rows),
             id_scope=f"{self._id_prefix}{now.year}-", max_extensions=self._max_extensions,
             guard=self._plugins.before_transition if self._plugins.has_guards else None, source=name,
+            link_target=self._link_data,
         )
         plan = plan_import(found, ctx, update=update, progress=progress)
         problems += plan.problems

@@ -62,7 +62,8 @@ COLUMNS: Final = (
                                                           "directly-responsible person"),
            False, "姓名，可空", "a name, may be empty", "李科长"),
     Column("target", "目标", "Target", ("目标任务", "target"),
-           False, "留空（工作方案的目标任务尚不可用）", "empty (work-plan targets are not available yet)", ""),
+           False, "目标任务编号（按问题计量），可空；只在新建时关联", "a target id (measured by issues), may be empty; "
+           "linked when the issue is created", ""),
 )
 
 #: Columns the export adds for people; the import knows their headers and leaves them alone.

@@ -56,6 +56,8 @@ class ImportContext:
     max_extensions: int
     guard: Callable[[ProposedTransition], None] | None
     source: str
+    #: Checks a 目标 cell for a new issue with this lead and returns the target id to link (raises otherwise).
+    link_target: Callable[[str, str], str] | None = None
 
 
 @attrs.define
@@ -85,6 +87,7 @@ class _Row:
     cooperating: tuple[str, ...]
     due: dt.date | WorkingDays
     responsible: Responsible | None
+    target: str | None = None
 
 
 class _Checker:
@@ -124,7 +127,7 @@ def plan_import(sheet: Sheet, ctx: ImportContext, *, update: bool, progress: Pro
         if first != number:
             check.problem("external_id", f"与第{first}行编号重复", f"the same id as row {first}",
                           "清单内唯一的编号", "an id unique in the list", value=external_id)
-        row = _read_row(check, names, external_id)
+        row = _read_row(check, names, external_id, ctx)
         if row is not None:
             issue = ctx.known.get(row.external_id)
             if issue is not None and matched.setdefault(issue.id, number) != number:
@@ -146,7 +149,7 @@ def external_id_of(sheet: Sheet, number: int, cells: Mapping[str, Any]) -> str:
     return fold(cell_text(cells.get("external_id"))) or f"{sheet.name}#{number}"
 
 
-def _read_row(check: _Checker, names: UnitNames, external_id: str) -> _Row | None:
+def _read_row(check: _Checker, names: UnitNames, external_id: str, ctx: ImportContext) -> _Row | None:
     cells = check.cells
     title = cell_text(cells.get("title"))
     if not title:
@@ -174,15 +177,24 @@ def _read_row(check: _Checker, names: UnitNames, external_id: str) -> _Row | Non
         due = parse_due_cell(cells.get("due"))
     except BadValue as exc:
         check.problem("due", exc.zh, exc.en)
-    if cell_text(cells.get("target")):
-        check.problem("target", "工作方案的目标任务尚不可用", "work-plan targets are not available in this govflow")
+    target: str | None = None
+    target_text = fold(cell_text(cells.get("target")))
+    if target_text and ctx.link_target is None:
+        check.problem("target", "工作方案的目标任务不可用", "work-plan targets are not available in this flow")
+    elif target_text and lead and ctx.link_target is not None:
+        try:
+            target = ctx.link_target(target_text, lead)
+        except GovflowError as exc:
+            check.problem("target", f"目标任务不能关联：{exc}", f"the target cannot be linked: {exc}",
+                          "按问题计量（issues）、牵头单位在其单位或以下的目标编号（TG-…）",
+                          "the id (TG-…) of a target measured by issues, held by the lead unit or a unit above it")
     first, direct = cell_text(cells.get("first")) or None, cell_text(cells.get("direct")) or None
     if check.bad:
         return None
     return _Row(
         external_id=external_id, title=title, description=cell_text(cells.get("description")),
         category=cell_text(cells.get("category")) or None, lead=lead, cooperating=tuple(cooperating), due=due,
-        responsible=Responsible(first, direct) if first or direct else None,
+        responsible=Responsible(first, direct) if first or direct else None, target=target,
     )
 
 
@@ -233,6 +245,8 @@ def _create(check: _Checker, row: _Row, ctx: ImportContext) -> None:
         data["category"] = row.category
     if row.responsible is not None:
         data["responsible"] = row.responsible.as_dict()
+    if row.target is not None:
+        data["target"] = row.target  # the link the stores derive from the assign entry, as flow.assign writes it
     data["external_id"] = row.external_id
     if ctx.guard is not None:
         try:

@@ -36,6 +36,8 @@ PAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("reports", "考评与通报 Scoring, periods and bulletins", ("_reports",)),
     ("plugins", "插件 Plugins and the outbox", ("_plugins",)),
     ("stores", "存储 Stores", ("_stores",)),
+    ("plans", "工作方案 Work plans and roll-ups", ("_plans",)),
+    ("interop", "电子表格 Spreadsheets in and out", ("_interop",)),
 )
 MODULES: tuple[tuple[str, str], ...] = (
     ("hookspecs", "govflow.hookspecs: the hook specifications"),

@@ -96,7 +96,8 @@ def test_a_past_bulletin_shows_the_plans_as_they_stood(planned: govflow.Govflow,
 
 def test_target_completion_is_an_optional_indicator(tmp_path, clock: FakeClock) -> None:
     weights = {**govflow.DEFAULT_WEIGHTS, "target_completion": 20.0}
-    with govflow.open(":memory:", clock=clock, scoring=govflow.ScoringPolicy(weights=weights)) as flow:
+    policy = govflow.ScoringPolicy(weights=weights, normalise=True)  # 120 points of weights, scaled to 100
+    with govflow.open(":memory:", clock=clock, scoring=policy) as flow:
         add_units(flow)
         plan = flow.add_plan("方案", by="OFFICE", phases=[("一", "2026-03-31")], start="2026-03-01")
         flow.activate_plan(plan.id, by="OFFICE")
@@ -110,8 +111,9 @@ def test_target_completion_is_an_optional_indicator(tmp_path, clock: FakeClock) 
         rate = {s: {i.name: i.value for i in scores[s].breakdown}["target_completion"] for s in scores}
         assert rate["XIANGYUN"] == 100 and rate["BINCHUAN"] == 0 and rate["XIAZHUANG"] is None
         points = {i.name: i.score for i in scores["XIANGYUN"].breakdown}["target_completion"]
-        # weighted 20 of 120, scaled up like every indicator when others do not apply (no feedback, no rating)
-        assert points == pytest.approx(20.0 * 120 / 80)
+        # weighted 20 of 120 (16.7 of 100), scaled up like every indicator when others do not apply
+        # (no feedback, no rating: 80 of the 120 apply)
+        assert points == pytest.approx(20.0 / 120 * 100 * 120 / 80)
         assert scores["XIANGYUN"].total - scores["BINCHUAN"].total == pytest.approx(points)
     with pytest.raises(govflow.ValidationError):
         govflow.ScoringPolicy(weights={"target_progress": 1.0})

@@ -12,13 +12,16 @@ from . import hookspecs
 from ._core.clock import DEFAULT_ZONE, Clock, default_clock
 from ._core.errors import (
     ConcurrentUpdateError,
+    FlowClosed,
     GovflowError,
     InvalidTransition,
     LedgerCorrupted,
     LifecycleError,
     NotFound,
+    OutcomeUnknown,
     PermissionDenied,
     SchemaVersionError,
+    StoreBusy,
     StoreError,
     TransitionVetoed,
     ValidationError,
@@ -26,6 +29,7 @@ from ._core.errors import (
 from ._core.events import DeadlineEvent, ProposedTransition, TransitionEvent
 from ._core.ledger import GENESIS_HASH, LedgerCheck, LedgerDraft, canonical_bytes
 from ._core.model import LEVELS, Actor, ExtensionRequest, Issue, LedgerEntry, Responsible, Unit
+from ._core.text import check_text
 from ._core.workdays import Calendar
 from ._deadlines.calendar import (
     CalendarError,
@@ -81,6 +85,7 @@ __all__ = [
     "DeliveryReport",
     "ExtensionRequest",
     "FactsQuery",
+    "FlowClosed",
     "Govflow",
     "GovflowError",
     "Indicator",
@@ -99,6 +104,7 @@ __all__ = [
     "NotFound",
     "Outbox",
     "OutboxRow",
+    "OutcomeUnknown",
     "Overdue",
     "OverdueAtEnd",
     "OverdueIssue",
@@ -116,6 +122,7 @@ __all__ = [
     "ScoreChange",
     "ScoringPolicy",
     "Store",
+    "StoreBusy",
     "StoreError",
     "TransitionEvent",
     "TransitionSpec",
@@ -131,6 +138,7 @@ __all__ = [
     "__version__",
     "add_working_days",
     "canonical_bytes",
+    "check_text",
     "default_clock",
     "hookimpl",
     "hookspecs",

@@ -211,9 +211,13 @@ def test_text_postgresql_cannot_store_is_a_validation_error_and_writes_nothing(d
         with pytest.raises(ValidationError) as caught:
             flow.assign("道路\x00积水", lead="XIANGYUN", due="2030-03-20", by="OFFICE")
         assert "NUL" in str(caught.value)
-        flow.implement(issue.id, by="XIANGYUN", note="疏通\x00")  # ledger data is JSON text: \u0000 is kept
-        assert flow.ledger(issue.id)[-1].data["note"] == "疏通\x00"
-        assert flow.verify_ledger().entries == 2
+        # Refused at the door on every store: jsonb (the period facts) cannot hold \u0000.
+        with pytest.raises(ValidationError) as caught:
+            flow.implement(issue.id, by="XIANGYUN", note="疏通\x00")
+        assert caught.value.field == "note"
+        assert flow.get(issue.id).version == 1
+        assert flow.verify_ledger().entries == 1
+        flow.facts("2030-03")
         assert flow.assign("路灯", lead="XIANGYUN", due="2030-03-20", by="OFFICE").id.endswith("0002")
 
 

@@ -125,8 +125,8 @@ def _mixed_scripts(value: str) -> str | None:
 
 # Cyrillic and Greek capitals and small letters that look like Latin ones.
 _LOOKALIKE: Final = str.maketrans(
-    "АВЕКМНОРСТУХІЈЅаеорсухіјѕԁԛԜԝΑΒΕΖΗΙΚΜΝΟΡΤΥΧαοριυνχ",
-    "ABEKMHOPCTYXIJSaeopcyxijsdqWwABEZHIKMNOPTYXaopiuvx",
+    "АВЕКМНОРСТУХІЈЅҮаеорсухіјѕүԁԛԜԝΑΒΕΖΗΙΚΜΝΟΡΤΥΧαοριυνχ",
+    "ABEKMHOPCTYXIJSYaeopcyxijsydqWwABEZHIKMNOPTYXaopiuvx",
 )
 
 

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import attrs
 
 from .._core.errors import ValidationError
+from .._core.files import read_small_text
 from .._core.workdays import (
     CalendarError,
     Weekdays,
@@ -168,15 +169,20 @@ class ChinaCalendar:
                 import tomllib
             else:  # pragma: no cover - Python 3.10
                 import tomli as tomllib
+            if not isinstance(source, str | os.PathLike):
+                raise ValidationError("schedule", f"got {type(source).__name__}", "a TOML file path or a mapping")
             try:
-                raw = tomllib.loads(Path(source).read_text(encoding="utf-8"))
-            except tomllib.TOMLDecodeError as exc:
-                raise ValidationError("schedule", f"{os.fspath(source)} is not valid TOML: {exc}",
-                                      "a TOML file with one table per year") from None
+                raw = tomllib.loads(read_small_text(Path(source)))
+            except ValueError as exc:  # TOMLDecodeError is one too
+                raise ValidationError("schedule", f"{os.fspath(source)}: {exc}",
+                                      "a TOML file (UTF-8, at most 1 MB) with one table per year") from None
         loaded: dict[int, tuple[frozenset[dt.date], frozenset[dt.date]]] = {}
         for key, table in raw.items():
-            if not str(key).isdigit() or not isinstance(table, Mapping):
-                raise ValidationError("schedule", f"got the entry {key!r}", "tables named by year, e.g. [2027]")
+            if not isinstance(key, str | int) or isinstance(key, bool) or not str(key).isdigit() \
+                    or not 1900 <= int(str(key)[:5]) <= 9000 or not isinstance(table, Mapping):
+                shown = f"{key!r}"[:40]
+                raise ValidationError("schedule", f"got the entry {shown}",
+                                      "tables named by year (1900–9000), e.g. [2027]")
             year = int(key)
             unknown = set(table) - {"holidays", "workdays"}
             if unknown:

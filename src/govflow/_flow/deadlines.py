@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .._core.clock import DEFAULT_ZONE, require_aware
+from .._core.clock import in_zone
 from .._core.errors import ConcurrentUpdateError, ValidationError
 from .._core.events import DeadlineEvent
 from .._core.ledger import LedgerDraft
@@ -64,7 +64,7 @@ class DeadlinesMixin:
         Sweeping twice at one moment takes nothing new; after a gap, each missed
         step is taken once, in order. Run it from cron or a worker loop.
         """
-        when = self.now() if now is None else require_aware("now", now).astimezone(DEFAULT_ZONE)
+        when = self.now() if now is None else in_zone("now", now)
         return sweep(
             self._store, self._calendar, self.ladder, self._lead_states(), self._in_lead_state, when,
             self._plan_system_step, self._commit_many,

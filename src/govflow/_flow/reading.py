@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from .._core.clock import require_aware
-from .._core.errors import NotFound
+from .._core.errors import NotFound, ValidationError
 from .._core.ledger import LedgerCheck, verify_chain
 from .._core.model import Issue, LedgerEntry
 from .._stores.protocol import IssueQuery
@@ -33,6 +33,9 @@ class ReadingMixin:
 
     def issues(self, state: str | None = None, unit: str | None = None) -> list[Issue]:
         """Issues by id, optionally in one state and/or involving one unit (lead or cooperating)."""
+        for field, value in (("state", state), ("unit", unit)):
+            if value is not None and not isinstance(value, str):
+                raise ValidationError(field, f"got {type(value).__name__}", f"a {field} name (a string) or None")
         return self._store.query(IssueQuery(state=state, unit=unit))
 
     def ledger(

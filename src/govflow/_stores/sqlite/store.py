@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from ..._core.errors import ConcurrentUpdateError, SchemaVersionError, StoreError
+from ..._core.errors import ConcurrentUpdateError, SchemaVersionError, StoreBusy, StoreError
 from ..._core.ledger import LedgerDraft, canonical_json, seal
 from ..._core.model import Issue, LedgerEntry, Unit
 from ..facts import FactsQuery, OverdueAtEnd, UnitFacts, build_facts
@@ -96,7 +96,7 @@ class SQLiteStore:
                 self._db.execute(f"PRAGMA user_version = {version}")
 
     def _transaction(self) -> _Transaction:
-        return _Transaction(self._db, self._lock)
+        return _Transaction(self._db, self._lock, self.path)
 
     def add_unit(self, unit: Unit) -> None:
         """Store a unit (insert, or replace one with the same id)."""
@@ -426,11 +426,15 @@ class _Transaction:
 
     db: sqlite3.Connection
     lock: threading.RLock
+    path: str = ""
 
     def __enter__(self) -> None:
         self.lock.acquire()
         try:
             self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            self.lock.release()
+            raise _busy(self.path, exc) from exc
         except BaseException:
             self.lock.release()
             raise
@@ -440,11 +444,13 @@ class _Transaction:
             if kind is None:
                 try:
                     self.db.execute("COMMIT")
-                except BaseException:
+                except BaseException as exc:
                     # A COMMIT that fails (a deferred constraint, SQLITE_BUSY, a full disk) may leave the
                     # transaction open: roll it back, or this connection's reads would see writes that never
                     # happened and its next BEGIN would fail.
                     self._rollback()
+                    if isinstance(exc, sqlite3.OperationalError):
+                        raise _busy(self.path, exc) from exc
                     raise
             else:
                 self._rollback()
@@ -457,3 +463,12 @@ class _Transaction:
             self.db.execute("ROLLBACK")
 
 
+
+
+def _busy(path: str, exc: sqlite3.OperationalError) -> StoreError:
+    """``database is locked`` past the timeout as :class:`StoreBusy` (retry); another operational error as
+    :class:`StoreError`. Either way the transaction wrote nothing."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreBusy(f"SQLite file {path!r}", text)
+    return StoreError(f"SQLite file {path!r}: {text}; nothing was written")

@@ -9,6 +9,7 @@ is a hash-chained ledger entry (台账).
 """
 
 from . import hookspecs
+from ._core.checkpoint import Checkpoint
 from ._core.clock import DEFAULT_ZONE, Clock, default_clock
 from ._core.errors import (
     ConcurrentUpdateError,
@@ -76,6 +77,7 @@ __all__ = [
     "Bulletin",
     "Calendar",
     "CalendarError",
+    "Checkpoint",
     "ChinaCalendar",
     "Clock",
     "ConcurrentUpdateError",

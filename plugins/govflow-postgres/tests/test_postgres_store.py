@@ -318,11 +318,14 @@ def test_commit_many_on_issues_in_opposite_orders_does_not_deadlock(dsn: str, sc
         for issue_id in order:
             issue = store.load(issue_id)
             assert issue is not None
+            # A reminder step as the sweep writes it (verify_ledger replays it to the same row).
             works.append(govflow.UnitOfWork(
-                attrs.evolve(issue, version=issue.version + 1),
+                attrs.evolve(issue, version=issue.version + 1, escalation_steps=issue.escalation_steps + 1),
                 issue.version,
-                govflow.LedgerDraft(issue_id, issue.version + 1, "note", issue.state, issue.state, "OFFICE", None,
-                                    issue.updated_at, {}),
+                govflow.LedgerDraft(issue_id, issue.version + 1, "deadline", issue.state, issue.state, "govflow",
+                                    None, issue.updated_at,
+                                    {"step": "due_soon", "level": 0, "due": issue.due.isoformat(),
+                                     "working_days": -3, "unit": issue.lead}),
             ))
         barrier.wait()
         try:

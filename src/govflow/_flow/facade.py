@@ -35,6 +35,7 @@ from .._deadlines.calendar import Fallback, WorkingDays, resolve_due
 from .._deadlines.ladder import DEFAULT_LADDER, Ladder
 from .._lifecycle.fields import iso_date, parse_actor, parse_due, parse_responsible
 from .._lifecycle.machine import Lifecycle, LifecycleDefinition, describe_roles, roles_of
+from .._lifecycle.replay import assigned_issue
 from .._plugins.manager import PluginInfo, PluginLoadError, Plugins
 from .._plugins.outbox import Courier, DeliveryReport, Outbox, RetryPolicy
 from .._plugins.registries import Calendar, calendar_registry, renderer_registry
@@ -350,13 +351,6 @@ class Govflow(UnitsMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin
         if category is not None:
             check_text("category", category, kind="name", max_len=200)
         persons = parse_responsible(responsible)
-        issue = Issue(
-            id="", title=title, description=description, category=category, lead=lead,
-            cooperating=coop, responsible=persons, due=due_date, original_due=due_date,
-            state=definition.initial, version=1, lifecycle=definition.name,
-            lifecycle_version=definition.version, created_at=now, updated_at=now,
-            due_provisional=provisional, due_basis=basis,
-        )
         data: dict[str, Any] = {
             "title": title, "lead": lead, "due": iso_date(due_date),
             "lifecycle": definition.name, "lifecycle_version": definition.version,
@@ -373,6 +367,8 @@ class Govflow(UnitsMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin
             data["category"] = category
         if persons is not None:
             data["responsible"] = persons.as_dict()
+        # The issue is what its ledger entry says: verify_ledger() rebuilds it with the same function.
+        issue = assigned_issue("", data, now, definition.initial)
         draft = LedgerDraft(
             issue_id="", issue_seq=1, trigger="assign", from_state=None,
             to_state=definition.initial, actor=actor.unit, person=actor.person, at=now, data=data,

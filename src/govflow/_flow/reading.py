@@ -4,16 +4,19 @@ state_at); a mixin of the facade, kept apart to keep each module readable."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
+from .._core.checkpoint import Checkpoint, parse_checkpoints
 from .._core.clock import require_aware
-from .._core.errors import NotFound, ValidationError
-from .._core.ledger import LedgerCheck, verify_chain
-from .._core.model import Issue, LedgerEntry
+from .._core.errors import LedgerCorrupted, NotFound, ValidationError
+from .._core.ledger import GENESIS_HASH, LedgerCheck, verify_chain
+from .._core.model import Issue, LedgerEntry, Unit
+from .._lifecycle.replay import Replay, difference
 from .._stores.protocol import IssueQuery
 
 if TYPE_CHECKING:
+    from .._lifecycle.machine import Lifecycle
     from .._stores.protocol import Store
 
 __all__ = ["ReadingMixin"]
@@ -23,6 +26,12 @@ class ReadingMixin:
     """Reading of :class:`govflow.Govflow`, which supplies the store."""
 
     _store: Store
+
+    if TYPE_CHECKING:
+
+        def _lifecycle_of(self, name: str, version: int) -> Lifecycle | None: ...
+
+        def _find_unit(self, unit_id: str) -> Unit | None: ...
 
     def get(self, issue_id: str) -> Issue:
         """The current snapshot of an issue; :class:`NotFound` if there is none."""
@@ -50,23 +59,30 @@ class ReadingMixin:
             require_aware("until", until)
         return list(self._store.ledger(issue_id, since=since, until=until))
 
-    def verify_ledger(self) -> LedgerCheck:
-        """Check the hash chain, the sequence and every issue's version against its entries.
+    def verify_ledger(self, *, checkpoints: Iterable[Checkpoint | str] = ()) -> LedgerCheck:
+        """Check the hash chain, the sequence, the stored text, and every issue row against a replay of its entries.
 
         Raises :class:`LedgerCorrupted` naming the first entry that was altered,
-        removed or reordered, or entries cut from the end. Safe while other threads
-        or processes write: steps committed during the check are read up to the
-        head as it stands once the ledger is read, and an issue written meanwhile
-        is checked against the versions it passed through.
+        removed or reordered, entries cut from the end, or the first issue row whose
+        fields (lead, due date, counters, …) differ from what its entries give, and how.
+        ``checkpoints`` (:meth:`checkpoint` values or their text, kept outside the
+        database) must each still name an entry with that sequence number and hash.
+        Safe while other threads or processes write: steps committed during the check
+        are read up to the head as it stands once the ledger is read, and an issue
+        written meanwhile is checked against the versions it passed through.
         """
+        wanted = parse_checkpoints(checkpoints)
         store = self._store
         settled = store.chain_head()[0]
         versions = store.issue_versions()
+        stored = {issue.id: issue for issue in store.query(IssueQuery())}
         head: list[tuple[int, str]] = []
+        replay = Replay(self._lifecycle_of, self._find_unit)
+        seen: dict[int, str] = {}
 
         def to_the_head() -> Iterator[LedgerEntry]:
             last = 0
-            for entry in store.ledger():
+            for entry in self._with_replay(store.ledger(), replay, wanted, seen):
                 last = entry.seq
                 yield entry
             # The head is read after the ledger: every entry read so far is at or before it, and the
@@ -74,9 +90,65 @@ class ReadingMixin:
             head.append(store.chain_head())
             while last < head[0][0] and (late := store.entry(last + 1)) is not None:
                 last = late.seq
-                yield late
+                yield from self._with_replay([late], replay, wanted, seen)
 
-        return verify_chain(to_the_head(), lambda: head[0], versions, settled=settled)
+        check = verify_chain(to_the_head(), lambda: head[0], versions, settled=settled)
+        if replay.problem is not None:
+            seq, issue_id, problem = replay.problem
+            raise LedgerCorrupted(seq, problem, issue_id)
+        for issue_id, issue in stored.items():
+            rebuilt = replay.issues.get(issue_id)
+            if rebuilt is None or rebuilt.version != issue.version:
+                continue  # written while the ledger was read: verify_chain held it to the versions it passed
+            why = difference(issue, rebuilt)
+            if why is not None:
+                raise LedgerCorrupted(
+                    check.entries + 1, f"issue {issue_id}: {why}: the issue row was altered", issue_id
+                )
+        for seq, point in sorted(wanted.items()):
+            if seen.get(seq) != point.hash:
+                found = "no such entry" if seq not in seen else f"entry {seq} has the hash {seen[seq][:12]}…"
+                raise LedgerCorrupted(
+                    seq, f"the checkpoint {point} is not in the ledger ({found}): the ledger was rewritten "
+                    "after the checkpoint was taken",
+                )
+        return check
+
+    @staticmethod
+    def _with_replay(
+        entries: Iterable[LedgerEntry], replay: Replay, wanted: Mapping[int, Checkpoint], seen: dict[int, str]
+    ) -> Iterator[LedgerEntry]:
+        """``entries``, each fed to the replay and, if a checkpoint names it, its hash noted."""
+        for entry in entries:
+            replay.feed(entry)
+            if entry.seq in wanted:
+                seen[entry.seq] = entry.hash
+            yield entry
+
+    def checkpoint(self, before: dt.datetime | None = None) -> Checkpoint:
+        """The chain as it stands (the head), or as it stood at instant ``before`` (its last entry before then).
+
+        Print it in the bulletin, mail it, file it elsewhere; later,
+        ``verify_ledger(checkpoints=[...])`` fails unless the ledger still holds that entry
+        with that hash. The empty ledger's checkpoint is ``seq`` 0 with 64 zeros.
+        """
+        store = self._store
+        if before is None:
+            seq, digest = store.chain_head()
+            entry = store.entry(seq) if seq else None
+            return Checkpoint(seq, digest, entry.at if entry is not None else None)
+        require_aware("before", before)
+        last: LedgerEntry | None = None
+        # The last week first (the index on time); the whole span before it only if that week was quiet.
+        for since in (before - dt.timedelta(days=7), None):
+            for entry in store.ledger(since=since, until=before):
+                if last is None or entry.seq > last.seq:
+                    last = entry
+            if last is not None:
+                break
+        if last is None:
+            return Checkpoint(0, GENESIS_HASH, None)
+        return Checkpoint(last.seq, last.hash, last.at)
 
     def state_at(self, issue_id: str, when: dt.datetime) -> str:
         """The issue's state at instant ``when``, replayed from the ledger."""

@@ -176,6 +176,8 @@ def bulletin_markdown(flow: Govflow, **options: Any) -> str:
             continue
         out += [line(head), "|" + "---|" * len(head)]
         out += [line(row) for row in rows]
+    if bulletin.checkpoint is not None:
+        out += ["", f"{label('checkpoint', lang)}: `{bulletin.checkpoint}`"]
     return "\n".join(out) + "\n"
 
 
@@ -202,6 +204,7 @@ def bulletin_json(flow: Govflow, **options: Any) -> str:
         "produced_at": bulletin.produced_at.isoformat(),
         "as_of": bulletin.as_of.isoformat(),
         "issuer": bulletin.issuer,
+        "checkpoint": None if bulletin.checkpoint is None else str(bulletin.checkpoint),
         "units": {
             unit_id: {"name": unit.name, "level": unit.level, "parent": unit.parent}
             for unit_id, unit in bulletin.units.items()

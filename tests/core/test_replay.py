@@ -164,3 +164,26 @@ def test_the_bulletin_prints_the_checkpoint_of_its_period_end(kind: str, tmp_pat
 
         assert json.loads(str(bulletin.render("json")))["checkpoint"] == str(point)
         flow.verify_ledger(checkpoints=[str(point)])
+
+
+def test_namespaced_subjects_share_the_chain_without_issue_rows() -> None:
+    """``unit:…`` and ``plan:…`` entries are chained and sequenced like any other; they need no issue row."""
+    from govflow._core.ledger import verify_chain
+
+    at = dt.datetime(2026, 3, 2, 9, 0, tzinfo=govflow.DEFAULT_ZONE)
+    drafts = [
+        govflow.LedgerDraft("plan:P-1", 1, "plan_created", None, "draft", "OFFICE", None, at, {"title": "方案"}),
+        govflow.LedgerDraft("plan:P-1", 2, "plan_published", "draft", "published", "OFFICE", None, at, {}),
+    ]
+    entries, prev = [], govflow.GENESIS_HASH
+    for seq, draft in enumerate(drafts, start=1):
+        entries.append(seal(draft, seq, prev))
+        prev = entries[-1].hash
+    check = verify_chain(iter(entries), lambda: (2, prev), {})
+    assert (check.entries, check.issues) == (2, 0)
+    skipped = [seal(drafts[0], 1, govflow.GENESIS_HASH)]
+    broken = seal(govflow.LedgerDraft("plan:P-1", 3, "x", "draft", "y", "OFFICE", None, at, {}), 2, skipped[0].hash)
+    with pytest.raises(LedgerCorrupted, match="issue_seq 3 where 2 was expected"):
+        verify_chain(iter([*skipped, broken]), lambda: (2, broken.hash), {})
+    with pytest.raises(ValidationError):
+        govflow.open(":memory:", id_prefix="plan:")  # issue ids never take the separator

@@ -22,8 +22,8 @@ from .errors import LedgerCorrupted, ValidationError
 from .model import LedgerEntry
 
 __all__ = [
-    "GENESIS_HASH", "LedgerCheck", "LedgerDraft", "canonical_bytes", "parse_stored_at", "parse_stored_data", "seal",
-    "stored_problem",
+    "GENESIS_HASH", "SUBJECT_SEPARATOR", "LedgerCheck", "LedgerDraft", "canonical_bytes", "is_issue_subject",
+    "parse_stored_at", "parse_stored_data", "seal", "stored_problem",
 ]
 
 #: ``prev_hash`` of the very first ledger entry.
@@ -175,6 +175,16 @@ def seal(draft: LedgerDraft, seq: int, prev_hash: str) -> LedgerEntry:
     )
 
 
+#: What separates a subject's kind from its id in the ledger's ``issue_id`` (``unit:OFFICE``); issue ids never hold it.
+SUBJECT_SEPARATOR: Final = ":"
+
+
+def is_issue_subject(subject: str) -> bool:
+    """Whether a ledger ``issue_id`` names an issue: other subjects in the chain are namespaced (``unit:OFFICE``,
+    ``plan:…``), and issue ids never hold ``:`` (see docs/ledger.md, "Subjects other than issues")."""
+    return SUBJECT_SEPARATOR not in subject
+
+
 def parse_stored_data(seq: int, text: object) -> dict[str, Any]:
     """The ``data`` of stored entry ``seq`` parsed from its JSON text; :class:`LedgerCorrupted` if it is not
     a JSON object (the row was edited outside govflow)."""
@@ -323,6 +333,8 @@ def verify_chain(
                 issue_id,
             )
     for issue_id, (_, _, seq) in issue_last.items():
+        if not is_issue_subject(issue_id):
+            continue  # ``unit:…``, ``plan:…``: a subject with rows of its own, checked by its own kind
         if issue_id not in issue_versions and 1 not in recent.get(issue_id, {}):  # not new since the read
             raise LedgerCorrupted(
                 seq, f"issue {issue_id} has ledger entries but no issue record", issue_id

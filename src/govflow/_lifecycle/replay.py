@@ -21,6 +21,7 @@ from typing import Any, Final
 import attrs
 
 from .._core.errors import GovflowError
+from .._core.ledger import is_issue_subject
 from .._core.model import Actor, Issue, LedgerEntry, Responsible, Unit
 from .machine import Lifecycle
 
@@ -55,11 +56,6 @@ def apply_system_step(issue: Issue, trigger: str, data: Mapping[str, Any], at: d
     """``issue`` after the system step ``trigger`` with ``data`` at ``at`` (its version one more)."""
     changes = SYSTEM_STEPS[trigger](issue, data)
     return attrs.evolve(issue, version=issue.version + 1, updated_at=at, **changes)
-
-
-def is_issue_subject(subject: str) -> bool:
-    """Whether a ledger ``issue_id`` names an issue: other subjects are namespaced (``unit:OFFICE``)."""
-    return ":" not in subject
 
 
 @register_system_step("deadline")

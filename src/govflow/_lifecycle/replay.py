@@ -23,6 +23,7 @@ import attrs
 from .._core.errors import GovflowError
 from .._core.ledger import is_issue_subject
 from .._core.model import Actor, Issue, LedgerEntry, Responsible, Unit
+from .fields import parse_date
 from .machine import Lifecycle
 
 __all__ = [
@@ -84,7 +85,7 @@ def _recount_due(issue: Issue, data: Mapping[str, Any]) -> dict[str, Any]:
 
 def assigned_issue(issue_id: str, data: Mapping[str, Any], at: dt.datetime, initial: str) -> Issue:
     """The issue an ``assign`` entry with ``data`` at ``at`` creates (what the command stores, too)."""
-    due = dt.date.fromisoformat(str(data["due"]))
+    due = parse_date("due", data["due"])  # shared date objects: many issues fall due on the same few days
     days = data.get("working_days")
     responsible = data.get("responsible")
     return Issue(

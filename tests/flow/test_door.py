@@ -109,7 +109,8 @@ def test_every_use_of_a_closed_flow_is_flow_closed(flow: govflow.Govflow) -> Non
         lambda: new(flow), lambda: flow.get(issue.id), lambda: flow.issues(), lambda: flow.ledger(),
         lambda: flow.implement(issue.id, by="XIANGYUN", note="n"), lambda: flow.verify_ledger(),
         lambda: flow.add_unit("NEW", "新县", level="county"), lambda: flow.sweep(), lambda: flow.deliver(),
-        lambda: flow.facts("2026-03"), lambda: flow.store.units(),
+        lambda: flow.facts("2026-03"), lambda: flow.store.units(), lambda: flow.outbox.pending(),
+        lambda: flow.checkpoint(), lambda: flow.bulletin("2026-03"),
     ):
         with pytest.raises(FlowClosed):
             call()

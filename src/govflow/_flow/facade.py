@@ -162,6 +162,7 @@ class Govflow(UnitsMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin
             self._courier.stop()
             self._courier = None
         store, self._store = self._store, cast(Store, ClosedStore())
+        self.outbox = attrs.evolve(self.outbox, store=self._store)  # flow.outbox.pending() after close: FlowClosed
         store.close()
 
     def __enter__(self) -> Govflow:

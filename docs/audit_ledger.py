@@ -9,6 +9,7 @@ import hashlib
 import json
 import sqlite3
 import sys
+from datetime import datetime
 
 FIELDS = ("seq", "issue_id", "issue_seq", "trigger", "from_state", "to_state",
           "actor", "person", "at", "data", "prev_hash")
@@ -24,7 +25,16 @@ def audit(db: sqlite3.Connection) -> str:
             return f"{bad}: entry {entry['seq']} found in its place: entries were removed"
         if entry["prev_hash"] != prev_hash:
             return f"{bad}: prev_hash is not the hash of the entry before it"
-        entry["data"] = json.loads(entry["data"])
+        try:
+            entry["data"] = json.loads(entry["data"])
+            canonical_data = json.dumps(entry["data"], sort_keys=True, separators=(",", ":"),
+                                        ensure_ascii=False, allow_nan=False)
+            canonical_at = datetime.fromisoformat(entry["at"]).isoformat()
+        except ValueError as exc:
+            return f"{bad}: its data or time does not parse ({exc})"
+        if canonical_data != row[FIELDS.index("data")] or canonical_at != entry["at"]:
+            # Readers of the stored text (SQL's json_extract) must see what the hash covers.
+            return f"{bad}: its stored text is not the canonical encoding"
         canonical = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         if hashlib.sha256(canonical.encode("utf-8")).hexdigest() != stored_hash:
             return f"{bad}: its contents do not match its hash"

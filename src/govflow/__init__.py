@@ -9,10 +9,12 @@ is a hash-chained ledger entry (台账).
 """
 
 from . import hookspecs
+from ._core.checkpoint import Checkpoint
 from ._core.clock import DEFAULT_ZONE, Clock, default_clock
 from ._core.errors import (
     ConcurrentUpdateError,
     DiagramError,
+    FlowClosed,
     GovflowError,
     ImportProblem,
     ImportRejected,
@@ -20,8 +22,10 @@ from ._core.errors import (
     LedgerCorrupted,
     LifecycleError,
     NotFound,
+    OutcomeUnknown,
     PermissionDenied,
     SchemaVersionError,
+    StoreBusy,
     StoreError,
     TransitionVetoed,
     ValidationError,
@@ -29,6 +33,7 @@ from ._core.errors import (
 from ._core.events import DeadlineEvent, ProposedTransition, TransitionEvent
 from ._core.ledger import GENESIS_HASH, LedgerCheck, LedgerDraft, canonical_bytes
 from ._core.model import LEVELS, Actor, ExtensionRequest, Issue, LedgerEntry, Responsible, Unit
+from ._core.text import check_text
 from ._core.workdays import Calendar
 from ._deadlines.calendar import (
     CalendarError,
@@ -90,6 +95,7 @@ __all__ = [
     "Bulletin",
     "Calendar",
     "CalendarError",
+    "Checkpoint",
     "ChinaCalendar",
     "Clock",
     "ConcurrentUpdateError",
@@ -100,6 +106,7 @@ __all__ = [
     "DiagramError",
     "ExtensionRequest",
     "FactsQuery",
+    "FlowClosed",
     "Govflow",
     "GovflowError",
     "ImportProblem",
@@ -121,6 +128,7 @@ __all__ = [
     "NotFound",
     "Outbox",
     "OutboxRow",
+    "OutcomeUnknown",
     "Overdue",
     "OverdueAtEnd",
     "OverdueIssue",
@@ -142,6 +150,7 @@ __all__ = [
     "ScoreChange",
     "ScoringPolicy",
     "Store",
+    "StoreBusy",
     "StoreError",
     "Target",
     "TargetProgress",
@@ -159,6 +168,7 @@ __all__ = [
     "__version__",
     "add_working_days",
     "canonical_bytes",
+    "check_text",
     "default_clock",
     "hookimpl",
     "hookspecs",

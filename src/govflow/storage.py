@@ -16,6 +16,10 @@ modules, so it keeps working when those move::
 
 ``seal(draft, seq, prev_hash)`` places a :class:`govflow.LedgerDraft` in the chain (the
 entry's hash over its canonical bytes and the previous hash), as every store must.
+``parse_stored_at`` and ``parse_stored_data`` read a ledger row's ``at`` and ``data`` text
+(a :class:`govflow.LedgerCorrupted` for text that does not parse); a store hands the text it
+read to :class:`govflow.LedgerEntry` as ``stored=(at_text, data_text)`` so that
+``verify_ledger()`` can check it is byte for byte canonical.
 ``compute_facts`` and ``compute_overdue`` are the reference semantics of
 ``period_facts`` and ``overdue_at_end``: the contract tests hold every store to
 them, and a store may fall back on them. ``PlanRow`` and ``PlanWork`` are what
@@ -25,7 +29,7 @@ them, and a store may fall back on them. ``PlanRow`` and ``PlanWork`` are what
 
 from __future__ import annotations
 
-from ._core.ledger import canonical_json, seal
+from ._core.ledger import canonical_json, parse_stored_at, parse_stored_data, seal
 from ._plugins.registries import RegisterStorage, StoreFactory
 from ._stores.facts import build_facts, compute_facts, compute_overdue, local_day, overdue_order
 from ._stores.plans import PlanRow, PlanWork, compute_link_states
@@ -42,5 +46,7 @@ __all__ = [
     "compute_overdue",
     "local_day",
     "overdue_order",
+    "parse_stored_at",
+    "parse_stored_data",
     "seal",
 ]

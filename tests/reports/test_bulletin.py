@@ -883,7 +883,8 @@ def test_overdue_issues_without_persons_are_read_from_the_ledger_only_when_touch
     calls: list[str | None] = []
 
     def counted(issue_id: str | None = None, **options: Any) -> Any:
-        calls.append(issue_id)
+        if issue_id is not None:  # the checkpoint's read of the whole ledger's last week is not an issue's
+            calls.append(issue_id)
         return read(issue_id, **options)
 
     def overdue(period: str) -> tuple[dict[str, govflow.Responsible | None], list[str | None]]:

@@ -283,7 +283,7 @@ class _FailingCommit(sqlite3.Connection):
         return super().execute(sql, parameters)
 
 
-@pytest.mark.parametrize(("fail", "error"), [("busy", sqlite3.OperationalError), ("deferred", sqlite3.IntegrityError)])
+@pytest.mark.parametrize(("fail", "error"), [("busy", govflow.StoreBusy), ("deferred", sqlite3.IntegrityError)])
 def test_a_step_whose_commit_fails_is_rolled_back(
     tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, fail: str, error: type[Exception]
 ) -> None:

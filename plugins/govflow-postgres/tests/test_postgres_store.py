@@ -211,9 +211,13 @@ def test_text_postgresql_cannot_store_is_a_validation_error_and_writes_nothing(d
         with pytest.raises(ValidationError) as caught:
             flow.assign("道路\x00积水", lead="XIANGYUN", due="2030-03-20", by="OFFICE")
         assert "NUL" in str(caught.value)
-        flow.implement(issue.id, by="XIANGYUN", note="疏通\x00")  # ledger data is JSON text: \u0000 is kept
-        assert flow.ledger(issue.id)[-1].data["note"] == "疏通\x00"
-        assert flow.verify_ledger().entries == 2
+        # Refused at the door on every store: jsonb (the period facts) cannot hold \u0000.
+        with pytest.raises(ValidationError) as caught:
+            flow.implement(issue.id, by="XIANGYUN", note="疏通\x00")
+        assert caught.value.field == "note"
+        assert flow.get(issue.id).version == 1
+        assert flow.verify_ledger().entries == 1
+        flow.facts("2030-03")
         assert flow.assign("路灯", lead="XIANGYUN", due="2030-03-20", by="OFFICE").id.endswith("0002")
 
 
@@ -314,11 +318,14 @@ def test_commit_many_on_issues_in_opposite_orders_does_not_deadlock(dsn: str, sc
         for issue_id in order:
             issue = store.load(issue_id)
             assert issue is not None
+            # A reminder step as the sweep writes it (verify_ledger replays it to the same row).
             works.append(govflow.UnitOfWork(
-                attrs.evolve(issue, version=issue.version + 1),
+                attrs.evolve(issue, version=issue.version + 1, escalation_steps=issue.escalation_steps + 1),
                 issue.version,
-                govflow.LedgerDraft(issue_id, issue.version + 1, "note", issue.state, issue.state, "OFFICE", None,
-                                    issue.updated_at, {}),
+                govflow.LedgerDraft(issue_id, issue.version + 1, "deadline", issue.state, issue.state, "govflow",
+                                    None, issue.updated_at,
+                                    {"step": "due_soon", "level": 0, "due": issue.due.isoformat(),
+                                     "working_days": -3, "unit": issue.lead}),
             ))
         barrier.wait()
         try:
@@ -337,3 +344,50 @@ def test_commit_many_on_issues_in_opposite_orders_does_not_deadlock(dsn: str, sc
         assert flow.verify_ledger().entries == 40
     finally:
         flow.close()
+
+
+# -- a step whose outcome is unknown (issue #12) ---------------------------------------------------------
+
+
+def test_a_connection_lost_with_the_step_on_its_way_is_outcome_unknown(dsn: str, schema: str) -> None:
+    """The server ends the step's session while the step waits for the chain head: the caller cannot know
+    whether it was committed, and is told to read the issue before repeating the command."""
+    with govflow.open(PostgresStore(dsn, schema=schema, pool_size=2), delivery="manual") as flow:
+        flow.add_unit("OFFICE", "州领导小组办公室", level="prefecture", supervisor=True)
+        flow.add_unit("XIANGYUN", "祥云县", level="county", parent="OFFICE")
+        issue = flow.assign("道路积水", lead="XIANGYUN", due="2030-03-20", by="OFFICE")
+        with psycopg.connect(dsn) as holder:
+            holder.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+            holder.execute("SELECT * FROM chain_head FOR UPDATE")  # the step will wait on the head
+            holder_pid = holder.info.backend_pid
+            failure: list[BaseException] = []
+
+            def step() -> None:
+                try:
+                    flow.implement(issue.id, by="XIANGYUN", note="疏通")
+                except BaseException as exc:  # examined below
+                    failure.append(exc)
+
+            worker = threading.Thread(target=step)
+            worker.start()
+            with psycopg.connect(dsn, autocommit=True) as killer:
+                for _ in range(100):  # only the session our lock holds up: other tests share the server
+                    waiting = killer.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))", (holder_pid,)
+                    ).fetchall()
+                    if waiting:
+                        break
+                    time.sleep(0.05)
+                assert waiting, "the step never waited on the head"
+                for (pid,) in waiting:
+                    killer.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            worker.join(30)
+            holder.rollback()
+        (error,) = failure
+        assert isinstance(error, govflow.OutcomeUnknown) and isinstance(error, govflow.StoreError)
+        assert error.issue_id == issue.id
+        assert "read issue" in str(error) and "before repeating" in str(error)
+        # Reading the issue says what happened (here: nothing), and the command can then be repeated.
+        assert flow.get(issue.id).version == 1
+        assert flow.implement(issue.id, by="XIANGYUN", note="疏通").version == 2
+        assert flow.verify_ledger().entries == 2

@@ -620,3 +620,31 @@ def test_an_explicit_instance_wins_over_the_entry_point_of_the_same_name(
     (received,) = mailbox.received
     assert received.rcpt_tos == ("mine@xiangyun.example.cn",)
     assert received.mail_from == "govflow@dali.example.cn"
+
+
+@pytest.mark.parametrize("injected", ["\r\nBcc: everyone@example.gov.cn", "\nX-Evil: 1", "\r"])
+def test_a_header_value_with_a_line_break_is_its_own_delivery_error(
+    clock: FakeClock, server: tuple[int, Mailbox], monkeypatch: pytest.MonkeyPatch, injected: str
+) -> None:
+    from govflow_smtp import SmtpHeaderError
+    from govflow_smtp._text import Text
+
+    port, mailbox = server
+    transition = Text.transition
+
+    def subject_with(self: Text, event: govflow.TransitionEvent, lead: str) -> tuple[str, str]:
+        subject, body = transition(self, event, lead)
+        return subject + injected, body  # as a label or name from an older, unchecked store could make it
+
+    monkeypatch.setattr(Text, "transition", subject_with)
+    plugin = mailer(port)
+    with open_flow(":memory:", clock, plugin) as flow:
+        issue = flow.assign("占道经营", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        event = govflow.TransitionEvent.from_entry(flow.ledger(issue.id)[0])
+        with pytest.raises(SmtpHeaderError) as info:
+            plugin.govflow_after_transition(event)
+        assert info.value.header == "Subject" and isinstance(info.value, SmtpDeliveryError)
+        assert flow.deliver().retrying == 1
+        (row,) = flow.outbox.pending()
+        assert "line break" in (row.last_error or "")
+    assert mailbox.received == []

@@ -495,3 +495,105 @@ def test_an_explicit_instance_wins_over_the_entry_point_of_the_same_name(
     (request,) = receiver.requests
     assert verified(request) and request.json()["trigger"] == "assign"
     assert second_receiver.requests == []
+
+
+# -- bounded deliveries (issue #12) -----------------------------------------------------------------------
+
+
+class Dripper:
+    """A server that answers one byte every ``pause`` seconds: in the body, or already in the headers."""
+
+    def __init__(self, *, in_headers: bool, pause: float = 0.5, size: int = 16) -> None:
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen()
+        self.stop = threading.Event()
+        self.in_headers, self.pause, self.size = in_headers, pause, size
+        threading.Thread(target=self.serve, daemon=True, name="dripper").start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}/hook"
+
+    def serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.drip, args=(conn,), daemon=True).start()
+
+    def drip(self, conn: socket.socket) -> None:
+        try:
+            conn.recv(65536)
+            head = f"HTTP/1.1 200 OK\r\nContent-Length: {self.size}\r\n\r\n".encode()
+            payload = head + b"x" * self.size
+            if not self.in_headers:
+                conn.sendall(head)
+                payload = b"x" * self.size
+            for byte in payload:
+                if self.stop.is_set():
+                    return
+                conn.sendall(bytes([byte]))
+                time.sleep(self.pause)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.listener.close()
+
+
+@pytest.mark.parametrize("in_headers", [False, True], ids=["body", "headers"])
+def test_a_dripping_receiver_cannot_hold_a_delivery_past_the_timeout(clock: FakeClock, in_headers: bool) -> None:
+    dripper = Dripper(in_headers=in_headers)
+    try:
+        with notifier(dripper.url, timeout=1.0) as plugin, open_flow(":memory:", clock, plugin) as flow:
+            flow.assign("噪音扰民", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+            started = time.monotonic()
+            assert flow.deliver().retrying == 1
+            assert time.monotonic() - started < 2.5, "a byte every half second held the delivery"
+            (row,) = flow.outbox.pending()
+            assert "timed out after 1 s" in (row.last_error or "")
+    finally:
+        dripper.close()
+
+
+def test_only_a_capped_answer_is_read(clock: FakeClock) -> None:
+    from govflow_webhook import MAX_RESPONSE_BYTES
+
+    size = 50 * 1024 * 1024
+    sent: list[int] = []
+
+    class Big(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self.send_response(200)
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            chunk = b"y" * 65536
+            try:
+                for _ in range(size // len(chunk)):
+                    self.wfile.write(chunk)
+                    sent.append(len(chunk))
+            except OSError:
+                pass  # the notifier stopped reading and closed: what we want
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Big)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        with notifier(url, timeout=5.0) as plugin, open_flow(":memory:", clock, plugin) as flow:
+            flow.assign("噪音扰民", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+            assert flow.deliver().delivered == 1
+        time.sleep(0.2)
+        assert sum(sent) < size // 2, "the whole 50 MB answer was read"
+        assert MAX_RESPONSE_BYTES <= 1024 * 1024
+    finally:
+        server.shutdown()
+        server.server_close()

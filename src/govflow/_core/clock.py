@@ -12,7 +12,7 @@ from typing import Final
 
 from .errors import ValidationError
 
-__all__ = ["DEFAULT_ZONE", "Clock", "default_clock", "require_aware"]
+__all__ = ["DEFAULT_ZONE", "Clock", "default_clock", "in_zone", "require_aware"]
 
 #: A clock: a zero-argument callable that returns a timezone-aware datetime.
 Clock = Callable[[], dt.datetime]
@@ -44,3 +44,18 @@ def require_aware(field: str, value: object) -> dt.datetime:
             field, f"got {value!r}", "a timezone-aware datetime (e.g. with tzinfo=DEFAULT_ZONE)"
         )
     return value
+
+
+def in_zone(field: str, value: object) -> dt.datetime:
+    """``value`` (aware) in :data:`DEFAULT_ZONE`, refused when it lies outside the years 1900–9000.
+
+    Due dates and ladder steps are counted from it: a time near the ends of ``datetime``
+    would overflow the calendar instead of being refused at the door.
+    """
+    when = require_aware(field, value)
+    if not 1900 <= when.year <= 9000:
+        raise ValidationError(field, f"got {when.isoformat()}", "a time in the years 1900–9000")
+    try:
+        return when.astimezone(DEFAULT_ZONE)
+    except (OverflowError, ValueError):  # pragma: no cover - the year bound keeps clear of the edges
+        raise ValidationError(field, f"got {when.isoformat()}", "a time in the years 1900–9000") from None

@@ -15,8 +15,11 @@ Every error govflow raises on purpose derives from :class:`GovflowError`::
     ├── PluginLoadError          a plugin failed to load (strict mode; see govflow._plugins.manager)
     ├── CalendarError            no official holiday schedule for a year (see govflow._deadlines.calendar)
     ├── DiagramError             a lifecycle diagram cannot be drawn here (SVG without Graphviz)
+    ├── FlowClosed               the flow was closed; open a new one
     └── StoreError               the store cannot be opened or used
-        └── SchemaVersionError   the store was written by a newer govflow
+        ├── SchemaVersionError   the store was written by a newer govflow
+        ├── StoreBusy            the database stayed locked past the timeout; nothing was written, retry
+        └── OutcomeUnknown       the connection failed after the step was sent; read the issue before repeating
 
 When several errors apply to one command, the first of ``NotFound``,
 ``InvalidTransition``, ``PermissionDenied``, ``ValidationError`` wins, and
@@ -32,6 +35,7 @@ import attrs
 __all__ = [
     "ConcurrentUpdateError",
     "DiagramError",
+    "FlowClosed",
     "GovflowError",
     "ImportProblem",
     "ImportRejected",
@@ -39,8 +43,10 @@ __all__ = [
     "LedgerCorrupted",
     "LifecycleError",
     "NotFound",
+    "OutcomeUnknown",
     "PermissionDenied",
     "SchemaVersionError",
+    "StoreBusy",
     "StoreError",
     "TransitionVetoed",
     "ValidationError",
@@ -251,3 +257,43 @@ class SchemaVersionError(StoreError):
             f"{target} has schema version {found}, written by a newer govflow; "
             f"this govflow reads versions up to {supported}: upgrade govflow to open it"
         )
+
+
+class StoreBusy(StoreError):
+    """The database stayed locked (another writer, a long checkpoint) past the store's timeout.
+
+    Nothing was written; run the command again, later or with a longer ``timeout``.
+    """
+
+    def __init__(self, target: str, detail: str) -> None:
+        self.target = target
+        super().__init__(
+            f"{target} stayed locked past the timeout ({detail}); nothing was written: "
+            "run the command again (or open the store with a longer timeout)"
+        )
+
+
+class OutcomeUnknown(StoreError):
+    """The connection failed after a step was sent: it may or may not have been committed.
+
+    Read the issue (its ``version`` and last ledger entry) before repeating the command;
+    repeating it blindly could take the step twice.
+    """
+
+    def __init__(self, target: str, issue_id: str | None, detail: str) -> None:
+        self.target = target
+        self.issue_id = issue_id
+        about = f"issue {issue_id}" if issue_id else "the issue"
+        super().__init__(
+            f"{target}: the connection failed after the step was sent ({detail}); whether it was committed "
+            f"is unknown: read {about} (its version and ledger) before repeating the command"
+        )
+
+
+class FlowClosed(GovflowError):
+    """The flow was closed (``flow.close()`` or the end of its ``with`` block); open a new one."""
+
+    def __init__(self, what: str = "") -> None:
+        self.what = what
+        doing = f" ({what})" if what else ""
+        super().__init__(f"this flow is closed{doing}: open a new one with govflow.open(...)")

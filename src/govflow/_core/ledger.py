@@ -18,10 +18,14 @@ from typing import Any, Final
 
 import attrs
 
-from .errors import LedgerCorrupted
+from .errors import LedgerCorrupted, ValidationError
 from .model import LedgerEntry
 
-__all__ = ["GENESIS_HASH", "LedgerCheck", "LedgerDraft", "canonical_bytes", "seal"]
+__all__ = [
+    "GENESIS_HASH", "PLAN_SUBJECT_PREFIXES", "SUBJECT_SEPARATOR", "LedgerCheck", "LedgerDraft", "canonical_bytes",
+    "is_issue_subject",
+    "parse_stored_at", "parse_stored_data", "seal", "stored_problem",
+]
 
 #: ``prev_hash`` of the very first ledger entry.
 GENESIS_HASH: Final = "0" * 64
@@ -98,7 +102,26 @@ def canonical_bytes(
     data: Mapping[str, Any],
     prev_hash: str,
 ) -> bytes:
-    """The bytes an entry's hash is computed over (every field but ``hash``)."""
+    """The bytes an entry's hash is computed over (every field but ``hash``).
+
+    Raises :class:`ValidationError` (field ``data``) for a value JSON cannot hold or UTF-8
+    cannot encode (the door checks inputs first; this is the last line).
+    """
+    try:
+        return _encode_entry(seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data,
+                             prev_hash)
+    except (TypeError, ValueError, UnicodeEncodeError, RecursionError) as exc:
+        raise ValidationError(
+            "data", f"the entry cannot be encoded canonically ({type(exc).__name__}: {str(exc)[:200]})",
+            "JSON values without lone surrogates: strings, finite numbers, booleans, None, lists, "
+            "string-keyed mappings",
+        ) from None
+
+
+def _encode_entry(
+    seq: int, issue_id: str, issue_seq: int, trigger: str, from_state: str | None, to_state: str, actor: str,
+    person: str | None, at: dt.datetime | str, data: Mapping[str, Any], prev_hash: str,
+) -> bytes:
     return _dumps_fast(
         {
             "seq": seq,
@@ -153,6 +176,73 @@ def seal(draft: LedgerDraft, seq: int, prev_hash: str) -> LedgerEntry:
     )
 
 
+#: What separates a subject's kind from its id in the ledger's ``issue_id`` (``unit:OFFICE``); issue ids never hold it.
+SUBJECT_SEPARATOR: Final = ":"
+#: The id prefixes of work plans and targets (``PL-…``, ``TG-…``): subjects with rows and a replay of their own.
+PLAN_SUBJECT_PREFIXES: Final = ("PL-", "TG-")
+
+
+def is_issue_subject(subject: str) -> bool:
+    """Whether a ledger ``issue_id`` names an issue: other subjects in the chain are namespaced (``unit:OFFICE``,
+    ``plan:…``), and issue ids never hold ``:`` (see docs/ledger.md, "Subjects other than issues"); plans
+    and targets have ids of their own (``PL-…``, ``TG-…``), which no issue prefix may take."""
+    return SUBJECT_SEPARATOR not in subject and not subject.startswith(PLAN_SUBJECT_PREFIXES)
+
+
+def parse_stored_data(seq: int, text: object) -> dict[str, Any]:
+    """The ``data`` of stored entry ``seq`` parsed from its JSON text; :class:`LedgerCorrupted` if it is not
+    a JSON object (the row was edited outside govflow)."""
+    try:
+        value = json.loads(text) if isinstance(text, str | bytes) else None
+    except (ValueError, RecursionError):
+        value = None
+    if not isinstance(value, dict):
+        raise LedgerCorrupted(seq, f"its stored data {str(text)[:60]!r} is not a JSON object: the entry was altered")
+    return value
+
+
+def parse_stored_at(seq: int, text: object) -> dt.datetime:
+    """The ``at`` of stored entry ``seq`` parsed from its ISO text; :class:`LedgerCorrupted` if it is not a
+    timezone-aware ISO 8601 time."""
+    try:
+        at = dt.datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        at = None
+    if at is None or at.utcoffset() is None:
+        raise LedgerCorrupted(seq, f"its stored time {str(text)[:60]!r} is not an ISO 8601 time with an offset: "
+                              "the entry was altered")
+    return at
+
+
+def stored_problem(entry: LedgerEntry) -> str | None:
+    """Why ``entry`` as stored is not the canonical encoding of its parsed value, or None.
+
+    Python keeps the last of two equal JSON keys and SQLite's ``json_extract`` the
+    first, and a time written in another offset names the same instant: only text
+    that is byte for byte the canonical encoding is read the same way by every
+    reader, so only such text verifies. Also refuses values the encoding cannot hold.
+    """
+    if not isinstance(entry.data, dict):
+        return f"its data is a {type(entry.data).__name__}, not a JSON object: the entry was altered"
+    try:
+        data_text = canonical_json(entry.data)
+        at_text = entry.at.isoformat()
+        data_text.encode("utf-8")
+    except (TypeError, ValueError, UnicodeEncodeError, RecursionError) as exc:
+        return f"its data cannot be encoded canonically ({type(exc).__name__}): the entry was altered"
+    if entry.stored is None:
+        return None
+    stored_at, stored_data = entry.stored
+    if stored_at != at_text:
+        return (f"its stored time {stored_at[:60]!r} is not the canonical text {at_text!r} of the instant "
+                "it parses to: the entry was altered")
+    if stored_data != data_text:
+        return ("its stored data is not byte for byte the canonical encoding of its parsed value "
+                "(a duplicated key, spacing, key order, escapes or number format differ), so readers "
+                "of the text could see other values than the hash covers: the entry was altered")
+    return None
+
+
 def verify_chain(
     entries: Iterable[LedgerEntry],
     head: Callable[[], tuple[int, str]],
@@ -190,6 +280,9 @@ def verify_chain(
                 "an earlier entry was altered, removed or reordered",
                 entry.issue_id,
             )
+        stored = stored_problem(entry)
+        if stored is not None:
+            raise LedgerCorrupted(entry.seq, stored, entry.issue_id)
         if entry_hash(entry, entry.seq, entry.prev_hash) != entry.hash:
             raise LedgerCorrupted(
                 entry.seq, "contents do not match its hash: the entry was altered", entry.issue_id
@@ -244,6 +337,9 @@ def verify_chain(
                 issue_id,
             )
     for issue_id, (_, _, seq) in issue_last.items():
+        if SUBJECT_SEPARATOR in issue_id:
+            continue  # ``unit:…``: a subject with rows of its own, checked by its own kind
+        # Issues, plans and targets all have a row in ``issue_versions``.
         if issue_id not in issue_versions and 1 not in recent.get(issue_id, {}):  # not new since the read
             raise LedgerCorrupted(
                 seq, f"issue {issue_id} has ledger entries but no issue record", issue_id

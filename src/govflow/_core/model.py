@@ -157,6 +157,11 @@ class LedgerEntry:
     ``seq`` is the global sequence, ``issue_seq`` the issue's own (1 for
     ``assign``, whose ``from_state`` is None). ``hash`` is the SHA-256 of the
     canonical encoding of every other field (see :func:`govflow.canonical_bytes`).
+
+    ``stored`` is the text a store read ``at`` and ``data`` from (None for the
+    memory store): :meth:`govflow.Govflow.verify_ledger` refuses an entry whose
+    stored text is not byte for byte the canonical encoding of the parsed value,
+    so that what SQL reads from the text is what the hash covers.
     """
 
     seq: int
@@ -171,3 +176,4 @@ class LedgerEntry:
     data: Mapping[str, Any]
     prev_hash: str
     hash: str
+    stored: tuple[str, str] | None = attrs.field(default=None, eq=False, repr=False)

@@ -55,8 +55,14 @@ class WorkingDays:
     count: int
 
     def __attrs_post_init__(self) -> None:
-        if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 1:
-            raise ValidationError("working_days", f"got {self.count!r}", "an integer >= 1")
+        # Bounded before anything is counted: a count is walked day by day.
+        if isinstance(self.count, bool) or not isinstance(self.count, int) or not 1 <= self.count <= MAX_WORKING_DAYS:
+            shown = repr(self.count) if not isinstance(self.count, int) or abs(self.count) < 10**12 else "a huge count"
+            raise ValidationError("working_days", f"got {shown}", f"an integer from 1 to {MAX_WORKING_DAYS}")
+
+
+#: The most working days a due date may be counted in (about ten years).
+MAX_WORKING_DAYS = 2500
 
 
 def working_days(count: int) -> WorkingDays:
@@ -85,10 +91,14 @@ def add_working_days(calendar: Calendar, start: dt.date, count: int) -> dt.date:
     """
     step = 1 if count >= 0 else -1
     day, left = start, abs(count)
-    while left:
-        day += dt.timedelta(days=step)
-        if calendar.is_working_day(day):
-            left -= 1
+    try:
+        while left:
+            day += dt.timedelta(days=step)
+            if calendar.is_working_day(day):
+                left -= 1
+    except OverflowError:
+        raise ValidationError("working_days", f"{count} working days from {start.isoformat()} leave the calendar",
+                              "a count that ends before the year 9999") from None
     return day
 
 

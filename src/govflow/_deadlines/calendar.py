@@ -13,15 +13,17 @@ provisional.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import attrs
 
 from .._core.errors import ValidationError
+from .._core.files import read_small_text
 from .._core.workdays import (
     CalendarError,
     Weekdays,
@@ -38,6 +40,7 @@ __all__ = [
     "ChinaCalendar",
     "Weekdays",
     "WorkingDays",
+    "YearTurn",
     "add_working_days",
     "is_provisional",
     "resolve_due",
@@ -46,6 +49,13 @@ __all__ = [
 ]
 
 Fallback = Literal["refuse", "provisional"]
+
+#: Days the ``chinese-calendar`` package has wrong, as the State Council's notices have them (True: a working day).
+CORRECTIONS: Final[Mapping[dt.date, bool]] = {
+    # 国务院办公厅关于2006年部分节假日安排的通知（国办发明电〔2005〕35号）: "元旦：1月1日至3日放假，
+    # 共3天。12月31日（星期六）上班" — a make-up working day the package lists as a weekend day.
+    dt.date(2005, 12, 31): True,
+}
 
 
 @attrs.define(eq=False)
@@ -58,6 +68,8 @@ class ChinaCalendar:
 
     fallback: Fallback = attrs.field(default="refuse", on_setattr=lambda self, _, value: self._refallback(value))
     _schedules: dict[int, tuple[frozenset[dt.date], frozenset[dt.date]]] = attrs.field(factory=dict)
+    # Make-up working days a year's notice places in the year before (2005-12-31 in the 2006 notice).
+    _carried: dict[dt.date, bool] = attrs.field(factory=dict)
     _closures: set[dt.date] = attrs.field(factory=set)
     _statutory: dict[int, frozenset[dt.date]] = attrs.field(factory=dict)
     _package_years: frozenset[int] | None = None
@@ -109,6 +121,9 @@ class ChinaCalendar:
     def _working(self, day: dt.date) -> bool:
         if day in self._closures:
             return False
+        carried = self._carried.get(day)
+        if carried is not None:
+            return carried
         loaded = self._schedules.get(day.year)
         if loaded is not None:
             holidays, workdays = loaded
@@ -117,6 +132,8 @@ class ChinaCalendar:
             return day.weekday() < 5 and day not in holidays
         import chinese_calendar
 
+        if day in CORRECTIONS:
+            return CORRECTIONS[day]
         try:
             return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:
@@ -134,6 +151,10 @@ class ChinaCalendar:
             found = frozenset(china)
             self._statutory[year] = found
         return found
+
+    def provisional_working_day(self, day: dt.date) -> bool:
+        """The guess for a day of a year without a schedule: not a weekend, a statutory holiday or a closure."""
+        return day not in self._closures and day.weekday() < 5 and day not in self._statutory_days(day.year)
 
     # -- counting -----------------------------------------------------------------------------
 
@@ -160,6 +181,10 @@ class ChinaCalendar:
             [2027]
             holidays = ["2027-01-01", "2027-02-05..2027-02-11"]   # days off, ranges allowed
             workdays = ["2027-02-14", "2027-02-20"]               # make-up working days (调休)
+
+        ``workdays`` may include days at the end of the year before, as the notices do
+        (the 2006 notice makes Saturday 2005-12-31 a working day); they count as
+        working days whatever the earlier year's own schedule says.
         """
         if isinstance(source, Mapping):
             raw: Mapping[str, Any] = source
@@ -168,15 +193,21 @@ class ChinaCalendar:
                 import tomllib
             else:  # pragma: no cover - Python 3.10
                 import tomli as tomllib
+            if not isinstance(source, str | os.PathLike):
+                raise ValidationError("schedule", f"got {type(source).__name__}", "a TOML file path or a mapping")
             try:
-                raw = tomllib.loads(Path(source).read_text(encoding="utf-8"))
-            except tomllib.TOMLDecodeError as exc:
-                raise ValidationError("schedule", f"{os.fspath(source)} is not valid TOML: {exc}",
-                                      "a TOML file with one table per year") from None
+                raw = tomllib.loads(read_small_text(Path(source)))
+            except ValueError as exc:  # TOMLDecodeError is one too
+                raise ValidationError("schedule", f"{os.fspath(source)}: {exc}",
+                                      "a TOML file (UTF-8, at most 1 MB) with one table per year") from None
         loaded: dict[int, tuple[frozenset[dt.date], frozenset[dt.date]]] = {}
+        carried: dict[dt.date, bool] = {}
         for key, table in raw.items():
-            if not str(key).isdigit() or not isinstance(table, Mapping):
-                raise ValidationError("schedule", f"got the entry {key!r}", "tables named by year, e.g. [2027]")
+            if not isinstance(key, str | int) or isinstance(key, bool) or not str(key).isdigit() \
+                    or not 1900 <= int(str(key)[:5]) <= 9000 or not isinstance(table, Mapping):
+                shown = f"{key!r}"[:40]
+                raise ValidationError("schedule", f"got the entry {shown}",
+                                      "tables named by year (1900–9000), e.g. [2027]")
             year = int(key)
             unknown = set(table) - {"holidays", "workdays"}
             if unknown:
@@ -186,15 +217,57 @@ class ChinaCalendar:
             if both:
                 raise ValidationError(f"schedule.{year}", f"{sorted(both)[0]} is both a holiday and a workday",
                                       "each day in one list only")
+            for day in [d for d in days["workdays"] if d.year == year - 1]:
+                days["workdays"].discard(day)
+                carried[day] = True
             loaded[year] = (frozenset(days["holidays"]), frozenset(days["workdays"]))
         self._schedules.update(loaded)
+        self._carried.update(carried)
         self._answers.clear()
         return sorted(loaded)
 
 
+@attrs.define(eq=False)
+class YearTurn:
+    """``calendar`` as the sweep and ``overdue()`` read it: a day of a year without an official schedule is
+    counted provisionally (weekends and statutory holidays) instead of stopping them.
+
+    At the turn of the year the next year's schedule is often not out yet, and a reminder due early
+    in January must still be counted in late December. Due dates are different: a command counts
+    them by the calendar's own ``fallback`` (refused by default), and provisional due dates are
+    counted again when the schedule is loaded. ``guessed`` holds the years counted provisionally.
+    """
+
+    calendar: Any
+    guessed: set[int] = attrs.field(factory=set)
+
+    def is_working_day(self, day: dt.date) -> bool:
+        """The calendar's answer, or a provisional one for a year it has no schedule for."""
+        try:
+            return bool(self.calendar.is_working_day(day))
+        except CalendarError:
+            self.guessed.add(day.year)
+            guess = getattr(self.calendar, "provisional_working_day", None)
+            return bool(guess(day)) if guess is not None else day.weekday() < 5
+
+    def is_provisional(self, day: dt.date) -> bool:
+        """Whether the answer for ``day`` is a guess."""
+        return is_provisional(self.calendar, day)
+
+    def warn(self, log: logging.Logger, what: str) -> None:
+        """Log which years were counted provisionally, if any."""
+        if self.guessed:
+            years = ", ".join(str(y) for y in sorted(self.guessed))
+            log.warning(
+                "govflow %s: no official holiday schedule for %s: counted provisionally (weekends and "
+                "statutory holidays); load the State Council's schedule with flow.load_schedule(...)", what, years,
+            )
+
+
 def _days(year: int, name: str, items: object) -> set[dt.date]:
     field = f"schedule.{year}.{name}"
-    accepted = "a list of 'YYYY-MM-DD' dates or 'YYYY-MM-DD..YYYY-MM-DD' ranges in that year"
+    accepted = ("a list of 'YYYY-MM-DD' dates or 'YYYY-MM-DD..YYYY-MM-DD' ranges in that year "
+                "(workdays: or in the December before)")
     if not isinstance(items, list):
         raise ValidationError(field, f"got {items!r}", accepted)
     days: set[dt.date] = set()
@@ -213,8 +286,12 @@ def _days(year: int, name: str, items: object) -> set[dt.date]:
                 raise ValueError
         except ValueError:
             raise ValidationError(field, f"got {item!r}", accepted) from None
-        if first > last or first.year != year or last.year != year:
+        # A notice may place make-up working days at the end of the year before (调休 across New Year).
+        earliest = year - 1 if name == "workdays" else year
+        if first > last or not earliest <= first.year <= last.year <= year:
             raise ValidationError(field, f"got {item!r}", accepted)
+        if first.year == year - 1 and (first.month, first.day) < (12, 1):
+            raise ValidationError(field, f"got {item!r}", f"{accepted}; of the year before only December days")
         while first <= last:
             days.add(first)
             first += dt.timedelta(days=1)

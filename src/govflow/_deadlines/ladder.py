@@ -26,8 +26,9 @@ from .calendar import CalendarError, add_working_days, working_days_between
 
 __all__ = ["DEFAULT_LADDER", "STEP_LABELS", "Ladder", "Overdue", "Rung", "sweep"]
 
-#: Plans one system step: (issue, trigger, data, changes, hook, at) -> the new issue and its unit of work.
-PlanStep = Callable[[Issue, str, dict[str, Any], dict[str, Any], str, dt.datetime], tuple[Issue, UnitOfWork]]
+#: Plans one system step: (issue, trigger, data, hook, at) -> the new issue and its unit of work (the changes
+#: to the issue follow from the data: govflow._lifecycle.replay.SYSTEM_STEPS).
+PlanStep = Callable[[Issue, str, dict[str, Any], str, dt.datetime], tuple[Issue, UnitOfWork]]
 
 _log = logging.getLogger("govflow")
 
@@ -211,9 +212,7 @@ def _climb(
             break
         data = {"step": rung.step, "level": rung.level, "due": issue.due.isoformat(),
                 "working_days": rung.working_days, "unit": issue.lead}
-        changes = {"escalation_steps": issue.escalation_steps + 1,
-                   "escalation_level": max(issue.escalation_level, rung.level)}
-        issue, work = plan(issue, "deadline", data, changes, "deadline", now)
+        issue, work = plan(issue, "deadline", data, "deadline", now)
         batch.add(work, _event(issue, data, now))
         if rung.step == "supervise":
             batch.flush()  # the 约谈 rule reads the ledger: this sweep's 督办 must be in it
@@ -221,8 +220,8 @@ def _climb(
                 return  # the step was not written (the issue changed): leave it to the next sweep
             interview = _interview(store, calendar, ladder, issue, now)
             if interview is not None:
-                data, changes = interview
-                issue, work = plan(issue, "deadline", data, changes, "deadline", now)
+                data = interview
+                issue, work = plan(issue, "deadline", data, "deadline", now)
                 batch.add(work, _event(issue, data, now))
 
 
@@ -234,12 +233,12 @@ def store_version(store: Store, issue_id: str) -> int | None:
 
 def _interview(
     store: Store, calendar: Calendar, ladder: Ladder, issue: Issue, now: dt.datetime
-) -> tuple[dict[str, Any], dict[str, Any]] | None:
+) -> dict[str, Any] | None:
     """约谈 when the lead unit has had ``interview_after`` 督办 in the window and no 约谈 in it yet.
 
     A 督办 counts by the day it fell due, not the day a late sweep took it, so a
     catch-up after a long gap does not crowd old steps into one window.
-    Returns the step's ledger data and the changes to the issue.
+    Returns the step's ledger data.
     """
     since = now - ladder.interview_window
     supervised: list[str] = []
@@ -257,10 +256,8 @@ def _interview(
                 supervised.append(entry.issue_id)
     if len(supervised) < ladder.interview_after:
         return None
-    data = {"step": "interview", "level": ladder.interview_level, "due": issue.due.isoformat(),
+    return {"step": "interview", "level": ladder.interview_level, "due": issue.due.isoformat(),
             "unit": issue.lead, "supervised": supervised}
-    changes = {"escalation_level": max(issue.escalation_level, ladder.interview_level)}
-    return data, changes
 
 
 def _event(issue: Issue, data: dict[str, Any], at: dt.datetime) -> DeadlineEvent:

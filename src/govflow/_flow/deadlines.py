@@ -9,16 +9,15 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
-from .._core.clock import DEFAULT_ZONE, require_aware
+from .._core.clock import in_zone
 from .._core.errors import ConcurrentUpdateError, ValidationError
 from .._core.events import DeadlineEvent
 from .._core.ledger import LedgerDraft
 from .._core.model import Issue, LedgerEntry
-from .._deadlines.calendar import WorkingDays, resolve_due
+from .._deadlines.calendar import WorkingDays, YearTurn, resolve_due
 from .._deadlines.ladder import Ladder, Overdue, days_late, sweep
 from .._lifecycle.fields import iso_date
+from .._lifecycle.replay import apply_system_step
 from .._stores.protocol import IssueQuery, UnitOfWork
 
 if TYPE_CHECKING:
@@ -68,12 +67,17 @@ class DeadlinesMixin:
         plans below 100 % climb the same ladder (滞后), and targets whose progress comes from
         their children or linked issues and has reached 100 are completed.
         """
-        when = self.now() if now is None else require_aware("now", now).astimezone(DEFAULT_ZONE)
+        when = self.now() if now is None else in_zone("now", now)
+        # At the turn of the year, next year's schedule may not be out: reminders are counted
+        # provisionally for it (logged) rather than not at all.
+        calendar = YearTurn(self._calendar)
         events = sweep(
-            self._store, self._calendar, self.ladder, self._lead_states(), self._in_lead_state, when,
+            self._store, calendar, self.ladder, self._lead_states(), self._in_lead_state, when,
             self._plan_system_step, self._commit_many,
         )
-        return events + self._sweep_targets(when)
+        events += self._sweep_targets(when)
+        calendar.warn(_log, "sweep")
+        return events
 
     def overdue(self, unit: str | None = None) -> list[Overdue]:
         """Issues past their due date while the lead unit still has to act (of one unit, lead or
@@ -81,7 +85,9 @@ class DeadlinesMixin:
         today = self.now().date()
         late = self._store.query(IssueQuery(states=self._lead_states(), unit=unit, due_before=today))
         mine = [issue for issue in late if self._in_lead_state(issue)]
-        found = [Overdue(issue, days_late(self._calendar, issue, today)) for issue in mine]
+        calendar = YearTurn(self._calendar)
+        found = [Overdue(issue, days_late(calendar, issue, today)) for issue in mine]
+        calendar.warn(_log, "overdue")
         return sorted(found, key=lambda o: (-o.working_days, o.issue.id))
 
     def load_schedule(self, source: str | os.PathLike[str] | Mapping[str, Any]) -> list[Issue]:
@@ -121,18 +127,16 @@ class DeadlinesMixin:
         """Count one issue's provisional due date again; the step written, or None if nothing changes."""
         if not issue.due_provisional or issue.due_basis is None or not self._is_open(issue):
             return None
-        due, provisional, basis = resolve_due(self._calendar, WorkingDays(issue.due_basis[1]), issue.due_basis[0])
+        due, provisional, _ = resolve_due(self._calendar, WorkingDays(issue.due_basis[1]), issue.due_basis[0])
         if due == issue.due and provisional:
             return None
-        data = {"due": iso_date(due), "previous_due": iso_date(issue.due), "working_days": issue.due_basis[1],
-                "due_provisional": provisional}
-        changes: dict[str, Any] = {"due": due, "due_provisional": provisional, "due_basis": basis}
+        data: dict[str, Any] = {"due": iso_date(due), "previous_due": iso_date(issue.due),
+                                "working_days": issue.due_basis[1], "due_provisional": provisional}
         if issue.original_due == issue.due and issue.extension_count == 0 and issue.rework_count == 0:
-            changes["original_due"] = due  # it was the assignment's own due date, counted again
-            data["original_due"] = iso_date(due)  # the period facts read it from here
-        if due != issue.due:
-            changes.update(escalation_steps=0, escalation_level=0)
-        return self._system_step(issue, "recount_due", data, changes, "after_transition", self.now())
+            # It was the assignment's own due date, counted again (the period facts read it from here).
+            data["original_due"] = iso_date(due)
+        # The changes to the issue follow from the data (replay.SYSTEM_STEPS["recount_due"]).
+        return self._system_step(issue, "recount_due", data, "after_transition", self.now())
 
     def _lead_states(self) -> tuple[str, ...]:
         """States in which the lead unit has something to do in some lifecycle: what a store query
@@ -159,10 +163,14 @@ class DeadlinesMixin:
         return found is not None and issue.state in found.open_states
 
     def _plan_system_step(
-        self, issue: Issue, trigger: str, data: dict[str, Any], changes: dict[str, Any], hook: str, at: dt.datetime
+        self, issue: Issue, trigger: str, data: dict[str, Any], hook: str, at: dt.datetime
     ) -> tuple[Issue, UnitOfWork]:
-        """A step govflow takes itself (actor ``govflow``): a ledger entry, no state change."""
-        new = attrs.evolve(issue, version=issue.version + 1, updated_at=at, **changes)
+        """A step govflow takes itself (actor ``govflow``): a ledger entry, no state change.
+
+        What it changes follows from ``data`` by the step's registered function
+        (:data:`govflow._lifecycle.replay.SYSTEM_STEPS`), which ``verify_ledger()`` replays too.
+        """
+        new = apply_system_step(issue, trigger, data, at)
         draft = LedgerDraft(
             issue_id=issue.id, issue_seq=new.version, trigger=trigger, from_state=issue.state,
             to_state=issue.state, actor=SYSTEM_ACTOR, person=None, at=at, data=data,
@@ -170,11 +178,9 @@ class DeadlinesMixin:
         notify = tuple((hook, name) for name in self._plugins.subscribers(hook))
         return new, UnitOfWork(new, issue.version, draft, notify=notify)
 
-    def _system_step(
-        self, issue: Issue, trigger: str, data: dict[str, Any], changes: dict[str, Any], hook: str, at: dt.datetime
-    ) -> Issue:
+    def _system_step(self, issue: Issue, trigger: str, data: dict[str, Any], hook: str, at: dt.datetime) -> Issue:
         """Plan and write one system step."""
-        new, work = self._plan_system_step(issue, trigger, data, changes, hook, at)
+        new, work = self._plan_system_step(issue, trigger, data, hook, at)
         self._commit_many([work])
         return new
 

@@ -14,19 +14,28 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 import attrs
 
-from .._core.clock import DEFAULT_ZONE, Clock, default_clock, require_aware
-from .._core.errors import ConcurrentUpdateError, LifecycleError, NotFound, PermissionDenied, ValidationError
+from .._core.clock import Clock, default_clock, in_zone
+from .._core.errors import (
+    ConcurrentUpdateError,
+    FlowClosed,
+    LifecycleError,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from .._core.events import ProposedTransition
 from .._core.ledger import LedgerDraft
-from .._core.model import LEVELS, Issue, Level, Responsible, Unit
+from .._core.model import Issue, Responsible
+from .._core.text import check_text
 from .._deadlines.calendar import Fallback, WorkingDays, resolve_due
 from .._deadlines.ladder import DEFAULT_LADDER, Ladder
 from .._lifecycle.fields import iso_date, parse_actor, parse_due, parse_responsible
 from .._lifecycle.machine import Lifecycle, LifecycleDefinition, describe_roles, roles_of
+from .._lifecycle.replay import assigned_issue
 from .._plans.lifecycle import PLAN_LABELS
 from .._plugins.manager import PluginInfo, PluginLoadError, Plugins
 from .._plugins.outbox import Courier, DeliveryReport, Outbox, RetryPolicy
@@ -35,12 +44,14 @@ from .._plugins.retry import retry_on_conflict
 from .._reports.scoring import ScoringPolicy
 from .._stores.protocol import Store, UnitOfWork
 from .builtin import DEFAULT_PLUGINS
+from .closed import ClosedStore
 from .deadlines import DeadlinesMixin
 from .periods import PeriodsMixin
 from .plans import PlansMixin
 from .reading import ReadingMixin
 from .sheets import SheetsMixin
 from .steps import ActorLike, StepsMixin
+from .units import UnitsMixin
 
 __all__ = ["Delivery", "Govflow"]
 
@@ -49,7 +60,7 @@ __all__ = ["Delivery", "Govflow"]
 Delivery = Literal["background", "inline", "manual"]
 
 
-class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixin, PlansMixin):
+class Govflow(UnitsMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixin, PlansMixin):
     """A problem-list system on one store. Make one with :func:`govflow.open`.
 
     Use it as a context manager, or call :meth:`close`, to release the store.
@@ -70,8 +81,10 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixi
         ladder: Ladder | None = None,
         scoring: ScoringPolicy | None = None,
     ) -> None:
-        if not isinstance(id_prefix, str):
-            raise ValidationError("id_prefix", f"got {id_prefix!r}", "a string such as 'GF-'")
+        check_text("id_prefix", id_prefix, kind="id", max_len=32, empty=True)
+        if ":" in id_prefix:
+            # ``kind:id`` names the ledger's other subjects (``unit:OFFICE``): an issue id never has one.
+            raise ValidationError("id_prefix", f"got {id_prefix!r}", "a prefix without ':' such as 'GF-'")
         if id_prefix in ("PL-", "TG-"):  # the ids of plans and targets, in the same ledger
             raise ValidationError("id_prefix", f"got {id_prefix!r}", "a prefix other than 'PL-' and 'TG-'")
         if delivery not in ("background", "inline", "manual"):
@@ -83,7 +96,7 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixi
             plugins = Plugins()
             plugins.load([cls() for cls in DEFAULT_PLUGINS], (), entry_points=False)
         self._plugins = plugins
-        self._units: dict[str, Unit] = {unit.id: unit for unit in store.units()}
+        self._units = {unit.id: unit for unit in store.units()}
         self._lifecycles: dict[tuple[str, int], Lifecycle] = {}
         self._latest: dict[str, int] = {}
         # Stored definitions first: an issue keeps the version it was created under.
@@ -141,14 +154,21 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixi
 
     def deliver(self, limit: int = 1000) -> DeliveryReport:
         """Deliver the outbox rows that are due (what a delivery worker calls in a loop)."""
+        if isinstance(self._store, ClosedStore):
+            raise FlowClosed("deliver")
         return self.outbox.deliver(limit)
 
     def close(self) -> None:
-        """Stop background delivery (after a last run) and close the store."""
+        """Stop background delivery (after a last run) and close the store.
+
+        Any later use of the flow raises :class:`govflow.FlowClosed`; closing again does nothing.
+        """
         if self._courier is not None:
             self._courier.stop()
             self._courier = None
-        self._store.close()
+        store, self._store = self._store, cast(Store, ClosedStore())
+        self.outbox = attrs.evolve(self.outbox, store=self._store)  # flow.outbox.pending() after close: FlowClosed
+        store.close()
 
     def __enter__(self) -> Govflow:
         return self
@@ -163,66 +183,7 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixi
 
     def now(self) -> dt.datetime:
         """The clock's current time, in Asia/Shanghai (days and years are counted there)."""
-        return require_aware("clock()", self._clock()).astimezone(DEFAULT_ZONE)
-
-    # -- units ----------------------------------------------------------------------------
-
-    def add_unit(
-        self,
-        id: str,
-        name: str,
-        *,
-        level: Level,
-        parent: str | None = None,
-        supervisor: bool = False,
-    ) -> Unit:
-        """Register a unit (单位). Re-adding the same unit unchanged is allowed.
-
-        ``level`` is one of ``prefecture``, ``county``, ``township``, ``department``.
-        """
-        if not isinstance(id, str) or not id.strip():
-            raise ValidationError("id", f"got {id!r}", "a non-empty string")
-        if not isinstance(name, str) or not name.strip():
-            raise ValidationError("name", f"got {name!r}", "a non-empty string")
-        if level not in LEVELS:
-            raise ValidationError("level", f"got {level!r}", ", ".join(LEVELS))
-        if parent == id:
-            raise ValidationError("parent", "a unit cannot be its own parent", "another unit's id")
-        if parent is not None and self._find_unit(parent) is None:
-            raise ValidationError("parent", f"no unit {parent!r}", "the id of a registered unit")
-        if not isinstance(supervisor, bool):
-            raise ValidationError("supervisor", f"got {supervisor!r}", "True or False")
-        unit = Unit(id=id, name=name, level=level, parent=parent, supervisor=supervisor)
-        existing = self._find_unit(id)
-        if existing is not None:
-            if existing == unit:
-                return existing
-            raise ValidationError(
-                "id", f"unit {id!r} already exists as {existing!r}", "a new id, or the same fields"
-            )
-        self._store.add_unit(unit)
-        self._units[id] = unit
-        return unit
-
-    def unit(self, id: str) -> Unit:
-        """One unit; :class:`NotFound` if there is none."""
-        unit = self._find_unit(id)
-        if unit is None:
-            raise NotFound("unit", id)
-        return unit
-
-    def units(self) -> list[Unit]:
-        """Every registered unit, in the order they were added."""
-        self._units = {unit.id: unit for unit in self._store.units()}
-        return list(self._units.values())
-
-    def _find_unit(self, unit_id: str) -> Unit | None:
-        unit = self._units.get(unit_id)
-        if unit is None and isinstance(unit_id, str):
-            # Another process may have added it since we looked.
-            self._units = {u.id: u for u in self._store.units()}
-            unit = self._units.get(unit_id)
-        return unit
+        return in_zone("clock()", self._clock())
 
     # -- lifecycles -----------------------------------------------------------------------
 
@@ -267,6 +228,9 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixi
         return [self._lifecycles[key].definition for key in sorted(self._lifecycles)]
 
     def _lifecycle(self, name: str, version: int | None = None) -> Lifecycle:
+        if not isinstance(name, str) or (version is not None and (isinstance(version, bool)
+                                                                  or not isinstance(version, int))):
+            raise ValidationError("lifecycle", f"got {name!r}@{version!r}", "a lifecycle name and an integer version")
         if version is None:
             latest = self._latest.get(name)
             if latest is None and self._reload_lifecycles():
@@ -300,6 +264,9 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixi
         govflow's own steps (``deadline``, ``recount_due``), plan steps, plan states and target
         statuses (``add_plan``, ``lagging`` …) have labels of their own.
         """
+        if not isinstance(name, str) or not isinstance(lang, str):
+            raise ValidationError("name" if not isinstance(name, str) else "lang", "not a string",
+                                  "the name of a state or trigger, and 'zh' or 'en'")
         labels = self._lifecycle(lifecycle, version).definition.labels.get(lang, {})
         if name in labels:
             return labels[name]
@@ -311,7 +278,7 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixi
 
         ``options`` go to the renderer (the ledger takes ``issue_id`` and ``lang``).
         """
-        renderer = self._renderers.get((report, fmt))
+        renderer = self._renderers.get((report, fmt)) if isinstance(report, str) and isinstance(fmt, str) else None
         if renderer is None:
             formats = sorted(f"{r}/{f}" for r, f in self._renderers)
             raise ValidationError("fmt", f"no renderer for {report}/{fmt}", ", ".join(formats) or "none")
@@ -360,9 +327,9 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixi
                 "no such unit is registered" if actor_unit is None else "",
             )
         now = self.now()
-        if not isinstance(title, str) or not title.strip():
-            raise ValidationError("title", f"got {title!r}", "a non-empty string")
-        if not isinstance(lead, str) or self._find_unit(lead) is None:
+        check_text("title", title, kind="free", max_len=1000)
+        check_text("lead", lead, kind="id")
+        if self._find_unit(lead) is None:
             raise ValidationError("lead", f"no unit {lead!r}", "the id of a registered unit")
         due_date, provisional, basis = resolve_due(self._calendar, parse_due("due", due), now.date())
         if due_date < now.date():
@@ -374,12 +341,14 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixi
             cooperating = (cooperating,)
         elif cooperating is None:
             cooperating = ()
-        try:
-            coop = tuple(dict.fromkeys(cooperating))
-        except TypeError:
-            raise ValidationError("cooperating", f"got {cooperating!r}", "a unit id or a list of unit ids") from None
+        if not isinstance(cooperating, Iterable) or isinstance(cooperating, Mapping | bytes):
+            raise ValidationError("cooperating", f"got {type(cooperating).__name__}", "a unit id or a list of unit ids")
+        listed = list(cooperating)
+        for unit_id in listed:
+            check_text("cooperating", unit_id, kind="id")
+        coop = tuple(dict.fromkeys(listed))
         for unit_id in coop:
-            if not isinstance(unit_id, str) or self._find_unit(unit_id) is None:
+            if self._find_unit(unit_id) is None:
                 raise ValidationError(
                     "cooperating", f"no unit {unit_id!r}", "ids of registered units"
                 )
@@ -387,19 +356,11 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixi
                 raise ValidationError(
                     "cooperating", f"{unit_id!r} is the lead unit", "units other than the lead"
                 )
-        if not isinstance(description, str):
-            raise ValidationError("description", f"got {description!r}", "a string")
-        if category is not None and not isinstance(category, str):
-            raise ValidationError("category", f"got {category!r}", "a string or None")
+        check_text("description", description, kind="free", empty=True)
+        if category is not None:
+            check_text("category", category, kind="name", max_len=200)
         persons = parse_responsible(responsible)
         linked = None if target is None else self._link_data(target, lead)
-        issue = Issue(
-            id="", title=title, description=description, category=category, lead=lead,
-            cooperating=coop, responsible=persons, due=due_date, original_due=due_date,
-            state=definition.initial, version=1, lifecycle=definition.name,
-            lifecycle_version=definition.version, created_at=now, updated_at=now,
-            due_provisional=provisional, due_basis=basis,
-        )
         data: dict[str, Any] = {
             "title": title, "lead": lead, "due": iso_date(due_date),
             "lifecycle": definition.name, "lifecycle_version": definition.version,
@@ -418,6 +379,8 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixi
             data["responsible"] = persons.as_dict()
         if linked is not None:
             data["target"] = linked
+        # The issue is what its ledger entry says: verify_ledger() rebuilds it with the same function.
+        issue = assigned_issue("", data, now, definition.initial)
         draft = LedgerDraft(
             issue_id="", issue_seq=1, trigger="assign", from_state=None,
             to_state=definition.initial, actor=actor.unit, person=actor.person, at=now, data=data,
@@ -449,6 +412,12 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixi
                 raise ValidationError("retries", "a retry cannot help when expected_version is given",
                                       "retries=0 with expected_version, or no expected_version")
             return retry_on_conflict(lambda: self.fire(issue_id, trigger, by=by, **data), attempts=retries + 1)
+        if not isinstance(trigger, str):
+            raise ValidationError("trigger", f"got {type(trigger).__name__}", "the name of a trigger (a string)")
+        if expected_version is not None and (
+            isinstance(expected_version, bool) or not isinstance(expected_version, int)
+        ):
+            raise ValidationError("expected_version", f"got {type(expected_version).__name__}", "an integer or None")
         issue = self.get(issue_id)
         actor = parse_actor(by)
         if expected_version is not None and expected_version != issue.version:

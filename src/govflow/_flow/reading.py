@@ -4,16 +4,20 @@ state_at); a mixin of the facade, kept apart to keep each module readable."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
+from .._core.checkpoint import Checkpoint, parse_checkpoints
 from .._core.clock import require_aware
-from .._core.errors import NotFound
-from .._core.ledger import LedgerCheck, verify_chain
-from .._core.model import Issue, LedgerEntry
+from .._core.errors import LedgerCorrupted, NotFound, ValidationError
+from .._core.ledger import GENESIS_HASH, PLAN_SUBJECT_PREFIXES, LedgerCheck, verify_chain
+from .._core.model import Issue, LedgerEntry, Unit
+from .._lifecycle.replay import Replay, difference
+from .._plans.model import Plan, Target, apply_entry, to_row
 from .._stores.protocol import IssueQuery
 
 if TYPE_CHECKING:
+    from .._lifecycle.machine import Lifecycle
     from .._stores.protocol import Store
 
 __all__ = ["ReadingMixin"]
@@ -24,6 +28,12 @@ class ReadingMixin:
 
     _store: Store
 
+    if TYPE_CHECKING:
+
+        def _lifecycle_of(self, name: str, version: int) -> Lifecycle | None: ...
+
+        def _find_unit(self, unit_id: str) -> Unit | None: ...
+
     def get(self, issue_id: str) -> Issue:
         """The current snapshot of an issue; :class:`NotFound` if there is none."""
         issue = self._store.load(issue_id) if isinstance(issue_id, str) else None
@@ -33,6 +43,9 @@ class ReadingMixin:
 
     def issues(self, state: str | None = None, unit: str | None = None) -> list[Issue]:
         """Issues by id, optionally in one state and/or involving one unit (lead or cooperating)."""
+        for field, value in (("state", state), ("unit", unit)):
+            if value is not None and not isinstance(value, str):
+                raise ValidationError(field, f"got {type(value).__name__}", f"a {field} name (a string) or None")
         return self._store.query(IssueQuery(state=state, unit=unit))
 
     def ledger(
@@ -47,26 +60,36 @@ class ReadingMixin:
             require_aware("until", until)
         return list(self._store.ledger(issue_id, since=since, until=until))
 
-    def verify_ledger(self, progress: Callable[[int, int], object] | None = None) -> LedgerCheck:
-        """Check the hash chain, the sequence and every issue's version against its entries.
+    def verify_ledger(
+        self, *, checkpoints: Iterable[Checkpoint | str] = (), progress: Callable[[int, int], object] | None = None
+    ) -> LedgerCheck:
+        """Check the hash chain, the sequence, the stored text, and every issue row against a replay of its entries.
 
         Raises :class:`LedgerCorrupted` naming the first entry that was altered,
-        removed or reordered, or entries cut from the end. Safe while other threads
-        or processes write: steps committed during the check are read up to the
-        head as it stands once the ledger is read, and an issue written meanwhile
-        is checked against the versions it passed through.
+        removed or reordered, entries cut from the end, or the first issue row whose
+        fields (lead, due date, counters, …) differ from what its entries give, and how.
+        ``checkpoints`` (:meth:`checkpoint` values or their text, kept outside the
+        database) must each still name an entry with that sequence number and hash.
+        Safe while other threads or processes write: steps committed during the check
+        are read up to the head as it stands once the ledger is read, and an issue
+        written meanwhile is checked against the versions it passed through.
 
         ``progress(checked, total)`` is called every 1,000 entries and at the end
         (``total``: the entries there were when the check began; a progress bar).
         """
+        wanted = parse_checkpoints(checkpoints)
         store = self._store
         settled = store.chain_head()[0]
         versions = store.issue_versions()
+        stored = {issue.id: issue for issue in store.query(IssueQuery())}
         head: list[tuple[int, str]] = []
+        replay = Replay(self._lifecycle_of, self._find_unit)
+        seen: dict[int, str] = {}
+        plans: dict[str, Plan | Target] = {}  # plans and targets rebuilt from their entries
 
         def to_the_head() -> Iterator[LedgerEntry]:
             last = 0
-            for entry in store.ledger():
+            for entry in self._with_replay(store.ledger(), replay, wanted, seen, plans):
                 last = entry.seq
                 if progress is not None and last % 1000 == 0:
                     progress(last, max(settled, last))
@@ -76,12 +99,89 @@ class ReadingMixin:
             head.append(store.chain_head())
             while last < head[0][0] and (late := store.entry(last + 1)) is not None:
                 last = late.seq
-                yield late
+                yield from self._with_replay([late], replay, wanted, seen, plans)
 
         check = verify_chain(to_the_head(), lambda: head[0], versions, settled=settled)
+        if replay.problem is not None:
+            seq, issue_id, problem = replay.problem
+            raise LedgerCorrupted(seq, problem, issue_id)
+        for issue_id, issue in stored.items():
+            rebuilt = replay.issues.get(issue_id)
+            if rebuilt is None or rebuilt.version != issue.version:
+                continue  # written while the ledger was read: verify_chain held it to the versions it passed
+            why = difference(issue, rebuilt)
+            if why is not None:
+                raise LedgerCorrupted(
+                    check.entries + 1, f"issue {issue_id}: {why}: the issue row was altered", issue_id
+                )
+        for row in store.plan_rows():
+            rebuilt_plan = plans.get(row.id)
+            if rebuilt_plan is None or rebuilt_plan.version != row.version:
+                continue  # written while the ledger was read (verify_chain held it to its versions)
+            if to_row(rebuilt_plan) != row:
+                raise LedgerCorrupted(
+                    check.entries + 1, f"{row.kind} {row.id}: the stored row differs from what its entries give: "
+                    "the row was altered", row.id,
+                )
+        for seq, point in sorted(wanted.items()):
+            if seen.get(seq) != point.hash:
+                found = "no such entry" if seq not in seen else f"entry {seq} has the hash {seen[seq][:12]}…"
+                raise LedgerCorrupted(
+                    seq, f"the checkpoint {point} is not in the ledger ({found}): the ledger was rewritten "
+                    "after the checkpoint was taken",
+                )
         if progress is not None:
             progress(check.entries, check.entries)
         return check
+
+    @staticmethod
+    def _with_replay(
+        entries: Iterable[LedgerEntry], replay: Replay, wanted: Mapping[int, Checkpoint], seen: dict[int, str],
+        plans: dict[str, Plan | Target],
+    ) -> Iterator[LedgerEntry]:
+        """``entries``, each fed to the replay (issues) or rebuilding its plan or target, and, if a checkpoint
+        names it, its hash noted."""
+        for entry in entries:
+            if entry.issue_id.startswith(PLAN_SUBJECT_PREFIXES):
+                try:
+                    plans[entry.issue_id] = apply_entry(
+                        plans.get(entry.issue_id), entry.issue_id, entry.trigger, entry.to_state, entry.issue_seq,
+                        entry.at, entry.data,
+                    )
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise LedgerCorrupted(
+                        entry.seq, f"{entry.issue_id}: the entry cannot be replayed ({exc!r})", entry.issue_id
+                    ) from None
+            else:
+                replay.feed(entry)
+            if entry.seq in wanted:
+                seen[entry.seq] = entry.hash
+            yield entry
+
+    def checkpoint(self, before: dt.datetime | None = None) -> Checkpoint:
+        """The chain as it stands (the head), or as it stood at instant ``before`` (its last entry before then).
+
+        Print it in the bulletin, mail it, file it elsewhere; later,
+        ``verify_ledger(checkpoints=[...])`` fails unless the ledger still holds that entry
+        with that hash. The empty ledger's checkpoint is ``seq`` 0 with 64 zeros.
+        """
+        store = self._store
+        if before is None:
+            seq, digest = store.chain_head()
+            entry = store.entry(seq) if seq else None
+            return Checkpoint(seq, digest, entry.at if entry is not None else None)
+        require_aware("before", before)
+        last: LedgerEntry | None = None
+        # The last week first (the index on time); the whole span before it only if that week was quiet.
+        for since in (before - dt.timedelta(days=7), None):
+            for entry in store.ledger(since=since, until=before):
+                if last is None or entry.seq > last.seq:
+                    last = entry
+            if last is not None:
+                break
+        if last is None:
+            return Checkpoint(0, GENESIS_HASH, None)
+        return Checkpoint(last.seq, last.hash, last.at)
 
     def state_at(self, issue_id: str, when: dt.datetime) -> str:
         """The issue's state at instant ``when``, replayed from the ledger."""

@@ -17,7 +17,9 @@ from typing import Any, Final
 
 import attrs
 
-from .._core.errors import LifecycleError
+from .._core.errors import LifecycleError, ValidationError
+from .._core.files import load_yaml, read_small_text
+from .._core.text import check_text
 from .effects import EFFECTS
 
 __all__ = ["ROLES", "LifecycleDefinition", "TransitionSpec", "load_definition"]
@@ -106,9 +108,11 @@ class LifecycleDefinition:
         name = raw.get("name")
         if not isinstance(name, str) or not name:
             raise LifecycleError("?", "'name' must be a non-empty string")
+        _name(name, "'name'", name)
         version = raw.get("version")
-        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise LifecycleError(name, f"'version' must be an integer >= 1, not {version!r}")
+        if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_VERSION:
+            shown = repr(version) if not isinstance(version, int) or abs(version) < 10**12 else "a huge number"
+            raise LifecycleError(name, f"'version' must be an integer >= 1 (at most {MAX_VERSION}), not {shown}")
         key = f"{name}@{version}"
         known = {"name", "version", "initial", "states", "final", "roles", "transitions", "labels"}
         extra = sorted(set(raw) - known)
@@ -150,6 +154,16 @@ class LifecycleDefinition:
             isinstance(v, Mapping) for v in labels.values()
         ):
             raise LifecycleError(key, "'labels' maps a language to {state or trigger: label}")
+        for lang, table in labels.items():
+            _name(key, "a language of 'labels'", lang)
+            for label_key, label in table.items():
+                _name(key, f"a key of labels.{lang}", label_key)
+                if not isinstance(label, str):
+                    raise LifecycleError(key, f"labels.{lang}.{label_key} must be a string, not {type(label).__name__}")
+                try:
+                    check_text(f"labels.{lang}.{label_key}", label, kind="name")
+                except ValidationError as exc:
+                    raise LifecycleError(key, str(exc)) from None
         return cls(
             name=name,
             version=version,
@@ -196,30 +210,52 @@ class LifecycleDefinition:
         return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+#: The largest lifecycle version (stores keep it in a 32-bit integer column).
+MAX_VERSION: Final = 2**31 - 1
+
+
+def _name(key: str, where: str, value: object) -> str:
+    """A state, trigger, role, keyword or language name by the ``id`` text rule; :class:`LifecycleError`."""
+    try:
+        return check_text(where, value, kind="id")
+    except ValidationError as exc:
+        raise LifecycleError(key, str(exc)) from None
+
+
 def load_definition(path: str | Path) -> dict[str, Any]:
-    """Read a raw definition mapping from a JSON, TOML or YAML file."""
+    """Read a raw definition mapping from a JSON, TOML or YAML file.
+
+    A file that is missing, a directory, larger than :data:`~govflow._core.files.MAX_FILE_BYTES`,
+    not UTF-8, malformed, or (YAML) built of more aliases or nodes than the limits is a :class:`LifecycleError`.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
-    text = path.read_text(encoding="utf-8")
+    if suffix not in (".json", ".toml", ".yaml", ".yml"):
+        raise LifecycleError(path.name, f"unknown file type {suffix!r}; accepted: .json, .toml, .yaml, .yml")
+    try:
+        text = read_small_text(path)
+    except ValueError as exc:
+        raise LifecycleError(path.name, str(exc)) from None
     raw: object
     if suffix == ".json":
-        raw = json.loads(text)
+        try:
+            raw = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise LifecycleError(path.name, f"not valid JSON: {exc}") from None
     elif suffix == ".toml":
         if sys.version_info >= (3, 11):
             import tomllib
         else:  # pragma: no cover - Python 3.10
             import tomli as tomllib
-        raw = tomllib.loads(text)
-    elif suffix in (".yaml", ".yml"):
         try:
-            import yaml
-        except ModuleNotFoundError as exc:  # pragma: no cover - depends on the install
-            raise LifecycleError(
-                path.name, "reading YAML needs PyYAML: pip install 'govflow[yaml]'"
-            ) from exc
-        raw = yaml.safe_load(text)
+            raw = tomllib.loads(text)
+        except (tomllib.TOMLDecodeError, RecursionError) as exc:
+            raise LifecycleError(path.name, f"not valid TOML: {exc}") from None
     else:
-        raise LifecycleError(path.name, f"unknown file type {suffix!r}; accepted: .json, .toml, .yaml, .yml")
+        try:
+            raw = load_yaml(text)
+        except ValueError as exc:
+            raise LifecycleError(path.name, str(exc)) from None
     if not isinstance(raw, dict):
         raise LifecycleError(path.name, "the file must hold one mapping")
     return raw
@@ -240,6 +276,7 @@ def _states(key: str, value: object) -> tuple[str, ...]:
         name = item.get("name") if isinstance(item, Mapping) else item
         if not isinstance(name, str) or not name:
             raise LifecycleError(key, f"a state name must be a non-empty string, not {item!r}")
+        _name(key, "a state name", name)
         if name in names:
             raise LifecycleError(key, f"state {name!r} is listed twice")
         names.append(name)
@@ -271,6 +308,7 @@ def _transition(
     trigger = raw.get("trigger")
     if not isinstance(trigger, str) or not trigger.isidentifier():
         raise LifecycleError(key, f"transition {index}: 'trigger' must be an identifier, not {trigger!r}")
+    _name(key, f"transition {index} 'trigger'", trigger)
     if trigger in _RESERVED_TRIGGERS:
         raise LifecycleError(key, f"transition {index}: {trigger!r} is reserved for {_RESERVED_TRIGGERS[trigger]}")
     where = f"transition {index} ({trigger!r})"
@@ -295,6 +333,7 @@ def _transition(
     requires = _strings(key, f"{where} 'requires'", raw.get("requires", ()))
     optional = _strings(key, f"{where} 'optional'", raw.get("optional", ()))
     for name in (*requires, *optional):
+        _name(key, f"{where}: a data keyword", name)
         if not name.isidentifier() or name in _RESERVED_KEYWORDS:
             raise LifecycleError(
                 key, f"{where}: {name!r} cannot be a data keyword (reserved: {', '.join(_RESERVED_KEYWORDS)})"

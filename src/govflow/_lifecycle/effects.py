@@ -29,13 +29,22 @@ class Work:
     changes: dict[str, Any] = attrs.field(factory=dict)
     calendar: Calendar = attrs.field(factory=Weekdays)
     max_extensions: int = 2
+    #: In a replay of the ledger: the entry's data, which says how the due date was counted.
+    recorded: Mapping[str, Any] | None = None
 
     def resolve_due(self, base: dt.date) -> dt.date:
         """The ``due`` keyword as a date (a working-day count is counted from ``base``).
 
         Records the provisional flag and basis in the changes and the date in the ledger data.
         """
-        due, provisional, basis = resolve_due(self.calendar, self.values["due"], base)
+        if self.recorded is None:
+            due, provisional, basis = resolve_due(self.calendar, self.values["due"], base)
+        else:
+            # A replay takes the date as recorded: the calendar may know more now than it did then.
+            due = self.values["due"]
+            days = self.recorded.get("working_days")
+            provisional = bool(self.recorded.get("due_provisional", False))
+            basis = None if days is None else (base, int(days))
         if basis is not None:
             self.values["working_days"] = basis[1]
         if provisional:

@@ -7,6 +7,7 @@ take any JSON value.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import math
@@ -15,6 +16,7 @@ from typing import Any
 
 from .._core.errors import ValidationError
 from .._core.model import Actor, Responsible
+from .._core.text import MAX_DEPTH, check_text, check_value
 from .._core.workdays import WorkingDays
 
 __all__ = ["FIELD_HELP", "iso_date", "json_value", "parse_date", "parse_field"]
@@ -42,17 +44,33 @@ FIELD_HELP: Mapping[str, str] = {
 
 def _text(field: str, value: object, issue_id: str | None) -> str:
     if not isinstance(value, str) or not value.strip():
-        got = "an empty string" if isinstance(value, str) else f"{type(value).__name__} {value!r}"
+        got = "an empty string" if isinstance(value, str) else f"{type(value).__name__} {_short(value)}"
         raise ValidationError(field, f"got {got}", FIELD_HELP.get(field, "a non-empty string"), issue_id)
-    return value
+    return check_text(field, value, kind="free", issue_id=issue_id)
+
+
+def _unit_id(field: str, value: object, issue_id: str | None) -> str:
+    return check_text(field, value, kind="id", issue_id=issue_id)
+
+
+#: At most this many evidence items per step.
+MAX_EVIDENCE = 100
 
 
 def _evidence(field: str, value: object, issue_id: str | None) -> list[str]:
-    if isinstance(value, str) and value.strip():
-        return [value]
-    if isinstance(value, list | tuple) and all(isinstance(v, str) and v.strip() for v in value):
-        return list(value)
-    raise ValidationError(field, f"got {value!r}", FIELD_HELP["evidence"], issue_id)
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or len(items) > MAX_EVIDENCE:
+        raise ValidationError(field, f"got {_short(value)}", f"{FIELD_HELP['evidence']}, at most {MAX_EVIDENCE}",
+                              issue_id)
+    return [check_text(field, item, kind="name", max_len=2000, issue_id=issue_id) for item in items]
+
+
+def _short(value: object) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # a repr that fails (an int of 5000 digits) must not hide the real error
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _rating(field: str, value: object, issue_id: str | None) -> int:
@@ -74,18 +92,31 @@ def parse_date(field: str, value: object, issue_id: str | None = None) -> dt.dat
         raise ValidationError(
             field, f"got the datetime {value.isoformat()}", FIELD_HELP["due"], issue_id
         )
-    if isinstance(value, dt.date):
-        return value
     if isinstance(value, str):
-        try:
-            return _from_iso(value)
-        except ValueError:
-            pass
-    raise ValidationError(field, f"got {value!r}", FIELD_HELP["due"], issue_id)
+        with contextlib.suppress(ValueError):
+            value = _from_iso(value)
+    if isinstance(value, dt.date):
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise ValidationError(field, f"got {value.isoformat()}",
+                                  f"a date in the years {MIN_YEAR}–{MAX_YEAR} (the calendar's range)", issue_id)
+        return value
+    raise ValidationError(field, f"got {_short(value)}", FIELD_HELP["due"], issue_id)
+
+
+#: The years a due date may fall in: far enough for any plan, far enough from the ends of ``datetime``
+#: that counting working days and ladder steps never overflows.
+MIN_YEAR, MAX_YEAR = 1900, 9000
 
 
 def json_value(field: str, value: object, issue_id: str | None = None) -> Any:
-    """``value`` if it is plain JSON (str, int, finite float, bool, None, lists, str-keyed dicts)."""
+    """``value`` if it is plain JSON (str, int, finite float, bool, None, lists, str-keyed dicts), with dates
+    as ISO text; checked by :func:`govflow.check_text`'s rules (:func:`check_value`)."""
+    converted = _json_value(field, value, issue_id, 0)
+    check_value(field, converted, issue_id=issue_id)
+    return converted
+
+
+def _json_value(field: str, value: object, issue_id: str | None, depth: int) -> Any:
     if value is None or isinstance(value, str | bool | int):
         return value
     if isinstance(value, float) and math.isfinite(value):
@@ -94,13 +125,16 @@ def json_value(field: str, value: object, issue_id: str | None = None) -> Any:
         return value.isoformat() if isinstance(value, dt.datetime) else iso_date(value)
     if isinstance(value, WorkingDays):
         return {"working_days": value.count}
+    if depth > MAX_DEPTH:
+        raise ValidationError(field, f"nested more than {MAX_DEPTH} levels deep",
+                              f"lists and mappings nested at most {MAX_DEPTH} levels", issue_id)
     if isinstance(value, list | tuple):
-        return [json_value(field, v, issue_id) for v in value]
+        return [_json_value(field, v, issue_id, depth + 1) for v in value]
     if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
-        return {k: json_value(field, v, issue_id) for k, v in value.items()}
+        return {k: _json_value(field, v, issue_id, depth + 1) for k, v in value.items()}
     raise ValidationError(
         field,
-        f"got {type(value).__name__} {value!r}",
+        f"got {type(value).__name__} {_short(value)}",
         "JSON values: strings, numbers, booleans, dates, lists and string-keyed mappings",
         issue_id,
     )
@@ -113,7 +147,7 @@ _PARSERS: dict[str, Callable[[str, object, str | None], Any]] = {
     "evidence": _evidence,
     "rating": _rating,
     "due": parse_due,
-    "new_lead": _text,
+    "new_lead": _unit_id,
 }
 
 
@@ -141,22 +175,24 @@ def parse_actor(by: object) -> Actor:
     elif isinstance(by, str):
         actor = Actor(by)
     else:
-        raise ValidationError("by", f"got {by!r}", "a unit id or a govflow.Actor(unit, person)")
-    if not isinstance(actor.unit, str) or not actor.unit:
-        raise ValidationError("by", f"got unit {actor.unit!r}", "a non-empty unit id")
-    if actor.person is not None and not isinstance(actor.person, str):
-        raise ValidationError("by.person", f"got {actor.person!r}", "a string or None")
+        raise ValidationError("by", f"got {_short(by)}", "a unit id or a govflow.Actor(unit, person)")
+    check_text("by", actor.unit, kind="id")
+    if actor.person is not None:
+        check_text("by.person", actor.person, kind="name", max_len=200)
     return actor
 
 
 def parse_responsible(value: object) -> Responsible | None:
     """``responsible`` of an assignment: a :class:`Responsible`, a mapping with ``first``/``direct``, or None."""
-    if value is None or isinstance(value, Responsible):
-        return value
+    if isinstance(value, Responsible):
+        value = value.as_dict()
+    if value is None:
+        return None
     accepted = "a govflow.Responsible or a mapping with keys 'first' and/or 'direct' (names)"
-    if not isinstance(value, Mapping) or not set(value) <= {"first", "direct"}:
-        raise ValidationError("responsible", f"got {value!r}", accepted)
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value) \
+            or not set(value) <= {"first", "direct"}:
+        raise ValidationError("responsible", f"got {_short(value)}", accepted)
     for key, name in value.items():
-        if name is not None and (not isinstance(name, str) or not name.strip()):
-            raise ValidationError(f"responsible.{key}", f"got {name!r}", "a person's name")
+        if name is not None:
+            check_text(f"responsible.{key}", name, kind="name", max_len=200)
     return Responsible(first=value.get("first"), direct=value.get("direct"))

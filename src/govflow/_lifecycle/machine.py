@@ -154,9 +154,12 @@ class Lifecycle:
         units: Callable[[str], Unit | None],
         calendar: Calendar | None = None,
         max_extensions: int = 2,
+        recorded: Mapping[str, Any] | None = None,
     ) -> tuple[Issue, dict[str, Any]]:
         """Run ``trigger`` on a copy of ``issue``; return the new snapshot and ledger data.
 
+        ``recorded`` is for replaying the ledger: the entry's data, whose due date is taken as
+        written rather than counted again (see :mod:`govflow._lifecycle.replay`).
         Raises :class:`InvalidTransition`, :class:`PermissionDenied` or
         :class:`ValidationError`; the stored issue is never touched.
         """
@@ -167,7 +170,8 @@ class Lifecycle:
                 self._unknown(trigger),
             )
         work = Work(state=issue.state, issue=issue, actor=actor, now=now, units=units,
-                    values=dict(data), calendar=calendar or Weekdays(), max_extensions=max_extensions)
+                    values=dict(data), calendar=calendar or Weekdays(), max_extensions=max_extensions,
+                    recorded=recorded)
         # The condition raises rather than returns False, so a refused transition
         # always says why; the working copy is simply dropped.
         self.machine.events[trigger].trigger(work)

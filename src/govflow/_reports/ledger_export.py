@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from .._core.errors import ValidationError
+from .escape import csv_text, md_text
 
 if TYPE_CHECKING:
     from .._core.model import LedgerEntry
@@ -59,7 +60,8 @@ def ledger_csv(flow: Govflow, *, issue_id: str | None = None, lang: str = "zh", 
     writer = csv.writer(buffer, lineterminator="\r\n")
     rows = _rows(flow, issue_id, lang)
     writer.writerow(LEDGER_COLUMNS[lang])
-    writer.writerows(rows)
+    # Every cell as the bulletin's CSV has it: text that looks like a formula stays text.
+    writer.writerows([csv_text(cell) for cell in row] for row in rows)
     return "\ufeff" + buffer.getvalue()
 
 
@@ -84,12 +86,13 @@ def ledger_json(flow: Govflow, *, issue_id: str | None = None, lang: str = "zh",
 
 
 def ledger_markdown(flow: Govflow, *, issue_id: str | None = None, lang: str = "zh", **_: Any) -> str:
-    """The ledger as a Markdown table (the hash shortened to 12 characters)."""
+    """The ledger as a Markdown table (the hash shortened to 12 characters); text escaped so that it can
+    neither add HTML, a link or a column nor break a row."""
     rows = _rows(flow, issue_id, lang)
     head = LEDGER_COLUMNS[lang]
 
     def line(cells: list[str] | tuple[str, ...]) -> str:
-        return "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+        return "| " + " | ".join(md_text(c) for c in cells) + " |"
 
     lines = [line(head), "|" + "---|" * len(head)]
     lines += [line([*row[:-1], row[-1][:12]]) for row in rows]

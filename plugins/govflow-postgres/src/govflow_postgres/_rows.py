@@ -20,7 +20,7 @@ from govflow import (
     StoreError,
     canonical_bytes,
 )
-from govflow.storage import canonical_json
+from govflow.storage import canonical_json, parse_stored_at, parse_stored_data
 
 _Conn = psycopg.Connection[tuple[Any, ...]]
 
@@ -76,7 +76,7 @@ _STEP: Final = (
     + _SEAL_AFTER_HEAD
 )
 _LEDGER_COLUMNS: Final = (
-    "seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, prev_hash, hash"
+    "seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, prev_hash, hash, at_utc"
 )
 #: Stand-ins for prev_hash and seq when the canonical bytes are cut around them.
 _CUT_HASH: Final = "~" * 64
@@ -163,11 +163,16 @@ def _issue(row: Sequence[Any]) -> Issue:
 
 
 def _entry(row: Sequence[Any]) -> LedgerEntry:
-    seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, prev, h = row
+    seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, prev, h, at_utc = row
+    when = parse_stored_at(seq, at)
+    stored_at = at
+    if at_utc != when:
+        # The period facts select on at_utc: an instant other than the hashed one must not verify.
+        stored_at = f"{at} (at_utc {at_utc.isoformat() if at_utc is not None else None})"
     return LedgerEntry(
         seq=seq, issue_id=issue_id, issue_seq=issue_seq, trigger=trigger, from_state=from_state,
-        to_state=to_state, actor=actor, person=person, at=_datetime(at), data=json.loads(data),
-        prev_hash=prev, hash=h,
+        to_state=to_state, actor=actor, person=person, at=when, data=parse_stored_data(seq, data),
+        prev_hash=prev, hash=h, stored=(stored_at, data),
     )
 
 

@@ -11,7 +11,7 @@ import attrs
 import psycopg
 import psycopg.errors
 
-from govflow import ConcurrentUpdateError, Issue, LedgerDraft, LedgerEntry, StoreError, UnitOfWork
+from govflow import ConcurrentUpdateError, Issue, LedgerDraft, LedgerEntry, OutcomeUnknown, StoreError, UnitOfWork
 from govflow.storage import canonical_json
 
 from ._rows import (
@@ -41,6 +41,7 @@ class Writes:
     (``_connection``), ``group_commit`` and the crash tests' ``_pause_before_commit``."""
 
     group_commit: bool
+    where: str  # the server and schema, for messages
     # Called inside a commit, with the issue rows and the ledger rows written and the chain
     # head locked, just before ``COMMIT``: the crash tests kill the process there.
     _pause_before_commit: Callable[[], None] | None = None
@@ -91,6 +92,11 @@ class Writes:
                 self._rollback(conn)
                 if exc.sqlstate == "GF409" and exc.diag.message_detail and exc.diag.message_hint:
                     raise _Stale(exc.diag.message_detail, int(exc.diag.message_hint)) from None
+                if isinstance(exc, psycopg.OperationalError) and (conn.closed or conn.broken):
+                    # The connection went while the step was on its way: it may have been committed.
+                    first = works[0]
+                    issue_id = first.issue.id if first.id_scope is None else None
+                    raise OutcomeUnknown(self.where, issue_id, str(exc).strip() or type(exc).__name__) from exc
                 raise
             except BaseException:
                 self._rollback(conn)

@@ -29,7 +29,7 @@ from ._config import (
     Mailbox,
     SmtpConfigError,
 )
-from ._smtp import SmtpDeliveryError, SmtpNotifier, from_environment
+from ._smtp import SmtpDeliveryError, SmtpHeaderError, SmtpNotifier, from_environment
 from ._text import DEADLINE_STEPS
 from ._version import __version__
 
@@ -49,6 +49,7 @@ __all__ = [
     "Mailbox",
     "SmtpConfigError",
     "SmtpDeliveryError",
+    "SmtpHeaderError",
     "SmtpNotifier",
     "__version__",
     "from_environment",

@@ -50,7 +50,7 @@ from ._recipients import step_units, subject_issue, unique
 from ._text import Text
 from ._version import __version__
 
-__all__ = ["SmtpDeliveryError", "SmtpNotifier", "from_environment"]
+__all__ = ["SmtpDeliveryError", "SmtpHeaderError", "SmtpNotifier", "from_environment"]
 
 _log = logging.getLogger("govflow.smtp")
 
@@ -68,6 +68,20 @@ class SmtpDeliveryError(govflow.GovflowError):
         self.idempotency_key = idempotency_key
         self.problem = problem
         super().__init__(f"email for event {idempotency_key} was not sent: {problem}")
+
+
+class SmtpHeaderError(SmtpDeliveryError):
+    """A header value held a line break (CR or LF): refused rather than sent (header injection).
+
+    ``header`` names the header.
+    """
+
+    def __init__(self, idempotency_key: str, header: str) -> None:
+        self.header = header
+        super().__init__(
+            idempotency_key, f"the {header} header would hold a line break (CR/LF): refused, a header "
+            "value is one line"
+        )
 
 
 class SmtpNotifier:
@@ -228,6 +242,8 @@ class SmtpNotifier:
     def _deliver(self, event: govflow.TransitionEvent | govflow.DeadlineEvent) -> None:
         try:
             message = self.compose(event)
+        except SmtpDeliveryError:
+            raise
         except govflow.GovflowError as exc:  # e.g. NotFound: the issue is not in the bound flow
             raise SmtpDeliveryError(event.idempotency_key, f"cannot compose: {type(exc).__name__}: {exc}") from exc
         if message is not None:
@@ -273,17 +289,18 @@ class SmtpNotifier:
         else:
             subject, body = text.deadline(event, lead, state)
             kind = "deadline"
+        headers = {
+            "Subject": subject, "From": self._sender.header, "To": ", ".join(box.header for box in to),
+            "Cc": ", ".join(box.header for box in cc), "Date": format_datetime(event.at),
+            "Message-ID": self._message_id(event), "X-Govflow-Idempotency-Key": event.idempotency_key,
+            "X-Govflow-Event": kind, "Auto-Submitted": "auto-generated",
+        }
         message = EmailMessage(policy=SMTP_POLICY)
-        message["Subject"] = subject
-        message["From"] = self._sender.header
-        message["To"] = ", ".join(box.header for box in to)
-        if cc:
-            message["Cc"] = ", ".join(box.header for box in cc)
-        message["Date"] = format_datetime(event.at)
-        message["Message-ID"] = self._message_id(event)
-        message["X-Govflow-Idempotency-Key"] = event.idempotency_key
-        message["X-Govflow-Event"] = kind
-        message["Auto-Submitted"] = "auto-generated"
+        for header, value in headers.items():
+            if "\r" in value or "\n" in value:
+                raise SmtpHeaderError(event.idempotency_key, header)
+            if value:
+                message[header] = value
         message.set_content(body, charset="utf-8", cte="base64")
         return message
 

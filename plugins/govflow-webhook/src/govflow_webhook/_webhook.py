@@ -36,6 +36,7 @@ __all__ = [
     "ENV_SECRET",
     "ENV_TIMEOUT",
     "ENV_URLS",
+    "MAX_RESPONSE_BYTES",
     "WebhookConfigError",
     "WebhookDeliveryError",
     "WebhookNotifier",
@@ -54,6 +55,8 @@ ENV_SECRET: Final = "GOVFLOW_WEBHOOK_SECRET"
 ENV_TIMEOUT: Final = "GOVFLOW_WEBHOOK_TIMEOUT"
 #: The timeout of each request, in seconds, when none is configured.
 DEFAULT_TIMEOUT: Final = 5.0
+#: The most bytes of a receiver's answer read (the status is what counts; the rest is dropped).
+MAX_RESPONSE_BYTES: Final = 64 * 1024
 
 _URLS_ACCEPTED: Final = (
     f"one or more absolute http:// or https:// URLs (urls=[...], or {ENV_URLS} separated by commas or spaces)"
@@ -302,18 +305,19 @@ class WebhookNotifier:
             if url in done:
                 continue
             try:
-                response = client.post(url, content=body, headers=headers)
+                status, reason = self._post(client, url, body, headers)
             except httpx.TimeoutException as exc:
                 failures.append(f"{_origin(url)}: timed out after {self.timeout:g} s ({type(exc).__name__})")
+            except _DeadlinePassed:
+                failures.append(f"{_origin(url)}: timed out after {self.timeout:g} s (no whole answer by then)")
+                client = self._http()  # the old client was given up with its request
             except Exception as exc:
                 failures.append(f"{_origin(url)}: {type(exc).__name__}: {exc}")
             else:
-                if response.is_success:
+                if 200 <= status < 300:
                     done.add(url)
                 else:
-                    failures.append(
-                        f"{_origin(url)}: answered {response.status_code} {response.reason_phrase}".rstrip()
-                    )
+                    failures.append(f"{_origin(url)}: answered {status} {reason}".rstrip())
         with self._lock:
             if failures and done:
                 self._partial[digest] = done
@@ -324,6 +328,45 @@ class WebhookNotifier:
                 self._partial.pop(digest, None)
         if failures:
             raise WebhookDeliveryError(event.idempotency_key, failures)
+
+    def _post(self, client: httpx.Client, url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, str]:
+        """POST and read the answer (at most :data:`MAX_RESPONSE_BYTES`) within ``timeout`` in all.
+
+        httpx's timeout bounds each read, not the whole: a receiver that drips a byte at a time
+        would hold the worker for ever. The request runs in a thread of its own; when the
+        deadline passes first, its client is given up (closed, a new one made for what follows)
+        and :class:`_DeadlinePassed` is raised, so a delivery never takes much longer than ``timeout``.
+        """
+        answer: list[tuple[int, str]] = []
+        error: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                with client.stream("POST", url, content=body, headers=headers) as response:
+                    read = 0
+                    for chunk in response.iter_raw():
+                        read += len(chunk)
+                        if read >= MAX_RESPONSE_BYTES:
+                            break  # enough: the status is the answer
+                    answer.append((response.status_code, response.reason_phrase))
+            except BaseException as exc:  # handed to the caller
+                error.append(exc)
+
+        worker = threading.Thread(target=run, name="govflow-webhook-post", daemon=True)
+        worker.start()
+        worker.join(self.timeout)
+        if worker.is_alive():
+            with self._lock:
+                if self._client is client:
+                    finalizer, self._finalizer, self._client = self._finalizer, None, None
+                    if finalizer is not None:
+                        finalizer.detach()
+            # Closing the connections ends the stalled read soon; the worker is a daemon either way.
+            threading.Thread(target=client.close, name="govflow-webhook-close", daemon=True).start()
+            raise _DeadlinePassed
+        if error:
+            raise error[0]
+        return answer[0]
 
     def _http(self) -> httpx.Client:
         with self._lock:
@@ -356,6 +399,10 @@ class WebhookNotifier:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class _DeadlinePassed(Exception):
+    """A request got no whole answer within the notifier's timeout."""
 
 
 def from_environment() -> WebhookNotifier | None:

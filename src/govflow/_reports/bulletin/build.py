@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from ..._core.checkpoint import Checkpoint
 from ..._core.clock import DEFAULT_ZONE
 from ..._core.errors import ValidationError
 from ..._core.model import Issue, LedgerEntry, Responsible, Unit
@@ -141,6 +142,9 @@ class Bulletin:
     rollup: Mapping[str, UnitFacts] = attrs.field(factory=dict, hash=False)
     rollup_scores: tuple[UnitScore, ...] = ()
     plans: tuple[PlanProgress, ...] = ()
+    #: The ledger's checkpoint at the period's end (or ``as_of``): its last entry then, printed so that
+    #: the chain is pinned outside the database (``flow.verify_ledger(checkpoints=[...])``).
+    checkpoint: Checkpoint | None = None
 
     def render(self, fmt: str, lang: str = "zh", **options: Any) -> str | bytes:
         """The bulletin in ``fmt`` (``markdown``, ``html``, ``csv``, ``json``: str; ``xlsx``: bytes).
@@ -346,4 +350,5 @@ def build_bulletin(
         overdue={unit: tuple(rows) for unit, rows in found.items() if rows},
         changes=changes,
         flow=flow,
+        checkpoint=flow.checkpoint(before=as_of),
     )

@@ -315,6 +315,9 @@ def bulletin_html(flow: Govflow, **options: Any) -> str:
         f"{issuer}<span>{_e(label('produced_at', lang))}: {_e(produced)}</span></p>",
         "</header>",
     ]
+    if bulletin.checkpoint is not None:
+        sections.append(("checkpoint", label("checkpoint", lang),
+                         f'<p class="checkpoint"><code>{_e(str(bulletin.checkpoint))}</code></p>'))
     for number, (key, heading, body) in enumerate(sections, start=1):
         out.append(f'<section id="{_e(key)}" class="{_e(key)}">')
         out.append(f"<h2>{_e(_numbering(number, lang))}{_e(heading)}</h2>")

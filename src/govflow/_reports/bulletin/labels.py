@@ -70,6 +70,7 @@ BULLETIN_LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "points_of": ("{name}得分", "{name} (points)"),
     "issuer": ("发布单位", "Issued by"),
     "as_of": ("统计截至", "Counted up to"),
+    "checkpoint": ("台账校验点", "Ledger checkpoint"),
     "state": ("状态", "State"),
     "responsible_first": ("第一责任人", "First responsible"),
     "responsible_direct": ("直接责任人", "Directly responsible"),

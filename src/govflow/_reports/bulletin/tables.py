@@ -8,7 +8,6 @@ so every format shows the same figures under the same labels.
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ..._core.errors import ValidationError
 from ..._stores.facts import COUNTS
+from ..escape import csv_text, md_text
 from .labels import check_lang, grade_name, label
 
 if TYPE_CHECKING:
@@ -178,21 +178,20 @@ def bulletin_markdown(flow: Govflow, **options: Any) -> str:
             continue
         out += [line(head), "|" + "---|" * len(head)]
         out += [line(row) for row in rows]
+    if bulletin.checkpoint is not None:
+        out += ["", f"{label('checkpoint', lang)}: `{bulletin.checkpoint}`"]
     return "\n".join(out) + "\n"
 
 
 def _md(text: str) -> str:
-    """Text for a Markdown line or table cell: no raw HTML, no line breaks, no stray column bars."""
-    text = html.escape(text, quote=False).replace("|", "\\|")
-    return " ".join(text.splitlines())
+    """Text for a Markdown line or table cell: no raw HTML, no line breaks, no stray column bars, no links."""
+    return md_text(text)
 
 
 def csv_cell(value: Cell) -> str:
     """A cell for CSV: text that a spreadsheet would take for a formula gets a leading apostrophe."""
     text = cell_text(value)
-    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
+    return csv_text(text) if isinstance(value, str) else text
 
 
 def bulletin_json(flow: Govflow, **options: Any) -> str:
@@ -207,6 +206,7 @@ def bulletin_json(flow: Govflow, **options: Any) -> str:
         "produced_at": bulletin.produced_at.isoformat(),
         "as_of": bulletin.as_of.isoformat(),
         "issuer": bulletin.issuer,
+        "checkpoint": None if bulletin.checkpoint is None else str(bulletin.checkpoint),
         "units": {
             unit_id: {"name": unit.name, "level": unit.level, "parent": unit.parent}
             for unit_id, unit in bulletin.units.items()

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from typing import Any, Final
 
-from ..._core.ledger import canonical_json
+from ..._core.ledger import canonical_json, parse_stored_at, parse_stored_data
 from ..._core.model import ExtensionRequest, Issue, LedgerEntry, Responsible
 from ..protocol import OutboxRow
 
@@ -101,6 +101,6 @@ def entry_from_row(row: tuple[Any, ...]) -> LedgerEntry:
     seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, prev, h = row
     return LedgerEntry(
         seq=seq, issue_id=issue_id, issue_seq=issue_seq, trigger=trigger, from_state=from_state,
-        to_state=to_state, actor=actor, person=person, at=_datetime(at), data=json.loads(data),
-        prev_hash=prev, hash=h,
+        to_state=to_state, actor=actor, person=person, at=parse_stored_at(seq, at),
+        data=parse_stored_data(seq, data), prev_hash=prev, hash=h, stored=(at, data),
     )

@@ -104,7 +104,7 @@ class SQLiteStore(PlansMixin):
                 self._db.execute(f"PRAGMA user_version = {version}")
 
     def _transaction(self) -> _Transaction:
-        return _Transaction(self._db, self._lock)
+        return _Transaction(self._db, self._lock, self.path)
 
     def add_unit(self, unit: Unit) -> None:
         """Store a unit (insert, or replace one with the same id)."""

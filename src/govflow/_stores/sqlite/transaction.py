@@ -1,4 +1,5 @@
-"""The SQLite store's write transaction: ``BEGIN IMMEDIATE`` under the store's lock, ``COMMIT`` or ``ROLLBACK``."""
+"""The SQLite store's write transaction: ``BEGIN IMMEDIATE`` under the store's lock, ``COMMIT`` or ``ROLLBACK``;
+a file locked past the timeout is :class:`govflow.StoreBusy`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import threading
 
 import attrs
 
-__all__ = ["Transaction"]
+from ..._core.errors import StoreBusy, StoreError
+
+__all__ = ["Transaction", "busy"]
 
 
 @attrs.define
@@ -16,11 +19,15 @@ class Transaction:
 
     db: sqlite3.Connection
     lock: threading.RLock
+    path: str = ""
 
     def __enter__(self) -> None:
         self.lock.acquire()
         try:
             self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            self.lock.release()
+            raise busy(self.path, exc) from exc
         except BaseException:
             self.lock.release()
             raise
@@ -30,11 +37,13 @@ class Transaction:
             if kind is None:
                 try:
                     self.db.execute("COMMIT")
-                except BaseException:
+                except BaseException as exc:
                     # A COMMIT that fails (a deferred constraint, SQLITE_BUSY, a full disk) may leave the
                     # transaction open: roll it back, or this connection's reads would see writes that never
                     # happened and its next BEGIN would fail.
                     self._rollback()
+                    if isinstance(exc, sqlite3.OperationalError):
+                        raise busy(self.path, exc) from exc
                     raise
             else:
                 self._rollback()
@@ -47,3 +56,10 @@ class Transaction:
             self.db.execute("ROLLBACK")
 
 
+def busy(path: str, exc: sqlite3.OperationalError) -> StoreError:
+    """``database is locked`` past the timeout as :class:`StoreBusy` (retry); another operational error as
+    :class:`StoreError`. Either way the transaction wrote nothing."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreBusy(f"SQLite file {path!r}", text)
+    return StoreError(f"SQLite file {path!r}: {text}; nothing was written")

@@ -409,3 +409,17 @@ def test_a_target_cell_links_a_new_issue_to_a_plan_target(flow: govflow.Govflow,
         flow.fire(linked.id, trigger, by=by, **data)
     assert flow.target(top.id).progress == 100
     assert flow.verify_ledger().entries == len(flow.ledger())
+
+
+def test_text_cells_pass_the_text_rule_at_the_door(flow: govflow.Govflow, tmp_path: Path) -> None:
+    """A title or name with a control character is a problem of its cell, as flow.assign refuses it."""
+    path = tmp_path / "controls.csv"
+    path.write_text("编号,问题,牵头单位,完成时限,第一责任人,问题类别\n"
+                    "1,积水\x07,祥云县,2026-06-30,,\n"
+                    "2,噪音,祥云县,2026-06-30,王\x1b[31m县长,\n"
+                    f"3,路灯,祥云县,2026-06-30,,{'类' * 300}\n", encoding="utf-8")
+    before = snapshot(flow)
+    with pytest.raises(ImportRejected) as info:
+        flow.import_issues(path, by="OFFICE")
+    assert [(p.row, p.column) for p in info.value.problems] == [(2, "问题"), (3, "第一责任人"), (4, "问题类别")]
+    assert snapshot(flow) == before

@@ -49,6 +49,13 @@ def test_a_plan_is_drawn_up_started_and_read_back(flow: govflow.Govflow) -> None
         ({"phases": [("a", "2026-06-30"), ("a", "2026-07-30")]}, govflow.ValidationError),
         ({"phases": [("a", "not a date")]}, govflow.ValidationError),
         ({"title": "  "}, govflow.ValidationError),
+        # the text rule at the door, as for issues
+        ({"title": "方案\x00"}, govflow.ValidationError),
+        ({"title": "方案\ud800"}, govflow.ValidationError),
+        ({"title": "方" * 100_000}, govflow.ValidationError),
+        ({"description": "说明\x07"}, govflow.ValidationError),
+        ({"code": "DL\n2026"}, govflow.ValidationError),
+        ({"phases": [("建\x00机制", "2026-06-30")]}, govflow.ValidationError),
     ],
 )
 def test_a_bad_plan_is_refused_and_nothing_is_written(flow: govflow.Govflow, kwargs: dict, error: type) -> None:
@@ -56,6 +63,17 @@ def test_a_bad_plan_is_refused_and_nothing_is_written(flow: govflow.Govflow, kwa
     title = args.pop("title")
     refused(flow, error, lambda: flow.add_plan(title, **args))
     assert flow.plans() == []
+
+
+def test_target_text_is_checked_at_the_door(flow: govflow.Govflow) -> None:
+    plan = make_plan(flow)
+    for kwargs in ({"title": "目标\x00"}, {"description": "\ud800"}, {"cooperating": ["BINCHUAN\x00"]}):
+        args = {"title": "目标", "unit": "XIANGYUN", "phase": PHASES[0][0], "by": "OFFICE", **kwargs}
+        title = args.pop("title")
+        refused(flow, govflow.ValidationError, lambda: flow.add_target(plan.id, title, **args))  # noqa: B023
+    target = flow.add_target(plan.id, "目标", unit="XIANGYUN", phase=PHASES[0][0], by="OFFICE")
+    refused(flow, govflow.ValidationError,
+            lambda: flow.report_progress(target.id, by="XIANGYUN", progress=10, note="进展\x00"))
 
 
 def test_targets_are_decomposed_down_the_hierarchy_only(flow: govflow.Govflow) -> None:

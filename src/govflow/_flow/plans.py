@@ -15,6 +15,7 @@ from .._core.clock import DEFAULT_ZONE, require_aware
 from .._core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from .._core.ledger import LedgerDraft
 from .._core.model import Actor, LedgerEntry, Unit
+from .._core.text import check_text
 from .._lifecycle.fields import iso_date, parse_actor, parse_date, parse_field, parse_responsible
 from .._lifecycle.machine import describe_roles
 from .._plans import checks
@@ -77,10 +78,9 @@ class PlansMixin(PlanSweepMixin):
         actor = self._supervisor(by, "(new plan)", "add_plan")
         now = self.now()
         checks.text("title", title)
-        if not isinstance(description, str):
-            raise ValidationError("description", f"got {description!r}", "a string")
+        check_text("description", description, kind="free", empty=True)
         if code is not None:
-            checks.text("code", code)
+            checks.text("code", code, kind="name", max_len=64)
         first = now.date() if start is None else parse_date("start", start)
         try:
             raw = [tuple(p) for p in phases]
@@ -91,7 +91,7 @@ class PlansMixin(PlanSweepMixin):
         parsed: list[list[str]] = []
         last = first - dt.timedelta(days=1)
         for name, end in raw:
-            checks.text("phases", name)
+            checks.text("phases", name, kind="name", max_len=200)
             day = parse_date("phases", end)
             if day <= last:
                 raise ValidationError("phases", f"phase {name!r} ends {day} (not after {last})",
@@ -199,8 +199,7 @@ class PlansMixin(PlanSweepMixin):
             raise InvalidTransition(parent_target.id, parent_target.state, "add_target", [],
                                     "only an active target is decomposed")
         checks.text("title", title)
-        if not isinstance(description, str):
-            raise ValidationError("description", f"got {description!r}", "a string")
+        check_text("description", description, kind="free", empty=True)
         if not isinstance(unit, str) or self._find_unit(unit) is None:
             raise ValidationError("unit", f"no unit {unit!r}", "the id of a registered unit")
         if parent_target is not None and parent_target.unit not in self._chain(unit):

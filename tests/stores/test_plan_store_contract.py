@@ -10,9 +10,8 @@ from pathlib import Path
 import attrs
 import pytest
 
-import govflow
-from govflow._core.ledger import verify_chain
 from govflow import ConcurrentUpdateError, LedgerDraft, Store, UnitOfWork
+from govflow._core.ledger import verify_chain
 from govflow.storage import PlanRow, PlanWork, compute_link_states
 
 from .test_store_contract import STORE_FACTORIES, T0, make_issue

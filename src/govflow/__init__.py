@@ -24,6 +24,7 @@ from ._core.errors import (
     ValidationError,
 )
 from ._core.events import DeadlineEvent, ProposedTransition, TransitionEvent
+from ._core.field import CALLBACK_RESULTS, COUNTERSIGN_MODES, FieldState, SuspensionRequest
 from ._core.ledger import GENESIS_HASH, LedgerCheck, LedgerDraft, canonical_bytes
 from ._core.model import LEVELS, Actor, ExtensionRequest, Issue, LedgerEntry, Responsible, Unit
 from ._core.workdays import Calendar
@@ -40,8 +41,9 @@ from ._deadlines.ladder import DEFAULT_LADDER, STEP_LABELS, Ladder, Overdue, Run
 from ._flow.builtin import DEFAULT_PLUGINS
 from ._flow.facade import Delivery, Govflow
 from ._flow.open import open
-from ._lifecycle.issue_list import ISSUE_LIST
+from ._lifecycle.issue_list import ISSUE_LIST, ISSUE_LIST_V2
 from ._lifecycle.machine import ROLES, LifecycleDefinition, TransitionSpec
+from ._plugins.blobs import BlobStore
 from ._plugins.manager import PluginInfo, PluginLoadError, PluginWarning, hookimpl
 from ._plugins.outbox import DeliveryReport, Outbox, RetryPolicy
 from ._plugins.retry import retry_on_conflict
@@ -58,17 +60,21 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "BULLETIN_LABELS",
+    "CALLBACK_RESULTS",
+    "COUNTERSIGN_MODES",
     "DEFAULT_LADDER",
     "DEFAULT_PLUGINS",
     "DEFAULT_WEIGHTS",
     "DEFAULT_ZONE",
     "GENESIS_HASH",
     "ISSUE_LIST",
+    "ISSUE_LIST_V2",
     "LEVELS",
     "ROLES",
     "SCHEMA_VERSION",
     "STEP_LABELS",
     "Actor",
+    "BlobStore",
     "Bulletin",
     "Calendar",
     "CalendarError",
@@ -81,6 +87,7 @@ __all__ = [
     "DeliveryReport",
     "ExtensionRequest",
     "FactsQuery",
+    "FieldState",
     "Govflow",
     "GovflowError",
     "Indicator",
@@ -117,6 +124,7 @@ __all__ = [
     "ScoringPolicy",
     "Store",
     "StoreError",
+    "SuspensionRequest",
     "TransitionEvent",
     "TransitionSpec",
     "TransitionVetoed",

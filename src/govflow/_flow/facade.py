@@ -35,6 +35,7 @@ from .._reports.scoring import ScoringPolicy
 from .._stores.protocol import Store, UnitOfWork
 from .builtin import DEFAULT_PLUGINS
 from .deadlines import DeadlinesMixin
+from .field import FieldMixin
 from .periods import PeriodsMixin
 from .reading import ReadingMixin
 from .steps import ActorLike, StepsMixin
@@ -46,7 +47,7 @@ __all__ = ["Delivery", "Govflow"]
 Delivery = Literal["background", "inline", "manual"]
 
 
-class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin):
+class Govflow(FieldMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin):
     """A problem-list system on one store. Make one with :func:`govflow.open`.
 
     Use it as a context manager, or call :meth:`close`, to release the store.
@@ -334,13 +335,17 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin):
         category: str | None = None,
         responsible: Responsible | Mapping[str, str | None] | None = None,
         lifecycle: str = "issue-list",
+        countersign: str | None = None,
+        accept_limit: int | None = None,
     ) -> Issue:
         """Assign (交办) a new issue to its lead unit; it starts in the lifecycle's initial state.
 
         ``due`` is a date, an ISO date string, or ``govflow.working_days(n)``:
         n working days from today in :attr:`calendar`.
 
-        ``responsible`` names the 第一责任人 (``first``) and 直接责任人 (``direct``).
+        ``responsible`` names the 第一责任人 (``first``) and 直接责任人 (``direct``). ``countersign``
+        (``"all"``, ``"any"``, ``"none"``; "all" when there are cooperating units) and ``accept_limit``
+        (working days, else the lifecycle's) apply to lifecycles with those steps (``issue-list`` v2).
         """
         actor = parse_actor(by)
         chosen = self._lifecycle(lifecycle)
@@ -384,12 +389,14 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin):
         if category is not None and not isinstance(category, str):
             raise ValidationError("category", f"got {category!r}", "a string or None")
         persons = parse_responsible(responsible)
+        extra: dict[str, Any] = {}
+        field = self._field_at_assign(definition, coop, countersign, accept_limit, extra)
         issue = Issue(
             id="", title=title, description=description, category=category, lead=lead,
             cooperating=coop, responsible=persons, due=due_date, original_due=due_date,
             state=definition.initial, version=1, lifecycle=definition.name,
             lifecycle_version=definition.version, created_at=now, updated_at=now,
-            due_provisional=provisional, due_basis=basis,
+            due_provisional=provisional, due_basis=basis, field=field,
         )
         data: dict[str, Any] = {
             "title": title, "lead": lead, "due": iso_date(due_date),
@@ -407,6 +414,7 @@ class Govflow(StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin):
             data["category"] = category
         if persons is not None:
             data["responsible"] = persons.as_dict()
+        data.update(extra)
         draft = LedgerDraft(
             issue_id="", issue_seq=1, trigger="assign", from_state=None,
             to_state=definition.initial, actor=actor.unit, person=actor.person, at=now, data=data,

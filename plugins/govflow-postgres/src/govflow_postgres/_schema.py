@@ -134,6 +134,15 @@ MIGRATIONS: Final = (
     CREATE INDEX IF NOT EXISTS ledger_at_issue ON ledger (at_utc, issue_id);
     DROP INDEX ledger_at;
     """,
+    # 4: the field loop of issue-list version 2 (JSON, NULL when unused) and evidence files by their SHA-256.
+    """
+    ALTER TABLE issues ADD COLUMN field text;
+    CREATE TABLE blobs (
+        sha256 text PRIMARY KEY,
+        size bigint NOT NULL,
+        data bytea NOT NULL
+    );
+    """,
 )
 #: The schema version this plugin writes and reads.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

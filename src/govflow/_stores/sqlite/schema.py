@@ -117,6 +117,10 @@ MIGRATIONS: Final = (
     CREATE INDEX ledger_at_issue ON ledger(at, issue_id);
     DROP INDEX ledger_at;
     """,
+    # 5: the field loop of issue-list version 2 (会签, 挂起, 转办, 回访, 并案, 佐证材料), as JSON; NULL when unused.
+    """
+    ALTER TABLE issues ADD COLUMN field TEXT;
+    """,
 )
 #: The schema version this govflow writes and reads.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -385,3 +385,34 @@ def test_the_default_blob_store_is_a_folder_beside_the_sqlite_file(tmp_path: Pat
         files[0].write_bytes(b"tampered")
         with pytest.raises(LedgerCorrupted, match="altered"):
             flow.verify_ledger(blobs=True)
+
+
+# -- facts and scoring ------------------------------------------------------------------------
+
+
+def test_callbacks_count_in_the_facts_and_the_scores(flow: govflow.Govflow, clock: FakeClock) -> None:
+    a = _verified(flow)
+    b = _verified(flow)
+    c = _verified(flow)
+    flow.callback(a.id, by="OFFICE", result="satisfied")
+    flow.callback(b.id, by="OFFICE", result="basically_satisfied")
+    flow.callback(c.id, by="OFFICE", result="dissatisfied", reason="仍有积水", reopen=True, due="2026-03-31")
+    facts = flow.facts("2026-03")["XIANGYUN"]
+    assert (facts.callbacks, facts.callbacks_satisfied, facts.callback_reworks) == (3, 2, 1)
+    assert (facts.ratings, facts.rating_sum) == (3, 12)  # the ratings stay in the facts ...
+    score = next(s for s in flow.scores("2026-03") if s.unit == "XIANGYUN")
+    by_name = {i.name: i for i in score.breakdown}
+    assert by_name["satisfaction"].value == pytest.approx(200 / 3)  # ... but 满意率 uses the call-backs
+    assert by_name["rework"].value == pytest.approx(100 * (6 - 1) / 6)  # 3 reports + 3 call-backs, 1 sent back
+    assert by_name["first_pass"].value == 100.0
+    assert by_name["rework"].label_zh.startswith("发回重办率")
+
+
+def test_a_merged_duplicate_is_not_counted_against_its_lead(flow: govflow.Govflow, clock: FakeClock) -> None:
+    a = new_issue(flow, due=dt.date(2026, 3, 10))
+    b = new_issue(flow, lead="BINCHUAN", due=dt.date(2026, 3, 10))
+    flow.merge(b.id, into=a.id, by="OFFICE", reason="重复")
+    at(clock, "2026-04-01")
+    facts = flow.facts("2026-03")
+    assert (facts["XIANGYUN"].due, facts["XIANGYUN"].overdue_at_end) == (1, 1)
+    assert (facts["BINCHUAN"].due, facts["BINCHUAN"].overdue_at_end) == (0, 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from .._deadlines.calendar import CalendarError
 from .._lifecycle.field_effects import accept_due, field_of
 from .._lifecycle.fields import parse_actor
 from .._plugins.blobs import BlobStore, sha256_of
+from .._stores.facts import CALLBACK_COUNTS, UnitFacts
 from .._stores.protocol import IssueQuery, UnitOfWork
 from .deadlines import SYSTEM_ACTOR
 from .steps import ActorLike
@@ -177,11 +179,11 @@ class FieldMixin:
         return new_b
 
     def _plan_fire(self, issue: Issue, trigger: str, actor: Actor, data: dict[str, Any],
-                   system: bool = False) -> tuple[Issue, UnitOfWork]:
+                   system: bool = False, at: dt.datetime | None = None) -> tuple[Issue, UnitOfWork]:
         """Fire ``trigger`` on a working copy; the new snapshot and its unit of work (not written)."""
         lifecycle = self._lifecycle_of(issue.lifecycle, issue.lifecycle_version)
         assert lifecycle is not None
-        now = self.now()
+        now = self.now() if at is None else at
         new, ledger_data = lifecycle.fire(issue, trigger, actor, data, now, self._find_unit, self._calendar,
                                           system=system)
         draft = LedgerDraft(
@@ -246,6 +248,26 @@ class FieldMixin:
                                           entry.issue_id)
         return check
 
+    # -- facts --------------------------------------------------------------------------------
+
+    def _add_callbacks(self, found: dict[str, UnitFacts], start: dt.datetime, end: dt.datetime) -> dict[
+        str, UnitFacts
+    ]:
+        """The period facts with the call-backs (回访) of ``[start, end)`` counted for the unit each names."""
+        counts: dict[str, Counter[str]] = {}
+        for entry in self._store.ledger(since=start, until=end, trigger="callback"):
+            unit = entry.data.get("unit")
+            if not isinstance(unit, str):
+                continue
+            tally = counts.setdefault(unit, Counter())
+            tally["callbacks"] += 1
+            tally["callbacks_satisfied"] += entry.data.get("result") in ("satisfied", "basically_satisfied")
+            tally["callback_reworks"] += entry.data.get("reopen") is True
+        for unit, tally in counts.items():
+            base = found.get(unit, UnitFacts(unit))
+            found[unit] = attrs.evolve(base, **{name: getattr(base, name) + tally[name] for name in CALLBACK_COUNTS})
+        return found
+
     # -- the sweep ------------------------------------------------------------------------------
 
     def sweep(self, now: dt.datetime | None = None) -> list[DeadlineEvent]:
@@ -278,7 +300,7 @@ class FieldMixin:
             if trigger is None:
                 continue
             try:
-                _, work = self._plan_fire(issue, trigger, Actor(SYSTEM_ACTOR), {}, system=True)
+                _, work = self._plan_fire(issue, trigger, Actor(SYSTEM_ACTOR), {}, system=True, at=when)
             except InvalidTransition:
                 continue
             self._commit_many([work])

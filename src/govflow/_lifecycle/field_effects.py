@@ -205,6 +205,7 @@ def _callback(work: Work) -> None:
     result = values["result"]
     if result not in CALLBACK_RESULTS:
         raise ValidationError("result", f"got {result!r}", ", ".join(CALLBACK_RESULTS), issue.id)
+    values["unit"] = issue.lead  # the unit the call-back counts for in the period facts
     reopen = values.get("reopen", False)
     if not isinstance(reopen, bool):
         raise ValidationError("reopen", f"got {reopen!r}", "True or False", issue.id)

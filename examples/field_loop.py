@@ -52,7 +52,8 @@ def main(path: str) -> None:
 
         order = flow.assign("小区污水管道堵塞外溢", lead="HOUSING", due=govflow.working_days(10), by=HOTLINE,
                             cooperating=["STREET", "WATER"], description="市民来电：某小区3栋旁污水外溢，气味难闻。")
-        print(f"交办 {order.id}（{order.lifecycle}@{order.lifecycle_version}），限 {order.due} 办结，签收时限 1 个工作日")
+        version = f"{order.lifecycle}@{order.lifecycle_version}"
+        print(f"交办 {order.id}（{version}），限 {order.due} 办结，签收时限 1 个工作日")
         flow.return_to_dispatcher(order.id, by=govflow.Actor("HOUSING", "李科长"), reason="市政排水管网不属本局职责")
         order = flow.reassign(order.id, by=HOTLINE, new_lead="URBAN", reason="转市城管局办理")
         print(f"退回交办后转办：牵头单位 {order.lead}，转办 {order.field.transfers if order.field else 0} 次")
@@ -113,13 +114,14 @@ def main(path: str) -> None:
         print(table(["#", "时间", "环节", "状态", "操作人"], rows))
 
         check = flow.verify_ledger(blobs=True)
-        print(f"\n台账及佐证材料校验 Ledger and files verified: {check.entries} 条 entries, {check.issues} 个事项 issues")
+        print(f"\n台账及佐证材料校验 Ledger and files verified: {check.entries} 条 entries, "
+              f"{check.issues} 个事项 issues")
 
         at(clock, "2026-04-01")
         facts = flow.facts("2026-Q1")["URBAN"]
         score = next(s for s in flow.scores("2026-Q1") if s.unit == "URBAN")
         print("\n市城管局 2026年第一季度 KPI")
-        kpis = [[i.label_zh, "—" if i.value is None else f"{i.value:.1f}%"] for i in score.breakdown if i.value is not None]
+        kpis = [[i.label_zh, f"{i.value:.1f}%"] for i in score.breakdown if i.value is not None]
         kpis.append(["回访 / 满意（含基本满意） / 发回重办",
                      f"{facts.callbacks} / {facts.callbacks_satisfied} / {facts.callback_reworks}"])
         print(table(["指标", "值"], kpis))

@@ -416,3 +416,22 @@ def test_a_merged_duplicate_is_not_counted_against_its_lead(flow: govflow.Govflo
     facts = flow.facts("2026-03")
     assert (facts["XIANGYUN"].due, facts["XIANGYUN"].overdue_at_end) == (1, 1)
     assert (facts["BINCHUAN"].due, facts["BINCHUAN"].overdue_at_end) == (0, 0)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_bulletin_ledger_sheet_labels_the_field_steps(flow: govflow.Govflow, clock: FakeClock, lang: str) -> None:
+    from govflow._reports.bulletin.labels import label
+
+    from ..reports.test_bulletin_xlsx import records, sheet, workbook
+
+    a = new_issue(flow, cooperating=["BINCHUAN"])
+    flow.countersign(a.id, by="BINCHUAN", note="配合")
+    flow.request_suspension(a.id, by="XIANGYUN", reason="涉诉")
+    flow.approve_suspension(a.id, by="OFFICE")
+    at(clock, "2026-04-01")
+    rows = records(sheet(workbook(flow.bulletin("2026-03"), lang), "ledger", lang))
+    steps = [(r[label("trigger", lang)], r[label("to_state", lang)]) for r in rows if r[label("issue", lang)] == a.id]
+    wanted = {"zh": [("交办", "已交办"), ("会签", "已交办"), ("申请挂起", "已交办"), ("批准挂起", "已挂起")],
+              "en": [("assign", "assigned"), ("countersign", "assigned"), ("request suspension", "assigned"),
+                     ("approve suspension", "suspended")]}
+    assert steps == wanted[lang]

@@ -362,6 +362,8 @@ def test_a_blob_store_plugin_receives_the_files(tmp_path: Path, clock: FakeClock
     with govflow.open(str(tmp_path / "f.sqlite3"), clock=clock, plugins=[vault]) as flow:
         add_units(flow)
         a = new_issue(flow)
+        refused(flow, PermissionDenied, lambda: flow.attach(a.id, b"not mine", by="BINCHUAN", name="x.pdf"))
+        assert vault.files == {}  # a refused step stores no file
         flow.attach(a.id, b"report", by="XIANGYUN", name="r.pdf")
         assert list(vault.files.values()) == [b"report"]
         vault.files[next(iter(vault.files))] = b"altered"

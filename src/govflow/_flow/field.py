@@ -213,16 +213,16 @@ class FieldMixin:
         """Attach a file (佐证材料): store it through the blob store, then record its SHA-256, size and
         name in a ledger entry (trigger ``attach``). ``file`` is bytes, a path or a binary file object."""
         data = _read(file)
-        self.get(issue_id)  # NotFound before anything is stored
-        sha = sha256_of(data)
-        # Checked by a dry run first, so that a refused step stores no file.
         issue = self.get(issue_id)
+        sha = sha256_of(data)
         values: dict[str, Any] = {"sha256": sha, "size": len(data), "name": name, "kind": kind}
         given = {k: v for k, v in values.items() if v is not None}
-        self._plan_fire(issue, "attach", parse_actor(by), dict(given))
+        # The step is planned (and refused, storing nothing) before the file is stored; it is written after.
+        new, work = self._plan_fire(issue, "attach", parse_actor(by), given)
         if self.blobs.put(data) != sha:
             raise ValidationError("file", "the blob store returned another key", "a store keyed by SHA-256")
-        return self.fire(issue_id, "attach", by=by, **given)
+        self._commit_many([work])
+        return new
 
     def evidence(self, sha256: str) -> bytes:
         """The bytes of an attached file, checked against its hash."""

@@ -7,7 +7,8 @@ unit asks for an extension (延期) across the holiday and gets it; one county
 lets three issues run late. A sweep runs every evening through February and
 March and prints each step it takes: 临期提醒 (due soon), 逾期 (overdue), 催办
 (urge), 督办 (supervision notice) and, after the county's third 督办, 约谈
-(interview). The sweeper is down for a week in March and catches up. At the
+(interview); none of the issues is accepted (签收), so each gets its 超时未签收 step
+(accept_overdue) once its acceptance limit has passed. The sweeper is down for a week in March and catches up. At the
 end: what is late (flow.overdue()), and the ledger (台账) is verified.
 
     python examples/deadlines.py [path.sqlite3]
@@ -69,8 +70,10 @@ def show_step(flow: govflow.Govflow, day: dt.date, event: govflow.DeadlineEvent)
         fell_due = govflow.Rung(event.step, data["working_days"], event.level).date(flow.calendar, event.due)
         if fell_due != day:
             line += f"  应于 fell due {fell_due:%m-%d}"
-    else:
+    elif "supervised" in data:
         line += f"  督办 supervised: {', '.join(data['supervised'])}"
+    else:  # accept_overdue: not accepted (签收) within the acceptance limit
+        line += "  签收时限 acceptance limit"
     print(line)
 
 

@@ -55,7 +55,7 @@ def main(path: Path) -> None:
         office = "DL-OFFICE"
         drains = flow.assign(
             "下庄镇集镇区排水沟堵塞", lead="XIAZHUANG", due="2020-06-15", by=office,
-            cooperating=["XIANGYUN"], category="基层治理",
+            cooperating=["XIANGYUN"], countersign="none", category="基层治理",
             responsible={"first": "李镇长", "direct": "王站长"},
         )
         disputes = flow.assign(

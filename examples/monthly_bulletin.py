@@ -231,7 +231,7 @@ class Simulation:
         days = rnd.choice((5, 10, 10, 15, 20))
         issue = self.flow.assign(
             f"{place}{problem}", lead=unit.id, due=govflow.working_days(days), by=OFFICE,
-            cooperating=cooperating, category=category,
+            cooperating=cooperating, countersign="none", category=category,
             responsible={"first": unit.first, "direct": rnd.choice(unit.direct)},
         )
         self.tally("assign")

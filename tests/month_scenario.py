@@ -27,9 +27,10 @@ def run_march(flow: govflow.Govflow, clock: FakeClock) -> dict[str, str]:
     ids: dict[str, str] = {}
 
     def assign(name: str, lead: str, due: str, **kw: object) -> None:
+        kw.setdefault("accept_limit", 0)  # the facts of the ladder alone: no accept_overdue steps
         ids[name] = flow.assign(f"问题 {name}", lead=lead, due=due, by=office, **kw).id  # type: ignore[arg-type]
 
-    assign("A1", "XIANGYUN", "2026-03-13", cooperating=["BINCHUAN"])
+    assign("A1", "XIANGYUN", "2026-03-13", cooperating=["BINCHUAN"], countersign="none")
     assign("A2", "XIANGYUN", "2026-03-20")
     assign("B1", "BINCHUAN", "2026-03-10")
     assign("B2", "BINCHUAN", "2026-03-16")

@@ -34,7 +34,7 @@ def ledger_file(tmp_path: Path, clock: FakeClock) -> Path:
     with govflow.open(path, clock=clock) as flow:
         add_units(flow)
         a = flow.assign("道路积水", lead="XIANGYUN", due="2026-03-20", by="OFFICE",
-                        cooperating=["XIAZHUANG"], responsible={"first": "李县长"})
+                        cooperating=["XIAZHUANG"], countersign="none", responsible={"first": "李县长"})
         b = flow.assign("垃圾清运", lead="BINCHUAN", due="2026-03-20", by="OFFICE")
         flow.accept(a.id, by="XIANGYUN")
         flow.implement(a.id, by=govflow.Actor("XIANGYUN", "王五"), note="疏通 \"排水沟\"\n300 米",

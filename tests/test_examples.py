@@ -81,13 +81,15 @@ def test_deadlines(tmp_path: Path) -> None:
     assert ("  2026-02-28 周六  DL2026-0004  宾川县  约谈 / interview  (level 4, 期限 due 2026-02-14)  "
             "督办 supervised: DL2026-0002, DL2026-0003, DL2026-0004") in out
     assert "  2026-03-09 周一  补扫 catch-up: 4 missed steps, once each, in order" in out
-    assert "台账校验 Ledger verified: 36 条 entries, 5 个事项 issues" in out
+    # 36 ladder and command steps, and 5 超时未签收 (accept_overdue): the issues are never accepted.
+    assert "台账校验 Ledger verified: 41 条 entries, 5 个事项 issues" in out
+    assert out.count("签收时限 acceptance limit") == 5
     with govflow.open(path) as flow:
         states = {issue.id: issue.state for issue in flow.issues()}
         assert states["DL2026-0004"] == states["DL2026-0005"] == "verified"
         first = flow.get("DL2026-0001")
         assert (first.due.isoformat(), first.original_due.isoformat()) == ("2026-03-06", "2026-02-14")
-        assert flow.verify_ledger().entries == 36
+        assert flow.verify_ledger().entries == 41
 
 
 def test_monthly_bulletin(tmp_path: Path) -> None:
@@ -191,3 +193,28 @@ def test_roadmap(tmp_path: Path) -> None:
         slow, fast = end_2020.unit("BINCHUAN"), end_2020.unit("DALI")
         assert slow.lagging > fast.lagging and slow.progress < fast.progress
         flow.verify_ledger()
+
+
+def test_field_loop(tmp_path: Path) -> None:
+    path = tmp_path / "field.sqlite3"
+    run = subprocess.run(
+        [sys.executable, str(EXAMPLES / "field_loop.py"), str(path)],
+        capture_output=True, text=True, encoding="utf-8", check=True, timeout=120,
+    )
+    out = run.stdout
+    assert "waiting for the countersign (会签) of STREET, WATER" in out
+    assert "原期限 2026-02-14，顺延后期限 2026-02-26，挂起 3 个工作日" in out
+    assert "回访不满意，发回重办：assigned" in out
+    assert "台账及佐证材料校验 Ledger and files verified: 23 条 entries, 2 个事项 issues" in out
+    assert "2 / 1 / 1" in out
+    with govflow.open(path) as flow:
+        order = flow.get("12345-2026-0001")
+        assert (order.state, order.lead, order.rework_count) == ("verified", "URBAN", 1)
+        assert order.field is not None
+        assert (order.field.transfers, order.field.signed, order.field.callback) == (
+            1, ("STREET", "WATER"), "satisfied")
+        assert order.field.merged == ("12345-2026-0002",) and len(order.field.evidence) == 2
+        assert flow.get("12345-2026-0002").state == "merged"
+        steps = [e.trigger for e in flow.ledger(order.id)]
+        assert steps.count("callback") == 2 and "resume" in steps
+        assert flow.verify_ledger(blobs=True).entries == 23

@@ -31,6 +31,7 @@ from ._core.errors import (
     ValidationError,
 )
 from ._core.events import DeadlineEvent, ProposedTransition, TransitionEvent
+from ._core.field import CALLBACK_RESULTS, COUNTERSIGN_MODES, FieldState, SuspensionRequest
 from ._core.ledger import GENESIS_HASH, LedgerCheck, LedgerDraft, canonical_bytes
 from ._core.model import LEVELS, Actor, ExtensionRequest, Issue, LedgerEntry, Responsible, Unit
 from ._core.text import check_text
@@ -49,12 +50,13 @@ from ._flow.builtin import DEFAULT_PLUGINS
 from ._flow.facade import Delivery, Govflow
 from ._flow.open import open
 from ._interop.report import ImportReport
-from ._lifecycle.issue_list import ISSUE_LIST
+from ._lifecycle.issue_list import ISSUE_LIST, ISSUE_LIST_V2
 from ._lifecycle.machine import ROLES, LifecycleDefinition, TransitionSpec
 from ._plans.lifecycle import PLAN_TARGET
 from ._plans.model import Phase, Plan, Target
 from ._plans.model import replay as replay_plan_or_target
 from ._plans.progress import PlanProgress, Rollup, TargetProgress
+from ._plugins.blobs import BlobStore
 from ._plugins.manager import PluginInfo, PluginLoadError, PluginWarning, hookimpl
 from ._plugins.outbox import DeliveryReport, Outbox, RetryPolicy
 from ._plugins.retry import retry_on_conflict
@@ -79,12 +81,15 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "BULLETIN_LABELS",
+    "CALLBACK_RESULTS",
+    "COUNTERSIGN_MODES",
     "DEFAULT_LADDER",
     "DEFAULT_PLUGINS",
     "DEFAULT_WEIGHTS",
     "DEFAULT_ZONE",
     "GENESIS_HASH",
     "ISSUE_LIST",
+    "ISSUE_LIST_V2",
     "LEVELS",
     "OPTIONAL_INDICATORS",
     "PLAN_TARGET",
@@ -92,6 +97,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "STEP_LABELS",
     "Actor",
+    "BlobStore",
     "Bulletin",
     "Calendar",
     "CalendarError",
@@ -106,6 +112,7 @@ __all__ = [
     "DiagramError",
     "ExtensionRequest",
     "FactsQuery",
+    "FieldState",
     "FlowClosed",
     "Govflow",
     "GovflowError",
@@ -152,6 +159,7 @@ __all__ = [
     "Store",
     "StoreBusy",
     "StoreError",
+    "SuspensionRequest",
     "Target",
     "TargetProgress",
     "TransitionEvent",

@@ -12,8 +12,8 @@ pluggy directly::
         def govflow_after_transition(self, event: govflow.TransitionEvent) -> None:
             print(event.issue_id, event.trigger, event.to_state)
 
-Every hook below is called for all implementations (none is firstresult);
-docs/plugins.md has a section per hook.
+Every hook below is called for all implementations except ``govflow_blob_store``
+(firstresult); docs/plugins.md has a section per hook.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ._core.events import DeadlineEvent, ProposedTransition, TransitionEvent
     from ._core.model import Unit
     from ._flow.facade import Govflow
+    from ._plugins.blobs import BlobStore
     from ._plugins.registries import (
         RegisterCalendar,
         RegisterLifecycle,
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "govflow_after_transition",
     "govflow_before_transition",
+    "govflow_blob_store",
     "govflow_deadline",
     "govflow_register_calendars",
     "govflow_register_lifecycles",
@@ -101,6 +103,18 @@ def govflow_startup(flow: Govflow) -> None:
 
     ``flow`` is the :class:`govflow.Govflow`. Called once per flow, for all
     plugins, at the end of ``govflow.open()``. Not firstresult.
+    """
+
+
+@hookspec(firstresult=True)
+def govflow_blob_store(flow: Govflow) -> BlobStore | None:
+    """Provide the store of evidence files (佐证材料) for ``flow``.
+
+    ``flow`` is the :class:`govflow.Govflow`; return an object with ``put(data) -> sha256`` and
+    ``get(sha256) -> bytes | None`` (:class:`govflow.BlobStore`), or None to leave it to another plugin.
+    Called once per flow, the first time a file is attached or checked. firstresult: the first non-None
+    answer wins; the built-in default (trylast) keeps files in a folder beside the SQLite file, or in
+    memory for ``:memory:``.
     """
 
 

@@ -45,6 +45,7 @@ class Setup:
     def assign(self, lead: str = "XIANGYUN", due: Any = None, **kwargs: Any) -> govflow.Issue:
         """An issue assigned by OFFICE, due on Friday 13 February 2026 unless told otherwise."""
         due = D(2026, 2, 13) if due is None else due
+        kwargs.setdefault("accept_limit", 0)  # the ladder alone (the acceptance limit: tests/flow/test_field_loop.py)
         return self.flow.assign("某村道路积水问题", lead=lead, due=due, by="OFFICE", **kwargs)
 
     def sweep_at(self, when: dt.datetime) -> list[DeadlineEvent]:

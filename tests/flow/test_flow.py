@@ -33,10 +33,11 @@ def new_issue(flow: govflow.Govflow, **kwargs: Any) -> govflow.Issue:
 
 
 def test_main_line_to_verified(flow: govflow.Govflow) -> None:
-    issue = new_issue(flow, cooperating=["BINCHUAN"], responsible={"first": "张三", "direct": "李四"})
+    issue = new_issue(flow, cooperating=["BINCHUAN"], responsible={"first": "张三", "direct": "李四"},
+                      countersign="none")  # 会签: tests/flow/test_field_loop.py
     assert issue.id == "GF-2026-0001"
     assert (issue.state, issue.version, issue.lifecycle, issue.lifecycle_version) == (
-        "assigned", 1, "issue-list", 1,
+        "assigned", 1, "issue-list", 2,
     )
     assert issue.responsible == Responsible(first="张三", direct="李四")
     assert issue.original_due == issue.due == DUE
@@ -130,14 +131,18 @@ def test_extension_request_after_the_due_date_is_refused(flow: govflow.Govflow, 
 
 def test_allowed_triggers_follow_state_and_role(flow: govflow.Govflow) -> None:
     issue = new_issue(flow, cooperating=["BINCHUAN"])
-    assert flow.allowed_triggers(issue.id, "XIANGYUN") == ["accept", "implement", "request_extension"]
-    assert flow.allowed_triggers(issue.id, "OFFICE") == ["cancel", "reassign"]
-    assert flow.allowed_triggers(issue.id, "BINCHUAN") == []
+    assert flow.allowed_triggers(issue.id, "XIANGYUN") == [
+        "accept", "return_to_dispatcher", "implement", "request_extension", "request_suspension", "attach",
+    ]
+    assert flow.allowed_triggers(issue.id, "OFFICE") == ["cancel", "reassign", "merge", "take_merged", "attach"]
+    assert flow.allowed_triggers(issue.id, "BINCHUAN") == ["countersign", "decline_countersign", "attach"]
     flow.accept(issue.id, by="XIANGYUN")
-    assert flow.allowed_triggers(issue.id, Actor("XIANGYUN", "王五")) == ["implement", "request_extension"]
+    assert flow.allowed_triggers(issue.id, Actor("XIANGYUN", "王五")) == [
+        "return_to_dispatcher", "implement", "request_extension", "request_suspension", "attach",
+    ]
     flow.request_extension(issue.id, by="XIANGYUN", due="2026-04-01", reason="r")
     assert flow.allowed_triggers(issue.id, "OFFICE") == [
-        "cancel", "reassign", "approve_extension", "deny_extension",
+        "cancel", "reassign", "approve_extension", "deny_extension", "merge", "take_merged", "attach",
     ]
     assert flow.roles(issue.id, "BINCHUAN") == {"cooperating"}
 
@@ -206,7 +211,9 @@ def test_invalid_transition_names_state_trigger_and_what_is_allowed(flow: govflo
     error = refused(flow, InvalidTransition, lambda: flow.report(issue.id, by="XIANGYUN", result="r"))
     assert isinstance(error, InvalidTransition)
     assert (error.issue_id, error.state, error.trigger) == (issue.id, "assigned", "report")
-    assert error.allowed == ("accept", "implement", "request_extension")
+    assert error.allowed == (
+        "accept", "return_to_dispatcher", "implement", "request_extension", "request_suspension", "attach",
+    )
     refused(flow, InvalidTransition, lambda: flow.fire(issue.id, "no_such_trigger", by="OFFICE"))
 
 

@@ -101,9 +101,10 @@ def test_malformed_definitions_are_refused_with_the_problem_named(
 def test_a_refused_definition_is_not_registered(flow: govflow.Govflow) -> None:
     with pytest.raises(LifecycleError):
         flow.register_lifecycle(broken(initial="nowhere"))
-    assert [d.key for d in flow.lifecycles()] == ["issue-list@1", "plan-target@1"]
+    assert [d.key for d in flow.lifecycles()] == ["issue-list@1", "issue-list@2", "plan-target@1"]
     assert flow.store.lifecycles() == [
-        ("issue-list", 1, flow.lifecycle().canonical_json()),
+        ("issue-list", 1, flow.lifecycle(version=1).canonical_json()),
+        ("issue-list", 2, flow.lifecycle().canonical_json()),
         ("plan-target", 1, flow.lifecycle("plan-target").canonical_json()),
     ]
 
@@ -216,7 +217,7 @@ def test_one_machine_per_lifecycle_version_and_no_models(flow: govflow.Govflow) 
     issues = [flow.assign(f"问题{i}", lead="XIANGYUN", due="2026-03-20", by="OFFICE") for i in range(20)]
     for issue in issues:
         flow.implement(issue.id, by="XIANGYUN", note="n")
-    lifecycle = flow._lifecycle("issue-list", 1)
+    lifecycle = flow._lifecycle("issue-list", 2)
     assert lifecycle.machine.models == []
     assert lifecycle is flow._lifecycle("issue-list")
 

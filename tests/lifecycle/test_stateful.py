@@ -1,4 +1,4 @@
-"""Stateful property test: random commands against a reference model of ``issue-list``.
+"""Stateful property test: random commands against a reference model of ``issue-list`` (version 2).
 
 A hypothesis ``RuleBasedStateMachine`` fires random triggers as random actors
 with random (valid and invalid) data, assigns new issues and moves a fake
@@ -8,8 +8,9 @@ outcome of every command: the new state and fields, or the exact class of
 the error (precedence ``NotFound`` > ``InvalidTransition`` > ``PermissionDenied``
 > ``ValidationError``, with a bad ``by`` and a stale ``expected_version``
 checked right after the issue is found), and a refused command must write
-nothing. After every step every issue is compared with the model, and the
-ledger must verify.
+nothing. After every step every issue is compared with the model (its state, due dates, counters
+and the field loop's record: countersigns, suspension and the days suspended, transfers,
+escalations, call-backs, reopenings), and the ledger must verify.
 
 ``--hypothesis-show-statistics`` lists how often each trigger succeeded or
 failed with each error.
@@ -48,7 +49,10 @@ UNITS: dict[str, bool] = {
 GHOST = "GHOST"  # never registered
 ACTORS = (*UNITS, GHOST)
 OPEN = frozenset({"assigned", "implemented", "feedback"})
-FINAL = frozenset({"verified", "cancelled"})
+OPEN2 = OPEN | {"suspended", "returned"}
+ACTIVE = frozenset({"assigned", "implemented"})
+FINAL = frozenset({"cancelled", "merged"})
+CALENDAR = govflow.ChinaCalendar()  # the flow's default calendar ("cn"); the model counts days with it
 BOGUS_IDS = ("GF-2026-9999", "GF-1999-0001", "nope")
 
 
@@ -80,13 +84,29 @@ SPECS: dict[str, Spec] = {
                     optional=("rating", "note")),
     "reject": _spec("feedback", "assigned", "supervisor", exclude=frozenset({"lead"}),
                     requires=("reason",), optional=("due",)),
-    "cancel": _spec(OPEN, "cancelled", "supervisor", requires=("reason",)),
-    "reassign": _spec("assigned", None, "supervisor", requires=("new_lead", "reason")),
+    "cancel": _spec(OPEN2, "cancelled", "supervisor", requires=("reason",)),
+    "reassign": _spec(frozenset({"assigned", "returned"}), "assigned", "supervisor", requires=("new_lead", "reason"),
+                      optional=("due",)),
     "request_extension": _spec(frozenset({"assigned", "implemented"}), None, "lead",
                                requires=("due", "reason")),
     "approve_extension": _spec(OPEN, None, "supervisor", optional=("note",)),
     "deny_extension": _spec(OPEN, None, "supervisor", requires=("reason",)),
+    # the field loop of version 2
+    "return_to_dispatcher": _spec("assigned", "returned", "lead", requires=("reason",)),
+    "countersign": _spec(ACTIVE, None, "cooperating", requires=("note",)),
+    "decline_countersign": _spec(ACTIVE, None, "cooperating", requires=("reason",)),
+    "request_suspension": _spec(ACTIVE, None, "lead", requires=("reason",), optional=("until",)),
+    "approve_suspension": _spec(ACTIVE, "suspended", "supervisor", optional=("note",)),
+    "deny_suspension": _spec(ACTIVE, None, "supervisor", requires=("reason",)),
+    "resume": _spec("suspended", None, "supervisor", optional=("note",)),
+    "callback": _spec("verified", None, "supervisor", exclude=frozenset({"lead"}), requires=("result",),
+                      optional=("reason", "reopen", "due")),
+    "reopen": _spec("verified", "assigned", "supervisor", exclude=frozenset({"lead"}), requires=("reason",),
+                    optional=("due",)),
 }
+#: What the effects add to a step's ledger data besides the keywords given.
+COMPUTED = {"due", "working_days", "suspended_days", "resumes_to", "unit", "rework", "escalated", "transfers"}
+CALLBACKS = ("satisfied", "basically_satisfied", "dissatisfied")
 #: The main line from each open state (verify and reject share feedback).
 MAIN_LINE = {"assigned": ["implement"], "implemented": ["report"], "feedback": ["verify", "reject"]}
 #: Triggers fired at random: every real one, plus two that never exist in fire().
@@ -119,6 +139,36 @@ class ModelIssue:
     accepted_at: dt.datetime | None = None
     extension: Extension | None = None
     extension_count: int = 0
+    # the field loop
+    countersign: str | None = None
+    signed: tuple[str, ...] = ()
+    declined: tuple[str, ...] = ()
+    handed_at: dt.datetime | None = None
+    suspension: tuple[str, dt.date | None] | None = None  # (reason, until) of a pending request
+    suspended_on: dt.date | None = None
+    suspended_until: dt.date | None = None
+    resumes_to: str | None = None
+    suspended_days: int = 0
+    transfers: int = 0
+    escalated: tuple[str, ...] = ()
+    callback: str | None = None
+    callback_reworks: int = 0
+    verified_at: dt.datetime | None = None
+    reopens: int = 0
+
+    def awaiting(self) -> tuple[str, ...]:
+        if self.countersign is None:
+            return ()
+        unsigned = tuple(u for u in self.cooperating if u not in self.signed and u not in self.declined)
+        if self.countersign == "any" and (self.signed or not unsigned):
+            return ()
+        return unsigned
+
+    def field(self) -> tuple[Any, ...]:
+        return (self.countersign, self.signed, self.declined, self.handed_at, self.suspended_on,
+                self.suspended_until, self.resumes_to, self.suspended_days, self.transfers, self.escalated,
+                self.callback, self.callback_reworks, self.verified_at, self.reopens,
+                None if self.suspension is None else self.suspension[1])
 
 
 def as_date(value: object) -> dt.date | None:
@@ -151,6 +201,10 @@ def field_ok(name: str, value: object) -> bool:
     """Whether a data keyword's value parses (effects are checked separately)."""
     if name in ("note", "result", "reason", "new_lead"):
         return _nonblank(value)
+    if name == "until":
+        return as_date(value) is not None
+    if name == "reopen":
+        return isinstance(value, bool)
     if name == "evidence":
         return _nonblank(value) or (
             isinstance(value, list | tuple) and all(_nonblank(v) for v in value)
@@ -166,7 +220,7 @@ def ledger_form(name: str, value: object) -> object:
     """The JSON form a parsed keyword takes in the ledger entry."""
     if name == "evidence":
         return [value] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
-    if name == "due":
+    if name in ("due", "until"):
         parsed = as_date(value)
         assert parsed is not None
         return parsed.isoformat()
@@ -191,6 +245,7 @@ def expected_error(
     given: dict[str, Any],
     today: dt.date,
     expected_version: int | None = None,
+    now: dt.datetime | None = None,
 ) -> type[govflow.GovflowError] | None:
     """The error class the command must raise, or None if it must succeed.
 
@@ -213,6 +268,14 @@ def expected_error(
         return govflow.PermissionDenied
     if trigger == "accept" and issue.accepted_at is not None:
         return govflow.InvalidTransition
+    if trigger == "report" and issue.awaiting():
+        return govflow.InvalidTransition
+    if trigger == "request_suspension" and issue.suspension is not None:
+        return govflow.InvalidTransition
+    if trigger in ("approve_suspension", "deny_suspension") and issue.suspension is None:
+        return govflow.InvalidTransition
+    if trigger == "callback" and issue.callback is not None:
+        return govflow.InvalidTransition
     if trigger == "request_extension" and issue.extension is not None:
         return govflow.InvalidTransition
     if trigger in ("approve_extension", "deny_extension") and issue.extension is None:
@@ -227,8 +290,29 @@ def expected_error(
         return govflow.ValidationError
     if trigger == "reassign" and (given["new_lead"] == issue.lead or given["new_lead"] not in UNITS):
         return govflow.ValidationError
-    if trigger == "reject" and "due" in given and as_date(given["due"]) < today:  # type: ignore[operator]
+    if trigger == "reopen" and issue.verified_at is not None and now is not None \
+            and now - issue.verified_at > dt.timedelta(days=30):
+        return govflow.InvalidTransition
+    if trigger in ("reject", "reassign", "reopen") and "due" in given and as_date(given["due"]) < today:  # type: ignore[operator]
         return govflow.ValidationError
+    if trigger == "return_to_dispatcher" and today > accept_by(issue):
+        return govflow.InvalidTransition
+    if trigger in ("countersign", "decline_countersign") and (actor in issue.signed or actor in issue.declined):
+        return govflow.InvalidTransition
+    if trigger == "request_suspension" and "until" in given and as_date(given["until"]) <= today:  # type: ignore[operator]
+        return govflow.ValidationError
+    if trigger == "approve_suspension" and issue.suspension is not None and issue.suspension[1] is not None \
+            and issue.suspension[1] <= today:
+        return govflow.InvalidTransition
+    if trigger == "callback":
+        result, reopen, due = given["result"], given.get("reopen", False), given.get("due")
+        if result not in CALLBACKS or (result == "dissatisfied" and "reason" not in given):
+            return govflow.ValidationError
+        if not reopen:
+            return govflow.ValidationError if due is not None else None
+        if result != "dissatisfied" or due is None or as_date(due) < today:  # type: ignore[operator]
+            return govflow.ValidationError
+
     if trigger == "request_extension":
         wanted = as_date(given["due"])
         assert wanted is not None
@@ -239,9 +323,22 @@ def expected_error(
     return None
 
 
+def accept_by(issue: ModelIssue) -> dt.date:
+    """The last day of the acceptance limit (1 working day after the issue was handed to the lead)."""
+    return govflow.add_working_days(CALENDAR, (issue.handed_at or issue.created_at).date(), 1)
+
+
+def escalate(issue: ModelIssue) -> None:
+    """提级督办 after 3 transfers or 3 reworks, once for each reason."""
+    for reason, count in (("transfers", issue.transfers), ("reworks", issue.rework_count)):
+        if count >= 3 and reason not in issue.escalated:
+            issue.escalated += (reason,)
+
+
 def apply(issue: ModelIssue, trigger: str, actor: str, given: dict[str, Any], now: dt.datetime) -> None:
     """Apply a successful trigger to the model issue."""
     spec = SPECS[trigger]
+    today = now.date()
     issue.state = spec.dest or issue.state
     issue.version += 1
     issue.updated_at = now
@@ -251,7 +348,12 @@ def apply(issue: ModelIssue, trigger: str, actor: str, given: dict[str, Any], no
         issue.rework_count += 1
         if "due" in given:
             issue.due = as_date(given["due"])  # type: ignore[assignment]
+        escalate(issue)
     elif trigger == "reassign":
+        issue.handed_at = now
+        if "due" in given:
+            issue.due = as_date(given["due"])  # type: ignore[assignment]
+        escalate(issue)
         issue.lead = given["new_lead"]
         issue.cooperating = tuple(u for u in issue.cooperating if u != issue.lead)
         issue.accepted_at = None
@@ -266,8 +368,51 @@ def apply(issue: ModelIssue, trigger: str, actor: str, given: dict[str, Any], no
         issue.extension_count += 1
     elif trigger == "deny_extension":
         issue.extension = None
+    elif trigger == "verify":
+        issue.verified_at, issue.callback, issue.extension = now, None, None
+    elif trigger == "return_to_dispatcher":
+        issue.transfers += 1
+    elif trigger == "countersign":
+        issue.signed += (actor,)
+    elif trigger == "decline_countersign":
+        issue.declined += (actor,)
+    elif trigger == "request_suspension":
+        issue.suspension = (given["reason"], as_date(given["until"]) if "until" in given else None)
+    elif trigger == "approve_suspension":
+        assert issue.suspension is not None
+        issue.suspended_on, issue.suspended_until = today, issue.suspension[1]
+        issue.resumes_to, issue.suspension = spec_source(issue), None
+    elif trigger == "deny_suspension":
+        issue.suspension = None
+    elif trigger == "resume":
+        assert issue.suspended_on is not None and issue.resumes_to is not None
+        end = min(today, issue.suspended_until) if issue.suspended_until else today
+        days = max(0, govflow.working_days_between(CALENDAR, issue.suspended_on, end))
+        if days:
+            issue.due = govflow.add_working_days(CALENDAR, issue.due, days)
+        issue.suspended_days += days
+        issue.state = issue.resumes_to
+        issue.suspended_on = issue.suspended_until = issue.resumes_to = None
+    elif trigger == "callback":
+        issue.callback = given["result"]
+        if given.get("reopen"):
+            issue.state = "assigned"
+            issue.rework_count += 1
+            issue.callback_reworks += 1
+            issue.due = as_date(given["due"])  # type: ignore[assignment]
+            escalate(issue)
+    elif trigger == "reopen":
+        issue.reopens += 1
+        issue.callback = None
+        if "due" in given:
+            issue.due = as_date(given["due"])  # type: ignore[assignment]
     if issue.state in FINAL:
         issue.extension = None  # a closed issue has nothing left to extend
+
+
+def spec_source(issue: ModelIssue) -> str:
+    """The state an approved suspension leaves (set before ``apply`` moves the state on)."""
+    return issue.before  # type: ignore[attr-defined, no-any-return]
 
 
 # -- strategies for data ------------------------------------------------------------------
@@ -296,6 +441,8 @@ def _bad_due(data: st.DataObject, near: dt.date) -> object:
 
 
 def valid_value(data: st.DataObject, name: str, issue: ModelIssue, today: dt.date) -> object:
+    if name == "result" and issue.state == "verified":
+        return data.draw(st.sampled_from([*CALLBACKS, *CALLBACKS, "happy"]))
     if name in ("note", "result", "reason"):
         return data.draw(st.sampled_from(TEXTS))
     if name == "evidence":
@@ -303,13 +450,17 @@ def valid_value(data: st.DataObject, name: str, issue: ModelIssue, today: dt.dat
     if name == "rating":
         return data.draw(st.integers(1, 5))
     if name == "due":
-        if issue.state == "feedback":  # reject: a date on or after today
+        if issue.state in ("feedback", "verified", "returned"):  # reject, callback, reopen, reassign
             return _as_given(data, today + dt.timedelta(days=data.draw(st.integers(0, 30))))
         # request_extension: after the current due date (may still be refused if too late)
         return _as_given(data, issue.due + dt.timedelta(days=data.draw(st.integers(1, 30))))
     if name == "new_lead":
         others = [u for u in UNITS if u != issue.lead]
         return data.draw(st.sampled_from(others))
+    if name == "until":
+        return _as_given(data, today + dt.timedelta(days=data.draw(st.integers(0, 20))))
+    if name == "reopen":
+        return data.draw(st.booleans())
     return "value"
 
 
@@ -327,6 +478,10 @@ def invalid_value(data: st.DataObject, name: str, issue: ModelIssue, today: dt.d
         return _bad_due(data, near)
     if name == "new_lead":
         return data.draw(st.sampled_from([issue.lead, GHOST, "", 5]))
+    if name == "until":
+        return _bad_due(data, today)
+    if name == "reopen":
+        return data.draw(st.sampled_from(["yes", 1]))
     return object()
 
 
@@ -461,6 +616,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             cooperating=tuple(dict.fromkeys(coop)), due=due_date, original_due=due_date,
             created_at=self.now, updated_at=self.now,
             responsible=None if responsible is None else govflow.Responsible(**responsible),
+            countersign="all" if coop else None,
         )
         self.ledger_len += 1
         entry = self.flow.ledger(got.id)[-1]
@@ -498,7 +654,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def fire_plausible(self, data: st.DataObject) -> None:
         """A trigger of the issue's state, usually by the right role, usually with good data."""
-        open_ids = sorted(i for i, m in self.issues.items() if m.state in OPEN)
+        open_ids = sorted(i for i, m in self.issues.items() if m.state in OPEN2 | {"verified"})
         # Issues further along get more weight, so verify and reject are reached often.
         later = [i for i in open_ids if self.issues[i].state != "assigned"]
         issue_id = data.draw(st.sampled_from(open_ids + later or sorted(self.issues)), label="issue")
@@ -508,7 +664,12 @@ class LifecycleMachine(RuleBasedStateMachine):
             triggers += ["approve_extension", "deny_extension"] * 4
         trigger = data.draw(st.sampled_from(triggers), label="trigger")
         spec = SPECS.get(trigger)
-        right = ["@lead"] * 4 if spec and "lead" in spec.roles else ["OFFICE"] * 3 + ["INSPECT"]
+        if spec and "lead" in spec.roles:
+            right = ["@lead"] * 4
+        elif spec and "cooperating" in spec.roles:
+            right = ["@coop"] * 4
+        else:
+            right = ["OFFICE"] * 3 + ["INSPECT"]
         actor = data.draw(st.sampled_from([*right, "@coop", "XIANGYUN", GHOST]), label="by")
         self._fire(data, issue_id, trigger, actor, chaos=False)
 
@@ -531,7 +692,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         # By a unit id, or an Actor naming the person acting for the unit.
         person = data.draw(st.sampled_from([None, None, "张三"]), label="person")
         by: str | govflow.Actor = actor if person is None or not actor else govflow.Actor(actor, person)
-        error = expected_error(model, trigger, actor, given, self.today, expected_version)
+        error = expected_error(model, trigger, actor, given, self.today, expected_version, self.now)
         note(f"{trigger} on {issue_id} by {by!r} with {kwargs!r} -> {error and error.__name__}")
         event(f"{trigger} -> {error.__name__ if error else 'ok'}")  # --hypothesis-show-statistics
         if trigger == "request_extension" and model and self.today > model.due:
@@ -545,6 +706,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert model is not None
         from_state = model.state
         got = self.flow.fire(issue_id, trigger, by=by, **kwargs)
+        model.before = from_state  # type: ignore[attr-defined]
         apply(model, trigger, actor, given, self.now)
         self.ledger_len += 1
         assert got.state == model.state and got.version == model.version
@@ -553,7 +715,9 @@ class LifecycleMachine(RuleBasedStateMachine):
             trigger, from_state, model.state, actor, self.now
         )
         assert entry.issue_seq == model.version and entry.person == person
-        assert dict(entry.data) == {k: ledger_form(k, v) for k, v in given.items()}
+        expected = {k: ledger_form(k, v) for k, v in given.items()}
+        assert {k: v for k, v in entry.data.items() if k in expected} == expected
+        assert set(entry.data) - set(expected) <= COMPUTED
 
     @rule(minutes=st.integers(0, 6 * 24 * 60))
     def advance_clock(self, minutes: int) -> None:
@@ -586,6 +750,7 @@ class LifecycleMachine(RuleBasedStateMachine):
                       m.original_due, m.extension, m.extension_count, m.accepted_at, m.updated_at,
                       m.created_at, m.title, m.responsible)
             assert actual == wanted, got.id
+            assert field_of(got) == m.field(), got.id
             assert len(self.flow.ledger(got.id)) == m.version
             assert self.flow.get(got.id) == got
 
@@ -595,6 +760,14 @@ class LifecycleMachine(RuleBasedStateMachine):
         check = self.flow.verify_ledger()
         assert check.entries == self.ledger_len
         assert check.issues == len(self.issues)
+
+
+def field_of(issue: govflow.Issue) -> tuple[Any, ...]:
+    """What the model keeps of an issue's field record, in :meth:`ModelIssue.field`'s order."""
+    f = issue.field or govflow.FieldState()
+    return (f.countersign, f.signed, f.declined, f.handed_at, f.suspended_on, f.suspended_until, f.resumes_to,
+            f.suspended_days, f.transfers, f.escalated, f.callback, f.callback_reworks, f.verified_at, f.reopens,
+            None if f.suspension is None else f.suspension.until)
 
 
 SETTINGS = settings(

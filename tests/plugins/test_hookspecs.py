@@ -19,7 +19,7 @@ def test_the_hooks_are_the_designed_ones() -> None:
     designed = {
         "govflow_register_storage", "govflow_register_lifecycles", "govflow_register_renderers",
         "govflow_register_calendars", "govflow_before_transition", "govflow_after_transition",
-        "govflow_deadline", "govflow_score_unit", "govflow_startup",
+        "govflow_deadline", "govflow_score_unit", "govflow_startup", "govflow_blob_store",
     }
     assert set(HOOKS) == designed
 

@@ -45,6 +45,7 @@ def test_builtins_are_plugins_listed_with_their_hooks() -> None:
         info = {p.name: p for p in flow.plugins()}
     assert list(info) == [
         "memory", "sqlite", "issue-list", "ledger-renderers", "bulletin-renderers", "calendars", "scoring",
+        "blobs",
     ]
     assert info["sqlite"].hooks == ("govflow_register_storage",)
     assert info["issue-list"].builtin and info["issue-list"].distribution == "govflow"
@@ -177,6 +178,7 @@ def test_entry_point_plugins_can_be_blocked(installed_plugins: Path, monkeypatch
         with govflow.open(":memory:", strict_plugins=True) as flow:
             builtins = {
                 "memory", "sqlite", "issue-list", "ledger-renderers", "bulletin-renderers", "calendars", "scoring",
+                "blobs",
             }
             assert {p.name for p in flow.plugins()} == builtins
 
@@ -269,7 +271,7 @@ class Starter:
     @hookimpl
     def govflow_startup(self, flow: govflow.Govflow) -> None:
         # Everything is configured by now: the default lifecycle is registered.
-        assert flow.lifecycle("issue-list").version == 1
+        assert flow.lifecycle("issue-list").version == 2
         self.flows.append(flow)
 
 

@@ -151,11 +151,11 @@ def test_the_ranking_and_breakdown_match_the_scores(
     assert [r[label("unit", lang)] for r in ranking] == [bulletin.unit_name(s.unit) for s in scores]
     headings = list(ranking[0])
     assert headings[5:] == {
-        "zh": ["及时签收率得分", "按时办结率得分", "销号率得分", "一次核验通过率得分", "满意率得分", "督办扣分",
-               "约谈扣分"],
+        "zh": ["及时签收率得分", "按时办结率得分", "销号率得分", "一次核验通过率得分", "发回重办率（反向）得分",
+               "满意率得分", "督办扣分", "约谈扣分"],
         "en": ["accepted on time (points)", "fed back by the due date (points)", "closed (points)",
-               "passed verification first time (points)", "satisfaction (points)", "supervision notice deduction",
-               "interview deduction"],
+               "passed verification first time (points)", "not sent back for rework (points)",
+               "satisfaction (points)", "supervision notice deduction", "interview deduction"],
     }[lang]
     # The grades in the reader's language: in March 祥云县 76.33 (R1 left overdue), 宾川县 32, 下庄镇 72.33;
     # in April only 祥云县 had something due (100).

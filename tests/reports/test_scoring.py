@@ -36,16 +36,18 @@ def test_the_month_is_scored_exactly(flow: govflow.Govflow, clock: FakeClock) ->
     found = by_unit(scores)
     assert breakdown(found["XIANGYUN"]) == {
         "accepted_on_time": (50.0, 5.0), "fed_back_on_time": (100.0, 30.0), "closed": (100.0, 20.0),
-        "first_pass": (100.0, 20.0), "satisfaction": (90.0, 18.0), "supervise": (None, 0.0), "interview": (None, 0.0),
+        "first_pass": (100.0, 10.0), "rework": (100.0, 10.0), "satisfaction": (90.0, 18.0), "supervise": (None, 0.0),
+        "interview": (None, 0.0),
     }
     assert breakdown(found["BINCHUAN"]) == {
         "accepted_on_time": (40.0, 4.0), "fed_back_on_time": (0.0, 0.0), "closed": (25.0, 5.0),
-        "first_pass": (100.0, 20.0), "satisfaction": (40.0, 8.0), "supervise": (None, -3.0),
+        "first_pass": (100.0, 10.0), "rework": (100.0, 10.0), "satisfaction": (40.0, 8.0), "supervise": (None, -3.0),
         "interview": (None, -2.0),
     }
     assert breakdown(found["XIAZHUANG"]) == {
         "accepted_on_time": (100.0, 10.0), "fed_back_on_time": (50.0, 15.0), "closed": (100.0, 20.0),
-        "first_pass": (66.67, 13.33), "satisfaction": (70.0, 14.0), "supervise": (None, 0.0), "interview": (None, 0.0),
+        "first_pass": (66.67, 6.67), "rework": (66.67, 6.67), "satisfaction": (70.0, 14.0), "supervise": (None, 0.0),
+        "interview": (None, 0.0),
     }
     first = found["XIANGYUN"].breakdown[0]
     assert (first.label_zh, first.label_en, first.weight) == ("及时签收率", "accepted on time", 10.0)

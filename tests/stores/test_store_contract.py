@@ -641,7 +641,7 @@ def cycle(flow: govflow.Govflow) -> list[str]:
     flow.add_unit("XIANGYUN", "祥云县", level="county", parent="OFFICE")
     flow.add_unit("BINCHUAN", "宾川县", level="county", parent="OFFICE")
     a = flow.assign("道路积水", lead="XIANGYUN", due="2026-03-20", by="OFFICE", cooperating=["BINCHUAN"],
-                    responsible={"first": "李四"})
+                    responsible={"first": "李四"}, countersign="none")
     b = flow.assign("路灯不亮", lead="BINCHUAN", due="2026-03-10", by="OFFICE")
     flow.accept(a.id, by="XIANGYUN")
     flow.request_extension(a.id, by="XIANGYUN", due="2026-04-10", reason="汛期")

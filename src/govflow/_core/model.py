@@ -13,6 +13,8 @@ from typing import Any, Final, Literal
 
 import attrs
 
+from .field import FieldState
+
 __all__ = [
     "LEVELS",
     "Actor",
@@ -119,6 +121,8 @@ class Issue:
     (day counted from, working days) it was counted as, so it can be counted
     again. ``escalation_steps`` counts the deadline steps taken for the
     current due date and ``escalation_level`` is the highest level reached.
+    ``field`` holds what the field loop of ``issue-list`` version 2 recorded (会签, 挂起, 转办,
+    回访, 并案, 佐证材料; see :class:`FieldState`), None until one of those steps is taken.
     """
 
     id: str
@@ -144,6 +148,7 @@ class Issue:
     due_basis: tuple[dt.date, int] | None = None
     escalation_level: int = 0
     escalation_steps: int = 0
+    field: FieldState | None = None
 
     def involves(self, unit: str) -> bool:
         """Whether ``unit`` leads or cooperates on this issue."""

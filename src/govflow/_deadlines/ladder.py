@@ -39,7 +39,11 @@ STEP_LABELS: Final = {
     "urge": {"zh": "催办", "en": "urge"},
     "supervise": {"zh": "督办", "en": "supervision notice"},
     "interview": {"zh": "约谈", "en": "interview"},
+    # Not a rung: the sweep takes it once for an issue not accepted within its acceptance limit.
+    "accept_overdue": {"zh": "超时未签收", "en": "not accepted in time"},
 }
+# Steps the sweep takes by rules of their own, never as rungs of the ladder.
+_NOT_RUNGS: Final = ("interview", "accept_overdue")
 
 
 @attrs.frozen
@@ -56,8 +60,8 @@ class Rung:
     level: int
 
     def __attrs_post_init__(self) -> None:
-        if self.step not in STEP_LABELS or self.step == "interview":
-            accepted = ", ".join(s for s in STEP_LABELS if s != "interview")
+        if self.step not in STEP_LABELS or self.step in _NOT_RUNGS:
+            accepted = ", ".join(s for s in STEP_LABELS if s not in _NOT_RUNGS)
             raise ValidationError("ladder.step", f"got {self.step!r}", accepted)
 
     def date(self, calendar: Calendar, due: dt.date) -> dt.date:

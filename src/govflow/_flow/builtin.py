@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Final
 
 from .._deadlines.calendar import ChinaCalendar, Weekdays
-from .._lifecycle.issue_list import ISSUE_LIST
+from .._lifecycle.issue_list import ISSUE_LIST, ISSUE_LIST_V2
 from .._plans.lifecycle import PLAN_TARGET
+from .._plugins.blobs import BlobStore, FolderBlobStore, MemoryBlobStore
 from .._plugins.manager import hookimpl
 from .._plugins.registries import RegisterCalendar, RegisterLifecycle, RegisterRenderer, RegisterStorage
 from .._reports.bulletin.tables import bulletin_csv, bulletin_json, bulletin_markdown
@@ -55,9 +57,28 @@ class IssueListLifecycle:
 
     @hookimpl(trylast=True)
     def govflow_register_lifecycles(self, register: RegisterLifecycle) -> None:
-        """Register :data:`ISSUE_LIST` and the targets' ``plan-target``."""
+        """Register :data:`ISSUE_LIST` (version 1, kept for the issues created under it) and
+        :data:`ISSUE_LIST_V2` (the field loop), which new issues get; and the targets' ``plan-target``."""
         register(ISSUE_LIST)
+        register(ISSUE_LIST_V2)
         register(PLAN_TARGET)
+
+
+class DefaultBlobs:
+    """Provides the default store of evidence files: a folder ``<file>.blobs`` beside a SQLite file, else
+    memory (``:memory:``, the memory store, and stores whose plugin provides none)."""
+
+    name = "blobs"
+
+    @hookimpl(trylast=True)
+    def govflow_blob_store(self, flow: Any) -> BlobStore:
+        """:class:`FolderBlobStore` beside the SQLite file, or :class:`MemoryBlobStore`."""
+        store = flow.store
+        if isinstance(store, SQLiteStore):
+            path = store.path
+            if path not in ("", ":memory:") and not path.startswith("file:"):
+                return FolderBlobStore(os.path.abspath(path) + ".blobs")
+        return MemoryBlobStore()
 
 
 class LedgerRenderers:
@@ -115,5 +136,5 @@ class Calendars:
 #: The built-in plugins every flow starts with; ``GOVFLOW_DISABLE_PLUGINS`` can block them by name.
 DEFAULT_PLUGINS: Final = (
     MemoryStorage, SQLiteStorage, IssueListLifecycle, LedgerRenderers, BulletinRenderers, Calendars,
-    DefaultScoring,
+    DefaultScoring, DefaultBlobs,
 )

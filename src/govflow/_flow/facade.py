@@ -46,6 +46,7 @@ from .._stores.protocol import Store, UnitOfWork
 from .builtin import DEFAULT_PLUGINS
 from .closed import ClosedStore
 from .deadlines import DeadlinesMixin
+from .field import FieldMixin
 from .periods import PeriodsMixin
 from .plans import PlansMixin
 from .reading import ReadingMixin
@@ -60,7 +61,8 @@ __all__ = ["Delivery", "Govflow"]
 Delivery = Literal["background", "inline", "manual"]
 
 
-class Govflow(UnitsMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixin, PlansMixin):
+class Govflow(UnitsMixin, FieldMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin, SheetsMixin,
+              PlansMixin):
     """A problem-list system on one store. Make one with :func:`govflow.open`.
 
     Use it as a context manager, or call :meth:`close`, to release the store.
@@ -308,13 +310,17 @@ class Govflow(UnitsMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin
         responsible: Responsible | Mapping[str, str | None] | None = None,
         lifecycle: str = "issue-list",
         target: str | None = None,
+        countersign: str | None = None,
+        accept_limit: int | None = None,
     ) -> Issue:
         """Assign (交办) a new issue to its lead unit; it starts in the lifecycle's initial state.
 
         ``due`` is a date, an ISO date string, or ``govflow.working_days(n)``:
         n working days from today in :attr:`calendar`.
 
-        ``responsible`` names the 第一责任人 (``first``) and 直接责任人 (``direct``).
+        ``responsible`` names the 第一责任人 (``first``) and 直接责任人 (``direct``). ``countersign``
+        (``"all"``, ``"any"``, ``"none"``; "all" when there are cooperating units) and ``accept_limit``
+        (working days, else the lifecycle's) apply to lifecycles with those steps (``issue-list`` v2).
         ``target`` links the issue to a plan's target measured by issues (see :meth:`add_target`).
         """
         actor = parse_actor(by)
@@ -361,6 +367,8 @@ class Govflow(UnitsMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin
             check_text("category", category, kind="name", max_len=200)
         persons = parse_responsible(responsible)
         linked = None if target is None else self._link_data(target, lead)
+        extra: dict[str, Any] = {}
+        self._field_at_assign(definition, coop, countersign, accept_limit, extra)
         data: dict[str, Any] = {
             "title": title, "lead": lead, "due": iso_date(due_date),
             "lifecycle": definition.name, "lifecycle_version": definition.version,
@@ -379,6 +387,7 @@ class Govflow(UnitsMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, ReadingMixin
             data["responsible"] = persons.as_dict()
         if linked is not None:
             data["target"] = linked
+        data.update(extra)
         # The issue is what its ledger entry says: verify_ledger() rebuilds it with the same function.
         issue = assigned_issue("", data, now, definition.initial)
         draft = LedgerDraft(

@@ -47,6 +47,10 @@ class PeriodsMixin:
 
         def _lead_states(self) -> tuple[str, ...]: ...
 
+        def _add_callbacks(self, found: dict[str, UnitFacts], start: dt.datetime, end: dt.datetime) -> dict[
+            str, UnitFacts
+        ]: ...
+
     @property
     def scoring(self) -> ScoringPolicy:
         """The scoring policy (``govflow.open(..., scoring=ScoringPolicy(...))``)."""
@@ -71,7 +75,8 @@ class PeriodsMixin:
         if now <= period.start:  # not begun: nothing to count yet
             found: dict[str, UnitFacts] = {}
         else:
-            found = self._store.period_facts(self._facts_query(period, now))
+            query = self._facts_query(period, now)
+            found = self._add_callbacks(self._store.period_facts(query), query.start, query.end)
         result: dict[str, UnitFacts] = {}
         for unit in self.units():
             if unit.id in found or not unit.supervisor:

@@ -17,6 +17,7 @@ from .._plans.model import Plan, Target, apply_entry, to_row
 from .._stores.protocol import IssueQuery
 
 if TYPE_CHECKING:
+    from .._core.workdays import Calendar
     from .._lifecycle.machine import Lifecycle
     from .._stores.protocol import Store
 
@@ -27,6 +28,7 @@ class ReadingMixin:
     """Reading of :class:`govflow.Govflow`, which supplies the store."""
 
     _store: Store
+    _calendar: Calendar
 
     if TYPE_CHECKING:
 
@@ -83,7 +85,7 @@ class ReadingMixin:
         versions = store.issue_versions()
         stored = {issue.id: issue for issue in store.query(IssueQuery())}
         head: list[tuple[int, str]] = []
-        replay = Replay(self._lifecycle_of, self._find_unit)
+        replay = Replay(self._lifecycle_of, self._find_unit, self._calendar)
         seen: dict[int, str] = {}
         plans: dict[str, Plan | Target] = {}  # plans and targets rebuilt from their entries
 

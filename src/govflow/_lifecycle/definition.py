@@ -21,6 +21,7 @@ from .._core.errors import LifecycleError, ValidationError
 from .._core.files import load_yaml, read_small_text
 from .._core.text import check_text
 from .effects import EFFECTS
+from .field_effects import DEFAULT_SETTINGS
 
 __all__ = ["ROLES", "LifecycleDefinition", "TransitionSpec", "load_definition"]
 
@@ -52,6 +53,8 @@ class TransitionSpec:
     requires: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
     effects: tuple[str, ...] = ()
+    #: The step needs a file attached (``flow.attach``) in the issue's current state (佐证材料).
+    requires_evidence: bool = False
 
     @property
     def accepts(self) -> tuple[str, ...]:
@@ -81,6 +84,8 @@ class LifecycleDefinition:
     roles: tuple[str, ...]
     transitions: tuple[TransitionSpec, ...]
     labels: Mapping[str, Mapping[str, str]] = attrs.field(factory=dict)
+    #: The field loop's limits (see ``govflow._lifecycle.field_effects.DEFAULT_SETTINGS``).
+    settings: Mapping[str, int] = attrs.field(factory=dict)
 
     @property
     def key(self) -> str:
@@ -114,7 +119,7 @@ class LifecycleDefinition:
             shown = repr(version) if not isinstance(version, int) or abs(version) < 10**12 else "a huge number"
             raise LifecycleError(name, f"'version' must be an integer >= 1 (at most {MAX_VERSION}), not {shown}")
         key = f"{name}@{version}"
-        known = {"name", "version", "initial", "states", "final", "roles", "transitions", "labels"}
+        known = {"name", "version", "initial", "states", "final", "roles", "transitions", "labels", "settings"}
         extra = sorted(set(raw) - known)
         if extra:
             raise LifecycleError(key, f"unknown keys {extra}; accepted: {sorted(known)}")
@@ -173,6 +178,7 @@ class LifecycleDefinition:
             roles=roles,
             transitions=specs,
             labels={lang: dict(v) for lang, v in labels.items()},
+            settings=_settings(key, raw.get("settings", {})),
         )
 
     @classmethod
@@ -199,10 +205,13 @@ class LifecycleDefinition:
                     "requires": list(t.requires),
                     "optional": list(t.optional),
                     "effects": list(t.effects),
+                    # Written only when set: a version-1 definition keeps its stored text.
+                    **({"requires_evidence": True} if t.requires_evidence else {}),
                 }
                 for t in self.transitions
             ],
             "labels": {lang: dict(v) for lang, v in self.labels.items()},
+            **({"settings": dict(self.settings)} if self.settings else {}),
         }
 
     def canonical_json(self) -> str:
@@ -301,7 +310,7 @@ def _transition(
 ) -> TransitionSpec:
     if not isinstance(raw, Mapping):
         raise LifecycleError(key, f"transition {index} must be a mapping, not {raw!r}")
-    known = {"trigger", "source", "dest", "roles", "exclude", "requires", "optional", "effects"}
+    known = {"trigger", "source", "dest", "roles", "exclude", "requires", "optional", "effects", "requires_evidence"}
     extra = sorted(set(raw) - known)
     if extra:
         raise LifecycleError(key, f"transition {index}: unknown keys {extra}; accepted: {sorted(known)}")
@@ -348,7 +357,11 @@ def _transition(
         used = EFFECTS[effect].uses
         if used and used not in requires + optional:
             raise LifecycleError(key, f"{where}: effect {effect!r} reads {used!r}: list it in 'requires' or 'optional'")
+    requires_evidence = raw.get("requires_evidence", False)
+    if not isinstance(requires_evidence, bool):
+        raise LifecycleError(key, f"{where}: 'requires_evidence' must be true or false, not {requires_evidence!r}")
     return TransitionSpec(
+        requires_evidence=requires_evidence,
         trigger=trigger,
         source=source,
         dest=dest,
@@ -358,6 +371,19 @@ def _transition(
         optional=optional,
         effects=effects,
     )
+
+
+def _settings(key: str, raw: object) -> dict[str, int]:
+    if not isinstance(raw, Mapping):
+        raise LifecycleError(key, f"'settings' must be a mapping, not {raw!r}")
+    settings: dict[str, int] = {}
+    for name, value in raw.items():
+        if name not in DEFAULT_SETTINGS:
+            raise LifecycleError(key, f"unknown setting {name!r}; known: {sorted(DEFAULT_SETTINGS)}")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise LifecycleError(key, f"setting {name!r} must be an integer >= 0, not {value!r}")
+        settings[name] = value
+    return settings
 
 
 def _check_reaches_final(

@@ -13,7 +13,7 @@ from .._core.model import Actor, ExtensionRequest, Issue, Unit
 from .._core.workdays import Calendar, Weekdays, resolve_due
 from .fields import FIELD_HELP
 
-__all__ = ["EFFECTS", "Effect", "Work"]
+__all__ = ["EFFECTS", "Effect", "Refused", "Work", "set_due"]
 
 
 @attrs.define
@@ -31,6 +31,11 @@ class Work:
     max_extensions: int = 2
     #: In a replay of the ledger: the entry's data, which says how the due date was counted.
     recorded: Mapping[str, Any] | None = None
+    #: The lifecycle's ``settings`` (the field loop's limits) and its initial state.
+    settings: Mapping[str, int] = attrs.field(factory=dict)
+    initial: str = "assigned"
+    #: A step govflow takes itself (an automatic resume): no role is checked.
+    system: bool = False
 
     def resolve_due(self, base: dt.date) -> dt.date:
         """The ``due`` keyword as a date (a working-day count is counted from ``base``).
@@ -53,6 +58,11 @@ class Work:
         self.changes["due_provisional"] = provisional
         self.changes["due_basis"] = basis
         return due
+
+
+class Refused(Exception):
+    """Raised by an effect that refuses the step in the issue's present circumstances (the facade reports it
+    as :class:`~govflow.InvalidTransition` with the reason)."""
 
 
 @attrs.frozen
@@ -91,7 +101,8 @@ def _change_lead(work: Work) -> None:
     work.changes["responsible"] = None  # the people named were the old lead's
 
 
-def _set_due(work: Work) -> None:
+def set_due(work: Work) -> None:
+    """The ``due`` keyword, when given, becomes the issue's due date (not in the past)."""
     if work.values.get("due") is None:
         return
     due = work.resolve_due(work.now.date())
@@ -105,7 +116,7 @@ def _set_due(work: Work) -> None:
 
 def _count_rework(work: Work) -> None:
     work.changes["rework_count"] = work.issue.rework_count + 1
-    _set_due(work)
+    set_due(work)
 
 
 def _no_extension_pending(issue: Issue) -> str | None:
@@ -165,15 +176,20 @@ def _deny_extension(work: Work) -> None:
     work.changes["extension"] = None
 
 
-#: The effects a transition may name, by name.
-EFFECTS: Final[Mapping[str, Effect]] = {
+_BASE: Final[Mapping[str, Effect]] = {
     "record_acceptance": Effect(_record_acceptance, _not_accepted),
     "change_lead": Effect(_change_lead, needs=("new_lead",)),
     "count_rework": Effect(_count_rework),
-    "set_due": Effect(_set_due, uses="due"),
+    "set_due": Effect(set_due, uses="due"),
     "request_extension": Effect(_request_extension, _no_extension_pending, needs=("due", "reason")),
     "approve_extension": Effect(_approve_extension, _extension_pending),
     "deny_extension": Effect(_deny_extension, _extension_pending),
 }
 
 
+
+# The field loop's effects build on Work and Effect above.
+from .field_effects import FIELD_EFFECTS  # noqa: E402
+
+#: The effects a transition may name, by name.
+EFFECTS: Final[Mapping[str, Effect]] = {**_BASE, **FIELD_EFFECTS}

@@ -39,6 +39,14 @@ FIELD_HELP: Mapping[str, str] = {
     "rating": "an integer satisfaction rating from 1 to 5 (满意度)",
     "due": "a datetime.date, an ISO date string 'YYYY-MM-DD' or govflow.working_days(n)",
     "new_lead": "the id of a registered unit other than the current lead",
+    "until": "a datetime.date or an ISO date string 'YYYY-MM-DD' after today",
+    "into": "the id of the issue this one repeats (并案)",
+    "merged_issue": "the id of the issue merged into this one",
+    "sha256": "the SHA-256 of a stored file, 64 lowercase hex digits (flow.attach writes it)",
+    "size": "the file's size in bytes, an integer >= 0",
+    "name": "the file's name, a non-empty string",
+    "kind": "what the file is, a non-empty string (photo, minutes, ...)",
+    "reopen": "True or False",
 }
 
 
@@ -140,6 +148,24 @@ def _json_value(field: str, value: object, issue_id: str | None, depth: int) -> 
     )
 
 
+def _sha256(field: str, value: object, issue_id: str | None) -> str:
+    if isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value):
+        return value
+    raise ValidationError(field, f"got {value!r}", FIELD_HELP[field], issue_id)
+
+
+def _size(field: str, value: object, issue_id: str | None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(field, f"got {value!r}", FIELD_HELP[field], issue_id)
+    return value
+
+
+def _flag(field: str, value: object, issue_id: str | None) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(field, f"got {value!r}", FIELD_HELP[field], issue_id)
+    return value
+
+
 _PARSERS: dict[str, Callable[[str, object, str | None], Any]] = {
     "note": _text,
     "result": _text,
@@ -148,6 +174,14 @@ _PARSERS: dict[str, Callable[[str, object, str | None], Any]] = {
     "rating": _rating,
     "due": parse_due,
     "new_lead": _unit_id,
+    "until": parse_date,
+    "into": _text,
+    "merged_issue": _text,
+    "sha256": _sha256,
+    "size": _size,
+    "name": _text,
+    "kind": _text,
+    "reopen": _flag,
 }
 
 

@@ -22,7 +22,8 @@ from .._core.errors import InvalidTransition, PermissionDenied, ValidationError
 from .._core.model import Actor, Issue, Unit
 from .._core.workdays import Calendar, Weekdays
 from .definition import ROLES, LifecycleDefinition, TransitionSpec, load_definition
-from .effects import EFFECTS, Work
+from .effects import EFFECTS, Refused, Work
+from .field_effects import field_of
 from .fields import FIELD_HELP, is_missing, json_value, parse_field
 
 # The definition's names are re-exported: this module is where a reader looks for "lifecycle".
@@ -155,13 +156,16 @@ class Lifecycle:
         calendar: Calendar | None = None,
         max_extensions: int = 2,
         recorded: Mapping[str, Any] | None = None,
+        *,
+        system: bool = False,
     ) -> tuple[Issue, dict[str, Any]]:
         """Run ``trigger`` on a copy of ``issue``; return the new snapshot and ledger data.
 
         ``recorded`` is for replaying the ledger: the entry's data, whose due date is taken as
         written rather than counted again (see :mod:`govflow._lifecycle.replay`).
         Raises :class:`InvalidTransition`, :class:`PermissionDenied` or
-        :class:`ValidationError`; the stored issue is never touched.
+        :class:`ValidationError`; the stored issue is never touched. ``system`` is a step govflow
+        takes itself (no role is checked).
         """
         spec = self._by_state.get(issue.state, {}).get(trigger)
         if spec is None:
@@ -169,12 +173,24 @@ class Lifecycle:
                 issue.id, issue.state, trigger, self.allowed(issue, actor.unit, units(actor.unit)),
                 self._unknown(trigger),
             )
+        d = self.definition
         work = Work(state=issue.state, issue=issue, actor=actor, now=now, units=units,
                     values=dict(data), calendar=calendar or Weekdays(), max_extensions=max_extensions,
-                    recorded=recorded)
+                    recorded=recorded, settings=d.settings, initial=d.initial, system=system)
         # The condition raises rather than returns False, so a refused transition
         # always says why; the working copy is simply dropped.
-        self.machine.events[trigger].trigger(work)
+        try:
+            self.machine.events[trigger].trigger(work)
+        except Refused as refused:
+            raise InvalidTransition(
+                issue.id, issue.state, trigger, self.allowed(issue, actor.unit, units(actor.unit)), str(refused)
+            ) from None
+        # An effect may choose the state itself (resume returns to the state suspended in).
+        work.state = work.changes.pop("state", work.state)
+        if work.state != issue.state:
+            state = work.changes.get("field", issue.field)
+            if state is not None and state.evidence_here:
+                work.changes["field"] = attrs.evolve(state, evidence_here=0)  # evidence counts per state
         ledger_data = {k: v if type(v) is str else json_value(k, v, issue.id) for k, v in work.values.items()}
         if work.state in self._final and (issue.extension is not None or "extension" in work.changes):
             work.changes["extension"] = None  # a closed issue has nothing left to extend
@@ -212,7 +228,9 @@ class Lifecycle:
             issue, actor_unit = work.issue, work.actor.unit
             unit = work.units(actor_unit)
             roles = roles_of(unit, actor_unit, issue)
-            if not roles & allowed_roles or roles & excluded:
+            if work.system:
+                pass
+            elif not roles & allowed_roles or roles & excluded:
                 if unit is None:
                     reason = "no such unit is registered"
                 elif not roles.isdisjoint(allowed_roles):
@@ -247,6 +265,11 @@ class Lifecycle:
                     )
             for name, value in values.items():
                 values[name] = parse_field(name, value, issue.id)
+            if spec.requires_evidence and not field_of(issue).evidence_here:
+                raise InvalidTransition(
+                    issue.id, issue.state, spec.trigger, self.allowed(issue, actor_unit, unit),
+                    "it requires evidence (佐证材料): attach a file with flow.attach first",
+                )
             return True
 
         return check

@@ -21,8 +21,10 @@ from typing import Any, Final
 import attrs
 
 from .._core.errors import GovflowError
+from .._core.field import FieldState
 from .._core.ledger import is_issue_subject
 from .._core.model import Actor, Issue, LedgerEntry, Responsible, Unit
+from .._core.workdays import Calendar
 from .fields import parse_date
 from .machine import Lifecycle
 
@@ -38,6 +40,9 @@ __all__ = [
 #: How a system step (a ledger entry govflow writes itself, the state unchanged) changes the issue:
 #: ``changes(issue, data) -> {field: value}``, from the entry's data alone.
 SystemStep = Callable[[Issue, Mapping[str, Any]], dict[str, Any]]
+
+#: The actor of the steps govflow takes itself (deadline steps, recounts, an automatic resume).
+SYSTEM_ACTOR: Final = "govflow"
 
 #: The system steps by trigger. The command that writes one and the replay apply the same function.
 SYSTEM_STEPS: dict[str, SystemStep] = {}
@@ -62,6 +67,8 @@ def apply_system_step(issue: Issue, trigger: str, data: Mapping[str, Any], at: d
 @register_system_step("deadline")
 def _deadline(issue: Issue, data: Mapping[str, Any]) -> dict[str, Any]:
     """A ladder step: one more step taken for this due date (约谈 is not a rung), the level raised."""
+    if data.get("step") == "accept_overdue":  # 签收超时: noted once for the current lead, no rung climbed
+        return {"field": attrs.evolve(issue.field or FieldState(), accept_overdue=True)}
     level = max(issue.escalation_level, int(data["level"]))
     if data.get("step") == "interview":
         return {"escalation_level": level}
@@ -88,6 +95,10 @@ def assigned_issue(issue_id: str, data: Mapping[str, Any], at: dt.datetime, init
     due = parse_date("due", data["due"])  # shared date objects: many issues fall due on the same few days
     days = data.get("working_days")
     responsible = data.get("responsible")
+    countersign, accept_limit = data.get("countersign"), data.get("accept_limit")
+    # The field loop's record starts from what the entry says (None when the issue uses none of it).
+    field = None if countersign is None and accept_limit is None else FieldState(
+        countersign=countersign, accept_limit=None if accept_limit is None else int(accept_limit))
     return Issue(
         id=issue_id, title=data["title"], description=data.get("description", ""), category=data.get("category"),
         lead=data["lead"], cooperating=tuple(data.get("cooperating", ())),
@@ -96,6 +107,7 @@ def assigned_issue(issue_id: str, data: Mapping[str, Any], at: dt.datetime, init
         lifecycle_version=int(data["lifecycle_version"]), created_at=at, updated_at=at,
         due_provisional=bool(data.get("due_provisional", False)),
         due_basis=None if days is None else (at.date(), int(days)),
+        field=field,
     )
 
 
@@ -105,6 +117,8 @@ class Replay:
 
     lifecycle: Callable[[str, int], Lifecycle | None]
     units: Callable[[str], Unit | None]
+    #: The flow's calendar: a step that counts working days (a resume) counts them as it did.
+    calendar: Calendar | None = None
     issues: dict[str, Issue] = attrs.field(factory=dict)
     #: (seq, issue id, problem) of the first entry that could not be replayed.
     problem: tuple[int, str, str] | None = None
@@ -132,8 +146,8 @@ class Replay:
         given = {key: value for key, value in data.items() if key in accepts}
         # What happened is replayed, not judged again by today's settings: no cap on extensions.
         new, _ = lifecycle.fire(
-            issue, entry.trigger, Actor(entry.actor, entry.person), given, entry.at, self.units,
-            max_extensions=sys.maxsize, recorded=data,
+            issue, entry.trigger, Actor(entry.actor, entry.person), given, entry.at, self.units, self.calendar,
+            max_extensions=sys.maxsize, recorded=data, system=entry.actor == SYSTEM_ACTOR,
         )
         if new.state != entry.to_state:
             raise ValueError(f"the lifecycle leads to {new.state!r} where the entry says {entry.to_state!r}")

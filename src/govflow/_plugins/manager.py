@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .._core.events import DeadlineEvent, ProposedTransition, TransitionEvent
     from .._core.model import Unit
     from .._flow.facade import Govflow
+    from .blobs import BlobStore
     from .registries import RegisterCalendar, RegisterLifecycle, RegisterRenderer, RegisterStorage
 
 __all__ = ["DISABLE_ENV", "PluginInfo", "PluginLoadError", "PluginNotLoaded", "PluginWarning", "Plugins", "hookimpl"]
@@ -235,6 +236,13 @@ class Plugins:
     def register_calendars(self, register: RegisterCalendar) -> None:
         """Call ``govflow_register_calendars``."""
         self._pm.hook.govflow_register_calendars(register=register)
+
+    def blob_store(self, flow: Govflow) -> BlobStore:
+        """Call ``govflow_blob_store`` (firstresult); the built-in default always answers."""
+        found: BlobStore | None = self._pm.hook.govflow_blob_store(flow=flow)
+        if found is None:
+            raise RuntimeError("no plugin provided a blob store (is the built-in 'blobs' plugin disabled?)")
+        return found
 
     def startup(self, flow: Govflow) -> None:
         """Call ``govflow_startup``."""

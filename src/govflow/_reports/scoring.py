@@ -43,7 +43,8 @@ DEFAULT_WEIGHTS: Final[Mapping[str, float]] = {
     "accepted_on_time": 10.0,
     "fed_back_on_time": 30.0,
     "closed": 20.0,
-    "first_pass": 20.0,
+    "first_pass": 10.0,
+    "rework": 10.0,
     "satisfaction": 20.0,
 }
 
@@ -58,6 +59,7 @@ INDICATOR_LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "fed_back_on_time": ("按时办结率", "fed back by the due date"),
     "closed": ("销号率", "closed"),
     "first_pass": ("一次核验通过率", "passed verification first time"),
+    "rework": ("发回重办率（反向）", "not sent back for rework"),
     "satisfaction": ("满意率", "satisfaction"),
     "due_soon": ("临期提醒扣分", "due-soon reminder deduction"),
     "overdue": ("逾期扣分", "overdue deduction"),
@@ -224,16 +226,24 @@ def indicator_rates(facts: UnitFacts) -> dict[str, float | None]:
     """The default indicators' rates (0..100, None where nothing is measured) of ``facts``.
 
     及时签收率 ``accepted_on_time / assigned``, 按时办结率 ``fed_back_on_time / due``,
-    销号率 ``closed / due``, 一次核验通过率 ``1 - rejections / feedbacks``, 满意率
-    ``mean rating * 20``.
+    销号率 ``closed / due``, 一次核验通过率 ``1 - rejections / feedbacks``, 发回重办率 (scored
+    inversely) ``1 - (rejections + callback_reworks) / (feedbacks + callbacks)``, 满意率
+    ``callbacks_satisfied / callbacks`` where there were call-backs (回访), else ``mean rating * 20``.
     """
     mean = facts.mean_rating
+    sent_back = facts.rejections + facts.callback_reworks
+    looked_at = facts.feedbacks + facts.callbacks
+    if facts.callbacks:
+        satisfaction: float | None = _rate(facts.callbacks_satisfied, facts.callbacks)
+    else:
+        satisfaction = None if mean is None else min(100.0, max(0.0, mean * 20.0))
     return {
         "accepted_on_time": _rate(facts.accepted_on_time, facts.assigned),
         "fed_back_on_time": _rate(facts.fed_back_on_time, facts.due),
         "closed": _rate(facts.closed, facts.due),
         "first_pass": _rate(facts.feedbacks - facts.rejections, facts.feedbacks),
-        "satisfaction": None if mean is None else min(100.0, max(0.0, mean * 20.0)),
+        "rework": _rate(looked_at - sent_back, looked_at),
+        "satisfaction": satisfaction,
     }
 
 

@@ -21,7 +21,8 @@ The rules, by trigger name (custom lifecycles are counted the same way):
 * **cooperating**: ``assign`` entries in the period naming the unit in ``data["cooperating"]``.
 * **due**: issues whose original due date (``assign`` data ``due``, or the latest
   ``original_due`` in an entry's data: a provisional date counted again) falls in the
-  period and that were not cancelled (a ``cancel`` entry) before the period's end,
+  period and that were not cancelled (a ``cancel`` entry) or merged into another issue (``merge``)
+  before the period's end,
   counted for the lead at the period's end. **fed_back_on_time**: those of them
   with a ``report`` entry on or before the original due date.
 * **feedbacks**, **closed**, **rejections**, **extensions**: ``report``, ``verify``,
@@ -50,13 +51,20 @@ import attrs
 
 from .._core.model import LedgerEntry
 
-__all__ = ["COUNTS", "FactsQuery", "OverdueAtEnd", "UnitFacts", "compute_facts", "compute_overdue", "sum_facts"]
+__all__ = [
+    "CALLBACK_COUNTS", "COUNTS", "FactsQuery", "OverdueAtEnd", "UnitFacts", "compute_facts", "compute_overdue",
+    "sum_facts",
+]
 
 #: The integer counts of :class:`UnitFacts`, in order.
 COUNTS: Final = (
     "assigned", "accepted_on_time", "cooperating", "due", "fed_back_on_time", "closed", "feedbacks",
     "first_pass", "rejections", "extensions", "overdue_at_end", "ratings", "rating_sum",
+    "callbacks", "callbacks_satisfied", "callback_reworks",
 )
+#: The counts of the call-backs (回访) in a period: the flow adds them from the ``callback`` entries
+#: (each names its lead unit), after the store's aggregation; stores leave them 0.
+CALLBACK_COUNTS: Final = ("callbacks", "callbacks_satisfied", "callback_reworks")
 
 
 @attrs.frozen
@@ -66,7 +74,9 @@ class UnitFacts:
     Every count is an ``int``; ``escalations`` maps a deadline step (``due_soon``,
     ``overdue``, ``urge``, ``supervise``, ``interview``) to how many were taken
     for the unit in the period. ``mean_rating`` is ``rating_sum / ratings``
-    (None without ratings).
+    (None without ratings). ``callbacks`` counts the call-backs (回访) of the unit's issues in the
+    period, ``callbacks_satisfied`` those satisfied or basically satisfied, ``callback_reworks`` those
+    that sent the issue back (发回重办).
     """
 
     unit: str
@@ -83,6 +93,9 @@ class UnitFacts:
     overdue_at_end: int = 0
     ratings: int = 0
     rating_sum: int = 0
+    callbacks: int = 0
+    callbacks_satisfied: int = 0
+    callback_reworks: int = 0
     escalations: Mapping[str, int] = attrs.field(factory=dict, hash=False)
 
     @property
@@ -247,7 +260,7 @@ def compute_facts(
                 awaiting = None
             if trigger == "report" and (first_report is None or day < first_report):
                 first_report = day
-            if trigger == "cancel":
+            if trigger in ("cancel", "merge"):  # a merged duplicate counts once, in the issue it repeats
                 cancelled = True
             if in_period:
                 if trigger == "deadline":

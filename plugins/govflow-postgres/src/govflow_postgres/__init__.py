@@ -11,6 +11,7 @@ or build the store yourself and pass it on: ``govflow.open(PostgresStore(dsn, sc
 See docs/postgres.md in the govflow repository.
 """
 
+from ._blobs import PostgresBlobStore
 from ._plugin import PostgresStorage
 from ._schema import MIGRATIONS, SCHEMA_VERSION, migrate
 from ._store import PostgresStore
@@ -23,6 +24,7 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "SCHEMES",
+    "PostgresBlobStore",
     "PostgresStorage",
     "PostgresStore",
     "Target",

@@ -103,7 +103,7 @@ per_issue AS MATERIALIZED (
         coalesce({_last("odue_set", "odue_set IS NOT NULL")}, min(due) FILTER (WHERE trigger = 'assign')) AS odue,
         min(seq) FILTER (WHERE trigger = 'reject') AS first_reject,
         {_day("min(at_utc) FILTER (WHERE trigger = 'report')")} AS first_report,
-        bool_or(trigger = 'cancel') AS cancelled,
+        bool_or(trigger IN ('cancel', 'merge')) AS cancelled,  -- a merged duplicate counts once, in the original
         max(seq) FILTER (WHERE due IS NOT NULL) AS last_due_seq,
         coalesce({_last("due", "due IS NOT NULL AND trigger <> 'assign'")}, min(due) FILTER (WHERE trigger = 'assign'))
             AS last_due,

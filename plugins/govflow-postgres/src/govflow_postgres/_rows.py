@@ -12,6 +12,7 @@ import psycopg
 
 from govflow import (
     ExtensionRequest,
+    FieldState,
     Issue,
     LedgerDraft,
     LedgerEntry,
@@ -27,7 +28,8 @@ _Conn = psycopg.Connection[tuple[Any, ...]]
 _ISSUE_COLUMNS: Final = (
     "id, title, description, category, lead, cooperating, responsible, due, original_due, "
     "state, version, lifecycle, lifecycle_version, rework_count, created_at, updated_at, "
-    "accepted_at, extension, extension_count, due_provisional, due_basis, escalation_level, escalation_steps"
+    "accepted_at, extension, extension_count, due_provisional, due_basis, escalation_level, escalation_steps, "
+    "field"
 )
 _ISSUE_NAMES: Final = [c.strip() for c in _ISSUE_COLUMNS.split(",")]
 # The version check: a statement that writes the issue row or raises SQLSTATE GF409 (see migration 2).
@@ -138,6 +140,7 @@ def _issue_row(issue: Issue) -> tuple[Any, ...]:
         issue.extension_count, issue.due_provisional,
         None if issue.due_basis is None else canonical_json([issue.due_basis[0].isoformat(), issue.due_basis[1]]),
         issue.escalation_level, issue.escalation_steps,
+        None if issue.field is None else canonical_json(issue.field.as_dict()),
     )
 
 
@@ -145,7 +148,7 @@ def _issue(row: Sequence[Any]) -> Issue:
     (id_, title, description, category, lead, cooperating, responsible, due, original_due,
      state, version, lifecycle, lifecycle_version, rework_count, created_at, updated_at,
      accepted_at, extension, extension_count, due_provisional, due_basis, escalation_level,
-     escalation_steps) = row
+     escalation_steps, field) = row
     basis = None if due_basis is None else json.loads(due_basis)
     return Issue(
         id=id_, title=title, description=description, category=category, lead=lead,
@@ -159,6 +162,7 @@ def _issue(row: Sequence[Any]) -> Issue:
         extension_count=extension_count, due_provisional=due_provisional,
         due_basis=None if basis is None else (_date(basis[0]), int(basis[1])),
         escalation_level=escalation_level, escalation_steps=escalation_steps,
+        field=None if field is None else FieldState.from_dict(json.loads(field)),
     )
 
 

@@ -164,6 +164,15 @@ MIGRATIONS: Final = (
     CREATE TRIGGER ledger_target_link AFTER INSERT ON ledger
         FOR EACH ROW WHEN (NEW.trigger = 'assign') EXECUTE FUNCTION ledger_target_link();
     """,
+    # 5: the field loop of issue-list version 2 (JSON, NULL when unused) and evidence files by their SHA-256.
+    """
+    ALTER TABLE issues ADD COLUMN field text;
+    CREATE TABLE blobs (
+        sha256 text PRIMARY KEY,
+        size bigint NOT NULL,
+        data bytea NOT NULL
+    );
+    """,
 )
 #: The schema version this plugin writes and reads.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

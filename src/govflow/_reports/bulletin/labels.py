@@ -105,6 +105,9 @@ BULLETIN_LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "overdue_at_end": ("期末逾期数", "Overdue at end"),
     "ratings": ("评价数", "Ratings"),
     "rating_sum": ("评分合计", "Rating sum"),
+    "callbacks": ("回访数", "Call-backs"),
+    "callbacks_satisfied": ("回访满意数（含基本满意）", "Call-backs satisfied"),
+    "callback_reworks": ("回访发回重办数", "Sent back at call-back"),
     "mean_rating": ("平均满意度", "Mean rating"),
     "due_count": ("到期数", "Fell due"),
     # roll-ups and work plans

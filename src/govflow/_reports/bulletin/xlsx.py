@@ -200,14 +200,14 @@ def _steps(bulletin: Bulletin) -> list[str]:
 
 def _fact_cells(facts: UnitFacts, steps: Sequence[str]) -> list[Cell]:
     cells: list[Cell] = [getattr(facts, name) for name in FACT_COLUMNS]
-    cells += [facts.ratings, facts.rating_sum]
+    cells += [facts.ratings, facts.rating_sum, facts.callbacks, facts.callbacks_satisfied, facts.callback_reworks]
     cells += [facts.escalations.get(step, 0) for step in steps]
     return cells
 
 
 def _fact_head(steps: Sequence[str], lang: str) -> list[str]:
     head = [label("due_count" if n == "due" else n, lang) for n in FACT_COLUMNS]
-    head += [label("ratings", lang), label("rating_sum", lang)]
+    head += [label(n, lang) for n in ("ratings", "rating_sum", "callbacks", "callbacks_satisfied", "callback_reworks")]
     head += [label(f"step_{step}", lang) for step in steps]
     return head
 

@@ -62,7 +62,7 @@ def _from_start(at: str = "at") -> str:
 
 # The triggers whose entries the per-issue figures read (besides any entry that sets a due date).
 _PER_ISSUE_TRIGGERS: Final = (
-    "'assign', 'reassign', 'reject', 'report', 'cancel', 'request_extension', 'approve_extension'"
+    "'assign', 'reassign', 'reject', 'report', 'cancel', 'merge', 'request_extension', 'approve_extension'"
 )
 # "The value at the last row where ...": the row's seq, zero-padded, before the value; max() picks it.
 _PAD: Final = "printf('%012d', seq)"
@@ -120,7 +120,7 @@ per_issue AS MATERIALIZED (
         sum(trigger = 'reassign') AS reassigns,
         min(CASE WHEN trigger = 'reject' THEN seq END) AS first_reject,
         min(CASE WHEN trigger = 'report' THEN {_day()} END) AS first_report,
-        max(trigger = 'cancel') AS cancelled,
+        max(trigger IN ('cancel', 'merge')) AS cancelled,  -- a merged duplicate counts once, in the original
         max(CASE WHEN due IS NOT NULL THEN {_PAD} || due END) AS last_due,
         min(CASE WHEN trigger = 'request_extension' THEN seq END) AS first_request,
         max(CASE WHEN trigger = 'approve_extension' THEN seq END) AS last_approve

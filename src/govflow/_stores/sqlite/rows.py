@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from typing import Any, Final
 
+from ..._core.field import FieldState
 from ..._core.ledger import canonical_json, parse_stored_at, parse_stored_data
 from ..._core.model import ExtensionRequest, Issue, LedgerEntry, Responsible
 from ..protocol import OutboxRow
@@ -24,7 +25,8 @@ __all__ = [
 ISSUE_COLUMNS: Final = (
     "id, title, description, category, lead, cooperating, responsible, due, original_due, "
     "state, version, lifecycle, lifecycle_version, rework_count, created_at, updated_at, "
-    "accepted_at, extension, extension_count, due_provisional, due_basis, escalation_level, escalation_steps"
+    "accepted_at, extension, extension_count, due_provisional, due_basis, escalation_level, escalation_steps, "
+    "field"
 )
 #: ``col = ?`` for every column of ``issues`` but the id, for an UPDATE of the whole row.
 ISSUE_ASSIGNMENTS: Final = ", ".join(f"{c.strip()} = ?" for c in ISSUE_COLUMNS.split(",")[1:])
@@ -68,6 +70,7 @@ def issue_row(issue: Issue) -> tuple[Any, ...]:
         issue.extension_count, int(issue.due_provisional),
         None if issue.due_basis is None else _dumps([issue.due_basis[0].isoformat(), issue.due_basis[1]]),
         issue.escalation_level, issue.escalation_steps,
+        None if issue.field is None else _dumps(issue.field.as_dict()),
     )
 
 
@@ -76,7 +79,7 @@ def issue_from_row(row: tuple[Any, ...]) -> Issue:
     (id_, title, description, category, lead, cooperating, responsible, due, original_due,
      state, version, lifecycle, lifecycle_version, rework_count, created_at, updated_at,
      accepted_at, extension, extension_count, due_provisional, due_basis, escalation_level,
-     escalation_steps) = row
+     escalation_steps, field) = row
     return Issue(
         id=id_, title=title, description=description, category=category, lead=lead,
         cooperating=tuple(json.loads(cooperating)),
@@ -89,6 +92,7 @@ def issue_from_row(row: tuple[Any, ...]) -> Issue:
         extension_count=extension_count, due_provisional=bool(due_provisional),
         due_basis=None if due_basis is None else _basis(json.loads(due_basis)),
         escalation_level=escalation_level, escalation_steps=escalation_steps,
+        field=None if field is None else FieldState.from_dict(json.loads(field)),
     )
 
 

@@ -140,6 +140,10 @@ MIGRATIONS: Final = (
         WHEN NEW.trigger = 'assign' AND json_extract(NEW.data, '$.target') IS NOT NULL
         BEGIN INSERT OR IGNORE INTO target_links VALUES (NEW.issue_id, json_extract(NEW.data, '$.target')); END;
     """,
+    # 6: the field loop of issue-list version 2 (会签, 挂起, 转办, 回访, 并案, 佐证材料), as JSON; NULL when unused.
+    """
+    ALTER TABLE issues ADD COLUMN field TEXT;
+    """,
 )
 #: The schema version this govflow writes and reads.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

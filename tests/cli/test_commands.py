@@ -42,27 +42,32 @@ def test_a_whole_issue_through_the_command_line(govflow_cli: Cli, cli_db: CliDb)
     govflow_cli("units", "add", "XY", "祥云县", "--level", "county", "--parent", "OFFICE")
     assert [u["id"] for u in ok(govflow_cli("units", "list", "--json"))] == ["OFFICE", "XY"]
     issue = ok(govflow_cli("assign", "集镇区排水沟堵塞", "--lead", "XY", "--due", "10wd", "--by", "OFFICE",
-                           "--person", "张主任", "--first", "李县长", "--cooperating", "OFFICE", "--json"))
+                           "--person", "张主任", "--first", "李县长", "--cooperating", "OFFICE", "--accept-limit", "2",
+                           "--json"))
     ident = issue["id"]
     assert (issue["state"], issue["responsible"]["first"], issue["due_basis"][1]) == ("assigned", "李县长", 10)
     assert ok(govflow_cli("accept", ident, "--by", "XY", "--json"))["accepted_at"]
     ok(govflow_cli("implement", ident, "--by", "XY", "--person", "王站长", "--note", "清淤",
                    "--evidence", "前.jpg", "--evidence", "后.jpg", "--json"))
+    waiting = govflow_cli("report", ident, "--by", "XY", "--result", "排水畅通")  # 会签 first (issue-list v2)
+    assert waiting.returncode == 1 and "waiting for the countersign (会签) of OFFICE" in waiting.stderr
+    ok(govflow_cli("countersign", ident, "--by", "OFFICE", "--note", "配合清淤", "--json"))
     ok(govflow_cli("report", ident, "--by", "XY", "--result", "排水畅通", "--json"))
     closed = ok(govflow_cli("fire", ident, "verify", "--by", "OFFICE", "--set", "rating=5", "--set", "note=好",
                             "--json"))
-    assert (closed["state"], closed["version"]) == ("verified", 5)
+    assert (closed["state"], closed["version"]) == ("verified", 6)
     shown = ok(govflow_cli("show", ident, "--json"))
-    assert [e["trigger"] for e in shown["ledger"]] == ["assign", "accept", "implement", "report", "verify"]
+    assert [e["trigger"] for e in shown["ledger"]] == ["assign", "accept", "implement", "countersign", "report",
+                                                       "verify"]
     assert shown["ledger"][2]["data"] == {"evidence": ["前.jpg", "后.jpg"], "note": "清淤"}
-    assert shown["ledger"][2]["person"] == "王站长" and shown["ledger"][4]["data"] == {"rating": 5, "note": "好"}
+    assert shown["ledger"][2]["person"] == "王站长" and shown["ledger"][5]["data"] == {"rating": 5, "note": "好"}
     assert [i["id"] for i in ok(govflow_cli("list", "--state", "verified", "--json"))] == [ident]
     assert ok(govflow_cli("list", "--state", "assigned", "--json")) == []
     people = govflow_cli("show", ident, "--lang", "en")
     assert people.returncode == 0 and "verify and close" in people.stdout and "reported → verified" in people.stdout
     assert "验收销号" in govflow_cli("show", ident).stdout
     verified = ok(govflow_cli("ledger", "verify", "--json"))
-    assert verified["intact"] is True and verified["entries"] == 5
+    assert verified["intact"] is True and verified["entries"] == 6
     with cli_db.open() as flow:  # what the store holds, read back in this process
         assert flow.get(ident).state == "verified"
         assert flow.verify_ledger().head == verified["head"]
@@ -82,7 +87,7 @@ def test_a_refused_command_exits_1_with_the_typed_message_and_writes_nothing(gov
     assert typo.returncode == 1 and "refused (InvalidTransition)" in typo.stderr
     error = json.loads(typo.stdout)["error"]
     assert error["type"] == "InvalidTransition"
-    assert "'verifyy' is not a trigger of lifecycle issue-list@1" in error["message"]
+    assert "'verifyy' is not a trigger of lifecycle issue-list@2" in error["message"]
     bad = govflow_cli("verify", ident, "--by", "OFFICE", "--rating", "9")
     assert bad.returncode == 1 and "ValidationError" in bad.stderr and "rating" in bad.stderr
     missing = govflow_cli("show", "GF-1999-0001")

@@ -30,6 +30,7 @@ def history(flow: govflow.Govflow, clock: FakeClock) -> tuple[str, str]:
     flow.request_extension(a.id, by="XIANGYUN", due=govflow.working_days(3), reason="汛期")
     flow.approve_extension(a.id, by="OFFICE")
     flow.implement(a.id, by="XIANGYUN", note="疏通", evidence=["a.jpg"])
+    flow.countersign(a.id, by="XIAZHUANG", note="配合疏通")  # 会签 (issue-list v2)
     flow.report(a.id, by="XIANGYUN", result="完成")
     flow.reject(a.id, by="OFFICE", reason="仍有积水", due="2026-04-20")
     flow.reassign(b.id, by="OFFICE", new_lead="XIANGYUN", reason="属地")

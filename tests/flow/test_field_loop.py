@@ -33,7 +33,7 @@ def at(clock: FakeClock, text: str) -> None:
 def test_new_issues_get_version_2_and_version_1_stays_registered(flow: govflow.Govflow) -> None:
     issue = new_issue(flow)
     assert (issue.lifecycle, issue.lifecycle_version, issue.field) == ("issue-list", 2, None)
-    assert [d.key for d in flow.lifecycles()] == ["issue-list@1", "issue-list@2"]
+    assert [d.key for d in flow.lifecycles()] == ["issue-list@1", "issue-list@2", "plan-target@1"]
     v1 = flow.lifecycle(version=1)
     assert "countersign" not in {t.trigger for t in v1.transitions} and "verified" in v1.final
     for lang in ("zh", "en"):

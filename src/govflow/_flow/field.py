@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 
 from .._core.checkpoint import Checkpoint
-from .._core.clock import DEFAULT_ZONE, require_aware
+from .._core.clock import in_zone
 from .._core.errors import InvalidTransition, LedgerCorrupted, ValidationError
 from .._core.events import DeadlineEvent
 from .._core.field import COUNTERSIGN_MODES, FieldState
@@ -279,7 +279,7 @@ class FieldMixin:
     def sweep(self, now: dt.datetime | None = None) -> list[DeadlineEvent]:
         """The deadline ladder (see the base), then the field loop's steps: ``accept_overdue`` once for an
         issue not accepted within its acceptance limit (签收时限), and automatic resumes at ``until``."""
-        when = self.now() if now is None else require_aware("now", now).astimezone(DEFAULT_ZONE)
+        when = self.now() if now is None else in_zone("now", now)
         self._resume_due(when)
         events: list[DeadlineEvent] = super().sweep(when)  # type: ignore[misc]
         return events + self._accept_overdue(when)

@@ -113,14 +113,19 @@ def show_issue(session: Session, issue: govflow.Issue) -> None:
 @click.option("--first", "first", help="第一责任人 (the first responsible person).")
 @click.option("--direct", help="直接责任人 (the directly responsible person).")
 @click.option("--lifecycle", default="issue-list", show_default=True, help="The lifecycle the issue follows.")
+@click.option("--countersign", type=click.Choice(["all", "any", "none"]),
+              help="会签: which cooperating units sign off before the report (default: all, when there are any).")
+@click.option("--accept-limit", type=click.IntRange(min=0), metavar="DAYS",
+              help="签收时限: working days to acknowledge the issue (default: the lifecycle's).")
 def assign(session: Session, title: str, lead: str, due: str, by: str, person: str | None,
            cooperating: tuple[str, ...], description: str, category: str | None, first: str | None,
-           direct: str | None, lifecycle: str) -> None:
+           direct: str | None, lifecycle: str, countersign: str | None, accept_limit: int | None) -> None:
     """交办: assign a new issue to its lead unit."""
     responsible = {"first": first, "direct": direct} if first or direct else None
     issue = session.flow().assign(
         title, lead=lead, due=parse_due(due) or due, by=_actor(by, person), cooperating=cooperating,
         description=description, category=category, responsible=responsible, lifecycle=lifecycle,
+        countersign=countersign, accept_limit=accept_limit,
     )
     show_issue(session, issue)
 
@@ -175,10 +180,13 @@ def _step(spec: govflow.TransitionSpec, labels: dict[str, dict[str, str]]) -> cl
 
 
 def steps() -> list[click.Command]:
-    """One command per trigger of the default ``issue-list`` lifecycle (accept, implement, report, ...)."""
-    definition = govflow.LifecycleDefinition.from_dict(govflow.ISSUE_LIST)
+    """One command per trigger of the default ``issue-list`` lifecycle (version 2: accept, implement, countersign,
+    report, request-suspension, callback, merge, ...). ``attach`` records a file through ``flow.attach``, not here;
+    ``govflow fire`` fires any trigger of any lifecycle."""
+    definition = govflow.LifecycleDefinition.from_dict(govflow.ISSUE_LIST_V2)
     labels = {lang: dict(definition.labels.get(lang, {})) for lang in ("zh", "en")}
-    return [_step(spec, labels) for spec in definition.transitions]
+    first = {spec.trigger: spec for spec in reversed(definition.transitions)}  # one command per trigger
+    return [_step(spec, labels) for trigger, spec in reversed(first.items()) if trigger != "attach"]
 
 
 @command(root, "list")

@@ -883,7 +883,8 @@ def test_overdue_issues_without_persons_are_read_from_the_ledger_only_when_touch
     calls: list[str | None] = []
 
     def counted(issue_id: str | None = None, **options: Any) -> Any:
-        if options.get("trigger") != "callback":  # the facts' one read of the period's call-backs (回访)
+        # The facts' reads of the period's field-loop steps (回访, 退回交办, 恢复, 提级督办) are not per issue.
+        if options.get("trigger") not in ("callback", "return_to_dispatcher", "resume", "reject", "reassign"):
             calls.append(issue_id)
         return read(issue_id, **options)
 

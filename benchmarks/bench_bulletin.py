@@ -226,7 +226,8 @@ def build(path: Path, issues: int, seed: int) -> tuple[int, float]:
                        canonical_json(data), prev, digest))
         prev = digest
     with db:
-        db.executemany(f"INSERT INTO issues ({_ISSUE_COLUMNS}) VALUES ({', '.join('?' * 23)})", issue_rows)
+        marks = ", ".join("?" * len(issue_rows[0]))
+        db.executemany(f"INSERT INTO issues ({_ISSUE_COLUMNS}) VALUES ({marks})", issue_rows)
         db.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ledger)
         db.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", (len(ledger), prev))
         db.execute("INSERT OR REPLACE INTO counters VALUES (?, ?)", (SCOPE, issues))

@@ -157,7 +157,9 @@ def test_suspension_stops_the_clock_and_moves_the_due_date(flow: govflow.Govflow
     assert resumed.state == "assigned"
     assert resumed.original_due == DUE and resumed.due == dt.date(2026, 4, 15)
     assert resumed.field is not None and resumed.field.suspended_days == 17
-    assert flow.ledger(a.id)[-1].data == {"due": "2026-04-15", "suspended_days": 17, "resumes_to": "assigned"}
+    assert flow.ledger(a.id)[-1].data == {"due": "2026-04-15", "suspended_days": 17, "resumes_to": "assigned",
+                                          "unit": "XIANGYUN"}
+    assert flow.facts("2026-03")["XIANGYUN"].suspended_days == 17
     refused(flow, InvalidTransition, lambda: flow.resume(a.id, by="OFFICE"))
 
 
@@ -204,7 +206,11 @@ def test_three_transfers_escalate_one_level(flow: govflow.Govflow) -> None:
         assert moved.field is not None and moved.field.transfers == number
     got = flow.get(a.id)
     assert got.field is not None and got.field.escalated == ("transfers",) and got.field.office == "PROVINCE"
-    assert flow.ledger(a.id)[-1].data["escalated"] == {"reasons": ["transfers"], "office": "PROVINCE"}
+    assert flow.ledger(a.id)[-1].data["escalated"] == {"reasons": ["transfers"], "office": "PROVINCE",
+                                                       "unit": "XIANGYUN"}
+    facts = flow.facts("2026-03")
+    assert (facts["XIANGYUN"].transfers, facts["BINCHUAN"].transfers, facts["XIAZHUANG"].transfers) == (1, 1, 1)
+    assert (facts["XIANGYUN"].escalated, facts["BINCHUAN"].escalated) == (1, 0)
 
 
 def test_three_reworks_escalate_one_level(flow: govflow.Govflow) -> None:

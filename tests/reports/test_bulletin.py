@@ -883,9 +883,10 @@ def test_overdue_issues_without_persons_are_read_from_the_ledger_only_when_touch
     calls: list[str | None] = []
 
     def counted(issue_id: str | None = None, **options: Any) -> Any:
-        # Neither the checkpoint's read of the ledger's last week nor the facts' one read of the period's
-        # call-backs (回访) is an issue's read.
-        if issue_id is not None and options.get("trigger") != "callback":
+        # Neither the checkpoint's read of the ledger's last week nor the facts' reads of the period's
+        # field-loop steps (回访, 退回交办, 恢复, 提级督办) are an issue's read.
+        if issue_id is not None and options.get("trigger") not in (
+                "callback", "return_to_dispatcher", "resume", "reject", "reassign"):
             calls.append(issue_id)
         return read(issue_id, **options)
 

@@ -259,19 +259,31 @@ class FieldMixin:
     def _add_callbacks(self, found: dict[str, UnitFacts], start: dt.datetime, end: dt.datetime) -> dict[
         str, UnitFacts
     ]:
-        """The period facts with the call-backs (回访) of ``[start, end)`` counted for the unit each names."""
+        """The period facts with the field loop's steps of ``[start, end)`` (回访, 退回交办, 恢复, 提级督办)
+        counted for the unit each names."""
         counts: dict[str, Counter[str]] = {}
-        for entry in self._store.ledger(since=start, until=end, trigger="callback"):
-            unit = entry.data.get("unit")
-            if not isinstance(unit, str):
-                continue
-            tally = counts.setdefault(unit, Counter())
-            tally["callbacks"] += 1
-            tally["callbacks_satisfied"] += entry.data.get("result") in ("satisfied", "basically_satisfied")
-            tally["callback_reworks"] += entry.data.get("reopen") is True
-        for unit, tally in counts.items():
+
+        def tally(unit: object) -> Counter[str]:
+            return counts.setdefault(unit, Counter()) if isinstance(unit, str) else Counter()
+
+        for trigger in ("callback", "return_to_dispatcher", "resume", "reject", "reassign"):
+            for entry in self._store.ledger(since=start, until=end, trigger=trigger):
+                data = entry.data
+                if trigger == "callback":
+                    one = tally(data.get("unit"))
+                    one["callbacks"] += 1
+                    one["callbacks_satisfied"] += data.get("result") in ("satisfied", "basically_satisfied")
+                    one["callback_reworks"] += data.get("reopen") is True
+                elif trigger == "return_to_dispatcher":
+                    tally(entry.actor)["transfers"] += 1
+                elif trigger == "resume":
+                    tally(data.get("unit"))["suspended_days"] += int(data.get("suspended_days", 0))
+                escalated = data.get("escalated")
+                if isinstance(escalated, dict):
+                    tally(escalated.get("unit"))["escalated"] += 1
+        for unit, figures in counts.items():
             base = found.get(unit, UnitFacts(unit))
-            found[unit] = attrs.evolve(base, **{name: getattr(base, name) + tally[name] for name in CALLBACK_COUNTS})
+            found[unit] = attrs.evolve(base, **{name: getattr(base, name) + figures[name] for name in CALLBACK_COUNTS})
         return found
 
     # -- the sweep ------------------------------------------------------------------------------

@@ -102,7 +102,9 @@ def _escalate(work: Work) -> None:
     unit = work.units(current)
     office = unit.parent if unit is not None and unit.parent is not None else current
     _update(work, escalated=state.escalated + tuple(reasons), office=office)
-    work.values["escalated"] = {"reasons": reasons, "office": office}
+    # Counted for the lead the issue had when it was escalated (the new lead, on a reassignment).
+    lead = work.changes.get("lead", issue.lead)
+    work.values["escalated"] = {"reasons": reasons, "office": office, "unit": lead}
 
 
 # -- 会签 ------------------------------------------------------------------------------------------
@@ -180,7 +182,7 @@ def _resume(work: Work) -> None:
             suspended_days=state.suspended_days + days)
     work.changes["state"] = state.resumes_to
     work.changes["due"] = due
-    work.values.update(due=due, suspended_days=days, resumes_to=state.resumes_to)
+    work.values.update(due=due, suspended_days=days, resumes_to=state.resumes_to, unit=issue.lead)
 
 
 def _suspended(issue: Issue) -> str | None:

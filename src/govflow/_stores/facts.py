@@ -60,11 +60,14 @@ __all__ = [
 COUNTS: Final = (
     "assigned", "accepted_on_time", "cooperating", "due", "fed_back_on_time", "closed", "feedbacks",
     "first_pass", "rejections", "extensions", "overdue_at_end", "ratings", "rating_sum",
-    "callbacks", "callbacks_satisfied", "callback_reworks",
+    "callbacks", "callbacks_satisfied", "callback_reworks", "transfers", "escalated", "suspended_days",
 )
-#: The counts of the call-backs (回访) in a period: the flow adds them from the ``callback`` entries
-#: (each names its lead unit), after the store's aggregation; stores leave them 0.
-CALLBACK_COUNTS: Final = ("callbacks", "callbacks_satisfied", "callback_reworks")
+#: The field loop's counts in a period (回访, 转办, 提级督办, 挂起): the flow adds them from the period's
+#: ``callback``, ``return_to_dispatcher``, ``resume``, ``reject`` and ``reassign`` entries (each names the
+#: unit it counts for), after the store's aggregation; stores leave them 0.
+CALLBACK_COUNTS: Final = (
+    "callbacks", "callbacks_satisfied", "callback_reworks", "transfers", "escalated", "suspended_days",
+)
 
 
 @attrs.frozen
@@ -76,7 +79,9 @@ class UnitFacts:
     for the unit in the period. ``mean_rating`` is ``rating_sum / ratings``
     (None without ratings). ``callbacks`` counts the call-backs (回访) of the unit's issues in the
     period, ``callbacks_satisfied`` those satisfied or basically satisfied, ``callback_reworks`` those
-    that sent the issue back (发回重办).
+    that sent the issue back (发回重办). ``transfers`` counts the returns to the dispatcher (退回交办) by the
+    unit, ``escalated`` the unit's issues escalated one level (提级督办), ``suspended_days`` the working
+    days its issues resumed in the period had been suspended (挂起).
     """
 
     unit: str
@@ -96,6 +101,9 @@ class UnitFacts:
     callbacks: int = 0
     callbacks_satisfied: int = 0
     callback_reworks: int = 0
+    transfers: int = 0
+    escalated: int = 0
+    suspended_days: int = 0
     escalations: Mapping[str, int] = attrs.field(factory=dict, hash=False)
 
     @property

@@ -108,6 +108,9 @@ BULLETIN_LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "callbacks": ("回访数", "Call-backs"),
     "callbacks_satisfied": ("回访满意数（含基本满意）", "Call-backs satisfied"),
     "callback_reworks": ("回访发回重办数", "Sent back at call-back"),
+    "transfers": ("退回交办数", "Returned to the dispatcher"),
+    "escalated": ("提级督办数", "Escalated one level"),
+    "suspended_days": ("挂起工作日数", "Working days suspended"),
     "mean_rating": ("平均满意度", "Mean rating"),
     "due_count": ("到期数", "Fell due"),
     # roll-ups and work plans

@@ -198,16 +198,21 @@ def _steps(bulletin: Bulletin) -> list[str]:
     return [*STEP_LABELS, *extra]
 
 
+# The facts' counts the bulletin's tables leave out, shown in the workbook after them.
+_MORE: Final = ("ratings", "rating_sum", "callbacks", "callbacks_satisfied", "callback_reworks", "transfers",
+                "escalated", "suspended_days")
+
+
 def _fact_cells(facts: UnitFacts, steps: Sequence[str]) -> list[Cell]:
     cells: list[Cell] = [getattr(facts, name) for name in FACT_COLUMNS]
-    cells += [facts.ratings, facts.rating_sum, facts.callbacks, facts.callbacks_satisfied, facts.callback_reworks]
+    cells += [getattr(facts, name) for name in _MORE]
     cells += [facts.escalations.get(step, 0) for step in steps]
     return cells
 
 
 def _fact_head(steps: Sequence[str], lang: str) -> list[str]:
     head = [label("due_count" if n == "due" else n, lang) for n in FACT_COLUMNS]
-    head += [label(n, lang) for n in ("ratings", "rating_sum", "callbacks", "callbacks_satisfied", "callback_reworks")]
+    head += [label(n, lang) for n in _MORE]
     head += [label(f"step_{step}", lang) for step in steps]
     return head
 

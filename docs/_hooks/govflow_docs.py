@@ -29,7 +29,8 @@ import govflow  # noqa: E402  - from this checkout, not an installed copy
 PAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("flow", "流程 Flow: open() and Govflow", ("_flow",)),
     ("values", "数据 Values: issues, units, the ledger",
-     ("_core.model", "_core.events", "_core.ledger", "_core.clock", "_core.checkpoint", "_core.text")),
+     ("_core.model", "_core.events", "_core.ledger", "_core.clock", "_core.checkpoint", "_core.text",
+      "_core.field")),
     ("errors", "错误 Errors", ("_core.errors",)),
     ("lifecycles", "生命周期 Lifecycles", ("_lifecycle",)),
     ("deadlines", "期限 Deadlines and calendars", ("_deadlines", "_core.workdays")),

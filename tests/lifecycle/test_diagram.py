@@ -48,7 +48,7 @@ def drawn_edges(pattern: re.Pattern[str], text: str, labels: dict[str, str]) -> 
 @pytest.fixture
 def issue_list() -> LifecycleDefinition:
     with govflow.open(":memory:") as flow:
-        return flow.lifecycle("issue-list")
+        return flow.lifecycle("issue-list", 1)
 
 
 def trigger_labels(definition: LifecycleDefinition) -> dict[str, str]:
@@ -81,12 +81,13 @@ def test_the_dot_diagram_has_the_same_edges_and_marks_final_states(issue_list: L
 
 def test_a_registered_lifecycle_is_drawn_by_version_through_the_flow() -> None:
     with govflow.open(":memory:") as flow:
-        v2 = dict(ISSUE_LIST, version=2, states=[*ISSUE_LIST["states"]])
-        v2["transitions"] = [t for t in ISSUE_LIST["transitions"] if t["trigger"] != "reassign"]
-        flow.register_lifecycle(v2)
+        v3 = dict(ISSUE_LIST, version=3, states=[*ISSUE_LIST["states"]])
+        v3["transitions"] = [t for t in ISSUE_LIST["transitions"] if t["trigger"] != "reassign"]
+        flow.register_lifecycle(v3)
         assert "改派 reassign" in flow.lifecycle("issue-list", 1).diagram()
+        assert "会签 countersign" in flow.lifecycle("issue-list", 2).diagram()  # the field loop's version
         latest = flow.lifecycle("issue-list").diagram()
-        assert "issue-list@2" in latest and "改派" not in latest
+        assert "issue-list@3" in latest and "改派" not in latest
 
 
 AWKWARD: dict[str, Any] = {

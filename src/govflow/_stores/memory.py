@@ -29,7 +29,9 @@ class MemoryStore:
         self._issues: dict[str, Issue] = {}
         self._entries: list[LedgerEntry] = []
         # Tuples, not lists: most issues have a handful of entries, and a tuple is half the size.
-        self._by_issue: dict[str, list[LedgerEntry]] = {}  # appended to: a step costs O(1)
+        # An issue's entries: the entry itself while it has one (most issues, most of the time: no container
+        # per issue), then a list appended to (a step costs O(1)). Read through _entries_of.
+        self._by_issue: dict[str, LedgerEntry | list[LedgerEntry]] = {}
         self._counters: dict[str, int] = {}
         self._head: tuple[int, str] = (0, GENESIS_HASH)
         self._lifecycles: dict[tuple[str, int], str] = {}
@@ -60,6 +62,21 @@ class MemoryStore:
             (issue for issue in list(self._issues.values()) if query.matches(issue)),
             key=lambda issue: issue.id,
         )
+
+    def _append(self, subject: str, entry: LedgerEntry) -> None:
+        found = self._by_issue.get(subject)
+        if found is None:
+            self._by_issue[subject] = entry
+        elif isinstance(found, list):
+            found.append(entry)
+        else:
+            self._by_issue[subject] = [found, entry]
+
+    def _entries_of(self, subject: str) -> Sequence[LedgerEntry]:
+        found = self._by_issue.get(subject)
+        if found is None:
+            return ()
+        return found if isinstance(found, list) else (found,)
 
     def commit(self, work: UnitOfWork) -> tuple[Issue, LedgerEntry]:
         """Write ``work`` atomically (see :meth:`govflow.Store.commit`)."""
@@ -100,7 +117,7 @@ class MemoryStore:
             for work, issue, entry in planned:
                 self._issues[issue.id] = issue
                 self._entries.append(entry)
-                self._by_issue.setdefault(issue.id, []).append(entry)
+                self._append(issue.id, entry)
                 if entry.trigger == "assign" and isinstance(entry.data.get("target"), str):
                     self._links[issue.id] = entry.data["target"]
                 self._add_outbox(entry, work.notify)
@@ -126,7 +143,7 @@ class MemoryStore:
     ) -> Iterator[LedgerEntry]:
         """Ledger entries in sequence order (see :meth:`govflow.Store.ledger`)."""
         with self._lock:  # a commit's entries, issues and head appear together
-            entries = list(self._entries if issue_id is None else self._by_issue.get(issue_id, ()))
+            entries = list(self._entries if issue_id is None else self._entries_of(issue_id))
         for entry in entries:
             if trigger is not None and entry.trigger != trigger:
                 continue
@@ -194,7 +211,7 @@ class MemoryStore:
             for work, row, entry in planned:
                 self._plan_rows[row.id] = row
                 self._entries.append(entry)
-                self._by_issue.setdefault(row.id, []).append(entry)
+                self._append(row.id, entry)
                 self._add_outbox(entry, work.notify)
             return [(row, entry) for _, row, entry in planned]
 
@@ -215,7 +232,7 @@ class MemoryStore:
         """The entries of a plan and its targets at or before ``until``, in sequence order."""
         with self._lock:
             ids = [r.id for r in self._plan_rows.values() if r.plan_id == plan_id]
-            found = [e for row_id in ids for e in self._by_issue.get(row_id, ()) if until is None or e.at <= until]
+            found = [e for row_id in ids for e in self._entries_of(row_id) if until is None or e.at <= until]
         return sorted(found, key=lambda e: e.seq)
 
     def target_issue_states(self, plan_id: str, as_of: dt.datetime | None = None) -> dict[str, dict[str, int]]:
@@ -223,7 +240,7 @@ class MemoryStore:
         with self._lock:
             targets = {r.id for r in self._plan_rows.values() if r.plan_id == plan_id and r.kind == "target"}
             issues = [i for i, t in self._links.items() if t in targets]
-            entries = sorted((e for i in issues for e in self._by_issue.get(i, ())), key=lambda e: e.seq)
+            entries = sorted((e for i in issues for e in self._entries_of(i)), key=lambda e: e.seq)
         return compute_link_states(entries, targets, as_of)
 
     def save_lifecycle(self, name: str, version: int, definition: str) -> None:

@@ -31,6 +31,8 @@ def busy_flow(flow: govflow.Govflow, clock: FakeClock, tmp_path: Path) -> dict[s
     ids = {i.title: i.id for i in flow.issues()}
     sewage, lights = ids["村庄污水收集管网覆盖不足"], ids["集镇路灯损坏未修复"]
     flow.implement(sewage, by=Actor("XIANGYUN", "李科长"), note="已铺设管网2公里", evidence=["验收单.pdf", "照片.zip"])
+    for unit in flow.get(sewage).cooperating:  # 会签: an imported issue starts as flow.assign starts it
+        flow.countersign(sewage, by=unit, note="配合完成")
     flow.report(sewage, by="XIANGYUN", result="管网覆盖率100%")
     flow.verify(sewage, by="OFFICE", rating=4)
     for title in TRICKY:

@@ -423,3 +423,20 @@ def test_text_cells_pass_the_text_rule_at_the_door(flow: govflow.Govflow, tmp_pa
         flow.import_issues(path, by="OFFICE")
     assert [(p.row, p.column) for p in info.value.problems] == [(2, "问题"), (3, "第一责任人"), (4, "问题类别")]
     assert snapshot(flow) == before
+
+
+def test_an_imported_issue_starts_as_flow_assign_starts_it(flow: govflow.Govflow, tmp_path: Path) -> None:
+    """issue-list v2: cooperating units countersign (会签) before the report, as with flow.assign's default."""
+    path = tmp_path / "coop.csv"
+    path.write_text("编号,问题,牵头单位,配合单位,完成时限\n1,积水,祥云县,宾川县,2026-06-30\n2,噪音,宾川县,,2026-06-30\n",
+                    encoding="utf-8")
+    created = flow.import_issues(path, by="OFFICE").created
+    with_coop, alone = (flow.get(issue_id) for issue_id in created)
+    assigned = flow.assign("对照", lead="XIANGYUN", due="2026-06-30", by="OFFICE", cooperating=["BINCHUAN"])
+    assert with_coop.field == assigned.field and with_coop.field is not None
+    assert with_coop.field.countersign == "all" and alone.field is None
+    flow.implement(with_coop.id, by="XIANGYUN", note="疏通")
+    refused(flow, govflow.InvalidTransition, lambda: flow.report(with_coop.id, by="XIANGYUN", result="完成"))
+    flow.countersign(with_coop.id, by="BINCHUAN", note="配合")
+    assert flow.report(with_coop.id, by="XIANGYUN", result="完成").state == "feedback"
+    assert flow.verify_ledger().entries == len(flow.ledger())

@@ -7,7 +7,7 @@ import datetime as dt
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -25,9 +25,10 @@ from .._reports.period import Period
 from .._stores.protocol import IssueQuery
 
 if TYPE_CHECKING:
+    from .._core.field import FieldState
     from .._core.workdays import Calendar
     from .._deadlines.ladder import Overdue
-    from .._lifecycle.machine import Lifecycle
+    from .._lifecycle.machine import Lifecycle, LifecycleDefinition
     from .._plugins.manager import Plugins
     from .._stores.protocol import Store
     from .steps import ActorLike
@@ -59,6 +60,9 @@ class SheetsMixin:
                   version: int | None = None) -> str: ...
         def overdue(self, unit: str | None = None) -> list[Overdue]: ...
         def _link_data(self, target_id: object, lead: str) -> str: ...
+        @staticmethod
+        def _field_at_assign(definition: LifecycleDefinition, cooperating: tuple[str, ...], countersign: str | None,
+                             accept_limit: int | None, data: dict[str, Any]) -> FieldState | None: ...
 
     def import_issues(
         self,
@@ -111,6 +115,8 @@ class SheetsMixin:
             id_scope=f"{self._id_prefix}{now.year}-", max_extensions=self._max_extensions,
             guard=self._plugins.before_transition if self._plugins.has_guards else None, source=name,
             link_target=self._link_data,
+            field_data=lambda definition, cooperating, data: self._field_at_assign(
+                definition, cooperating, None, None, data),
         )
         plan = plan_import(found, ctx, update=update, progress=progress)
         problems += plan.problems

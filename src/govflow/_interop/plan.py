@@ -23,7 +23,8 @@ from .._core.model import Actor, Issue, Responsible, Unit
 from .._core.text import check_text
 from .._core.workdays import Calendar, WorkingDays, resolve_due
 from .._lifecycle.fields import iso_date
-from .._lifecycle.machine import Lifecycle
+from .._lifecycle.machine import Lifecycle, LifecycleDefinition
+from .._lifecycle.replay import assigned_issue
 from .._stores.protocol import UnitOfWork
 from .columns import COLUMNS, Column
 from .sources import Sheet
@@ -59,6 +60,8 @@ class ImportContext:
     source: str
     #: Checks a 目标 cell for a new issue with this lead and returns the target id to link (raises otherwise).
     link_target: Callable[[str, str], str] | None = None
+    #: Adds to a new issue's assign data what the field loop starts it with (as ``flow.assign`` does by default).
+    field_data: Callable[[LifecycleDefinition, tuple[str, ...], dict[str, Any]], object] | None = None
 
 
 @attrs.define
@@ -234,12 +237,6 @@ def _create(check: _Checker, row: _Row, ctx: ImportContext) -> None:
     due, provisional, basis = resolved
     definition = ctx.lifecycle.definition
     now = ctx.now
-    issue = Issue(
-        id="", title=row.title, description=row.description, category=row.category, lead=row.lead,
-        cooperating=row.cooperating, responsible=row.responsible, due=due, original_due=due,
-        state=definition.initial, version=1, lifecycle=definition.name, lifecycle_version=definition.version,
-        created_at=now, updated_at=now, due_provisional=provisional, due_basis=basis,
-    )
     # The same data flow.assign writes, and the row's external id.
     data: dict[str, Any] = {
         "title": row.title, "lead": row.lead, "due": iso_date(due),
@@ -259,7 +256,11 @@ def _create(check: _Checker, row: _Row, ctx: ImportContext) -> None:
         data["responsible"] = row.responsible.as_dict()
     if row.target is not None:
         data["target"] = row.target  # the link the stores derive from the assign entry, as flow.assign writes it
+    if ctx.field_data is not None:  # issue-list v2: the countersign a new issue with cooperating units needs
+        ctx.field_data(definition, row.cooperating, data)
     data["external_id"] = row.external_id
+    # The issue is what its ledger entry says, built as flow.assign builds it (and verify_ledger() rebuilds it).
+    issue = assigned_issue("", data, now, definition.initial)
     if ctx.guard is not None:
         try:
             ctx.guard(ProposedTransition(None, issue, "assign", ctx.actor, now, copy.deepcopy(data)))

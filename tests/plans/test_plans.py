@@ -168,6 +168,7 @@ def test_a_target_measured_by_issues_takes_the_share_verified(flow: govflow.Govf
     first = flow.assign("积水", lead="XIANGYUN", due="2026-04-30", by="OFFICE", target=top.id)
     second = flow.assign("噪音", lead="XIAZHUANG", due="2026-04-30", by="OFFICE", target=top.id)
     assert flow.ledger(first.id)[0].data["target"] == top.id
+    assert flow.store.target_links() == {first.id: top.id, second.id: top.id}  # every store derives them
     assert flow.target(top.id).progress == 0
     for trigger, by, data in (("implement", "XIANGYUN", {"note": "n"}), ("report", "XIANGYUN", {"result": "r"}),
                               ("verify", "OFFICE", {})):
@@ -320,3 +321,34 @@ def test_an_altered_plan_or_target_row_is_found(tmp_path, clock) -> None:  # typ
     db.close()
     with govflow.open(path) as flow, pytest.raises(govflow.LedgerCorrupted, match=f"target {target.id}"):
         flow.verify_ledger()
+
+
+def test_an_altered_link_to_a_target_is_found(tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
+    """The issue-to-target links are derived from the assign entries; verify_ledger() checks every one."""
+    import sqlite3
+
+    from ..conftest import add_units
+
+    path = tmp_path / "links.sqlite3"
+    with govflow.open(path, clock=clock) as flow:
+        add_units(flow)
+        plan = make_plan(flow)
+        top = flow.add_target(plan.id, "交办", unit="XIANGYUN", phase=PHASES[0][0], by="OFFICE", measure="issues")
+        other = flow.add_target(plan.id, "另一", unit="XIANGYUN", phase=PHASES[0][0], by="OFFICE", measure="issues")
+        linked = flow.assign("积水", lead="XIANGYUN", due="2026-04-30", by="OFFICE", target=top.id)
+        free = flow.assign("噪音", lead="XIANGYUN", due="2026-04-30", by="OFFICE")
+        assert flow.store.target_links() == {linked.id: top.id}
+        flow.verify_ledger()
+    for statement, names in (
+        (f"UPDATE target_links SET target_id = '{other.id}' WHERE issue_id = '{linked.id}'", linked.id),
+        (f"DELETE FROM target_links WHERE issue_id = '{linked.id}'", linked.id),
+        (f"INSERT INTO target_links VALUES ('{free.id}', '{top.id}')", free.id),
+    ):
+        copy = tmp_path / f"copy-{len(statement)}.sqlite3"
+        copy.write_bytes(path.read_bytes())
+        db = sqlite3.connect(copy)
+        db.execute(statement)
+        db.commit()
+        db.close()
+        with govflow.open(copy) as flow, pytest.raises(govflow.LedgerCorrupted, match=f"issue {names}"):
+            flow.verify_ledger()

@@ -116,6 +116,15 @@ class ReadingMixin:
                 raise LedgerCorrupted(
                     check.entries + 1, f"issue {issue_id}: {why}: the issue row was altered", issue_id
                 )
+        links = store.target_links()
+        for issue_id, target_id in sorted(replay.links.items()):
+            if links.pop(issue_id, None) != target_id:
+                raise LedgerCorrupted(check.entries + 1, f"issue {issue_id}: its link to target {target_id} was "
+                                      "altered or removed (the assign entry names it)", issue_id)
+        for issue_id, target_id in links.items():
+            if replay.issues.get(issue_id) is not None:  # (an issue assigned while the ledger was read is not)
+                raise LedgerCorrupted(check.entries + 1, f"issue {issue_id}: linked to target {target_id}, which "
+                                      "no assign entry says: the link was added outside govflow", issue_id)
         for row in store.plan_rows():
             rebuilt_plan = plans.get(row.id)
             if rebuilt_plan is None or rebuilt_plan.version != row.version:

@@ -120,6 +120,8 @@ class Replay:
     #: The flow's calendar: a step that counts working days (a resume) counts them as it did.
     calendar: Calendar | None = None
     issues: dict[str, Issue] = attrs.field(factory=dict)
+    #: Issue id -> the target its assign entry links it to (work plans).
+    links: dict[str, str] = attrs.field(factory=dict)
     #: (seq, issue id, problem) of the first entry that could not be replayed.
     problem: tuple[int, str, str] | None = None
 
@@ -135,6 +137,8 @@ class Replay:
     def _step(self, entry: LedgerEntry) -> Issue:
         data = entry.data
         if entry.trigger == "assign":
+            if isinstance(data.get("target"), str):
+                self.links[entry.issue_id] = data["target"]
             lifecycle = self._lifecycle(str(data["lifecycle"]), int(data["lifecycle_version"]))
             return assigned_issue(entry.issue_id, data, entry.at, lifecycle.definition.initial)
         issue = self.issues[entry.issue_id]

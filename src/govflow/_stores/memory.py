@@ -235,6 +235,11 @@ class MemoryStore:
             found = [e for row_id in ids for e in self._entries_of(row_id) if until is None or e.at <= until]
         return sorted(found, key=lambda e: e.seq)
 
+    def target_links(self) -> dict[str, str]:
+        """Every issue linked to a target: issue id -> target id."""
+        with self._lock:
+            return dict(sorted(self._links.items()))
+
     def target_issue_states(self, plan_id: str, as_of: dt.datetime | None = None) -> dict[str, dict[str, int]]:
         """Per target of the plan, its linked issues by state (the reference, :func:`compute_link_states`)."""
         with self._lock:

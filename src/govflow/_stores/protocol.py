@@ -176,6 +176,10 @@ class Store(Protocol):
     def plan_ledger(self, plan_id: str, until: dt.datetime | None = None) -> list[LedgerEntry]:
         """The ledger entries of a plan and its targets, in sequence order, those at or before ``until``."""
 
+    def target_links(self) -> dict[str, str]:
+        """Every issue linked to a target: issue id -> target id (derived from the ``assign`` entries'
+        ``target``; ``verify_ledger()`` checks it against them)."""
+
     def target_issue_states(self, plan_id: str, as_of: dt.datetime | None = None) -> dict[str, dict[str, int]]:
         """Per target of the plan, how many linked issues are in each state (now, or at ``as_of``).
 

@@ -136,6 +136,12 @@ class Plans:
             rows = conn.execute((text + " ORDER BY l.seq").encode(), args).fetchall()
         return [_entry(r) for r in rows]
 
+    def target_links(self) -> dict[str, str]:
+        """Every issue linked to a target: issue id -> target id."""
+        with self._connection() as conn:
+            rows = conn.execute(b"SELECT issue_id, target_id FROM target_links ORDER BY issue_id").fetchall()
+        return {str(issue): str(target) for issue, target in rows}
+
     def target_issue_states(self, plan_id: str, as_of: dt.datetime | None = None) -> dict[str, dict[str, int]]:
         """Per target of the plan, its linked issues by state (now, or at ``as_of``)."""
         if as_of is None:

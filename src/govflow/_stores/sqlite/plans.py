@@ -126,6 +126,12 @@ class PlansMixin:
             rows = self._db.execute(sql + " ORDER BY l.seq", args).fetchall()
         return [entry_from_row(r) for r in rows]
 
+    def target_links(self) -> dict[str, str]:
+        """Every issue linked to a target: issue id -> target id."""
+        with self._lock:
+            rows = self._db.execute("SELECT issue_id, target_id FROM target_links ORDER BY issue_id").fetchall()
+        return {str(issue): str(target) for issue, target in rows}
+
     def target_issue_states(self, plan_id: str, as_of: dt.datetime | None = None) -> dict[str, dict[str, int]]:
         """Per target of the plan, its linked issues by state (now, or at ``as_of``)."""
         if as_of is None:

@@ -33,9 +33,9 @@ from .._core.model import Issue, Responsible
 from .._core.text import check_text
 from .._deadlines.calendar import Fallback, WorkingDays, resolve_due
 from .._deadlines.ladder import DEFAULT_LADDER, Ladder
-from .._lifecycle.fields import iso_date, parse_actor, parse_due, parse_responsible
+from .._lifecycle.fields import parse_actor, parse_due, parse_responsible
 from .._lifecycle.machine import Lifecycle, LifecycleDefinition, describe_roles, roles_of
-from .._lifecycle.replay import assigned_issue
+from .._lifecycle.replay import assign_data, assigned_issue
 from .._plans.lifecycle import PLAN_LABELS
 from .._plugins.manager import PluginInfo, PluginLoadError, Plugins
 from .._plugins.outbox import Courier, DeliveryReport, Outbox, RetryPolicy
@@ -369,24 +369,10 @@ class Govflow(UnitsMixin, FieldMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, 
         linked = None if target is None else self._link_data(target, lead)
         extra: dict[str, Any] = {}
         self._field_at_assign(definition, coop, countersign, accept_limit, extra)
-        data: dict[str, Any] = {
-            "title": title, "lead": lead, "due": iso_date(due_date),
-            "lifecycle": definition.name, "lifecycle_version": definition.version,
-        }
-        if basis is not None:
-            data["working_days"] = basis[1]
-        if provisional:
-            data["due_provisional"] = True
-        if coop:
-            data["cooperating"] = list(coop)
-        if description:
-            data["description"] = description
-        if category is not None:
-            data["category"] = category
-        if persons is not None:
-            data["responsible"] = persons.as_dict()
-        if linked is not None:
-            data["target"] = linked
+        data = assign_data(
+            definition, title=title, lead=lead, due=due_date, provisional=provisional, basis=basis,
+            cooperating=coop, description=description, category=category, responsible=persons, target=linked,
+        )
         data.update(extra)
         # The issue is what its ledger entry says: verify_ledger() rebuilds it with the same function.
         issue = assigned_issue("", data, now, definition.initial)

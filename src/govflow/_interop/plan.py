@@ -24,7 +24,7 @@ from .._core.text import check_text
 from .._core.workdays import Calendar, WorkingDays, resolve_due
 from .._lifecycle.fields import iso_date
 from .._lifecycle.machine import Lifecycle, LifecycleDefinition
-from .._lifecycle.replay import assigned_issue
+from .._lifecycle.replay import assign_data, assigned_issue
 from .._stores.protocol import UnitOfWork
 from .columns import COLUMNS, Column
 from .sources import Sheet
@@ -237,25 +237,12 @@ def _create(check: _Checker, row: _Row, ctx: ImportContext) -> None:
     due, provisional, basis = resolved
     definition = ctx.lifecycle.definition
     now = ctx.now
-    # The same data flow.assign writes, and the row's external id.
-    data: dict[str, Any] = {
-        "title": row.title, "lead": row.lead, "due": iso_date(due),
-        "lifecycle": definition.name, "lifecycle_version": definition.version,
-    }
-    if basis is not None:
-        data["working_days"] = basis[1]
-    if provisional:
-        data["due_provisional"] = True
-    if row.cooperating:
-        data["cooperating"] = list(row.cooperating)
-    if row.description:
-        data["description"] = row.description
-    if row.category is not None:
-        data["category"] = row.category
-    if row.responsible is not None:
-        data["responsible"] = row.responsible.as_dict()
-    if row.target is not None:
-        data["target"] = row.target  # the link the stores derive from the assign entry, as flow.assign writes it
+    # The data flow.assign writes (the same function), then the row's external id.
+    data = assign_data(
+        definition, title=row.title, lead=row.lead, due=due, provisional=provisional, basis=basis,
+        cooperating=row.cooperating, description=row.description, category=row.category,
+        responsible=row.responsible, target=row.target,
+    )
     if ctx.field_data is not None:  # issue-list v2: the countersign a new issue with cooperating units needs
         ctx.field_data(definition, row.cooperating, data)
     data["external_id"] = row.external_id

@@ -25,13 +25,14 @@ from .._core.field import FieldState
 from .._core.ledger import is_issue_subject
 from .._core.model import Actor, Issue, LedgerEntry, Responsible, Unit
 from .._core.workdays import Calendar
-from .fields import parse_date
-from .machine import Lifecycle
+from .fields import iso_date, parse_date
+from .machine import Lifecycle, LifecycleDefinition
 
 __all__ = [
     "SYSTEM_STEPS",
     "Replay",
     "apply_system_step",
+    "assign_data",
     "assigned_issue",
     "is_issue_subject",
     "register_system_step",
@@ -88,6 +89,45 @@ def _recount_due(issue: Issue, data: Mapping[str, Any]) -> dict[str, Any]:
     if due != issue.due:
         changes.update(escalation_steps=0, escalation_level=0)
     return changes
+
+
+def assign_data(
+    definition: LifecycleDefinition,
+    *,
+    title: str,
+    lead: str,
+    due: dt.date,
+    provisional: bool = False,
+    basis: tuple[dt.date, int] | None = None,
+    cooperating: tuple[str, ...] = (),
+    description: str = "",
+    category: str | None = None,
+    responsible: Responsible | None = None,
+    target: str | None = None,
+) -> dict[str, Any]:
+    """The data of an ``assign`` entry (checked values): what :func:`assigned_issue` builds the issue from.
+
+    ``flow.assign`` and the spreadsheet import write the same entry through it.
+    """
+    data: dict[str, Any] = {
+        "title": title, "lead": lead, "due": iso_date(due),
+        "lifecycle": definition.name, "lifecycle_version": definition.version,
+    }
+    if basis is not None:
+        data["working_days"] = basis[1]
+    if provisional:
+        data["due_provisional"] = True
+    if cooperating:
+        data["cooperating"] = list(cooperating)
+    if description:
+        data["description"] = description
+    if category is not None:
+        data["category"] = category
+    if responsible is not None:
+        data["responsible"] = responsible.as_dict()
+    if target is not None:
+        data["target"] = target  # the link the stores derive from the assign entry
+    return data
 
 
 def assigned_issue(issue_id: str, data: Mapping[str, Any], at: dt.datetime, initial: str) -> Issue:

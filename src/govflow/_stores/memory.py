@@ -4,18 +4,36 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Protocol, TypeVar
 
 import attrs
 
 from .._core.errors import ConcurrentUpdateError
-from .._core.ledger import GENESIS_HASH, seal
+from .._core.ledger import GENESIS_HASH, LedgerDraft, seal
 from .._core.model import Issue, LedgerEntry, Unit
 from .facts import FactsQuery, OverdueAtEnd, UnitFacts, compute_facts, compute_overdue
 from .plans import PlanRow, PlanWork, compute_link_states
 from .protocol import IssueQuery, OutboxRow, UnitOfWork
 
 __all__ = ["MemoryStore"]
+
+
+class _HasVersion(Protocol):
+    @property
+    def version(self) -> int: ...
+
+
+class _WriteWork(Protocol):
+    @property
+    def id_scope(self) -> str | None: ...
+    @property
+    def expected_version(self) -> int: ...
+
+
+#: An issue or a plan row, and the unit of work that writes it (UnitOfWork, PlanWork).
+_Versioned = TypeVar("_Versioned", bound=_HasVersion)
+_Work = TypeVar("_Work", bound=_WriteWork)
 
 
 class MemoryStore:
@@ -84,36 +102,14 @@ class MemoryStore:
 
     def commit_many(self, works: Sequence[UnitOfWork]) -> list[tuple[Issue, LedgerEntry]]:
         """Write several units of work at once: all of them, or none."""
+
+        def numbered(work: UnitOfWork, new_id: str) -> tuple[Issue, LedgerDraft]:
+            return attrs.evolve(work.issue, id=new_id), attrs.evolve(work.entry, issue_id=new_id)
+
         with self._lock:
-            # Check every version first (an issue may appear several times, each step on the last).
-            versions: dict[str, int | None] = {}
-            for work in works:
-                if work.id_scope is not None:
-                    continue
-                issue_id = work.issue.id
-                if issue_id not in versions:
-                    current = self._issues.get(issue_id)
-                    versions[issue_id] = None if current is None else current.version
-                if versions[issue_id] is None or versions[issue_id] != work.expected_version:
-                    raise ConcurrentUpdateError(issue_id, work.expected_version, versions[issue_id])
-                versions[issue_id] = work.issue.version
-            # Then number and seal everything (sealing refuses data that is not JSON) ...
-            counters: dict[str, int] = {}
-            head = self._head
-            planned: list[tuple[UnitOfWork, Issue, LedgerEntry]] = []
-            for work in works:
-                issue, draft = work.issue, work.entry
-                if work.id_scope is not None:
-                    number = counters.get(work.id_scope, self._counters.get(work.id_scope, 0)) + 1
-                    counters[work.id_scope] = number
-                    issue = attrs.evolve(issue, id=f"{work.id_scope}{number:04d}")
-                    draft = attrs.evolve(draft, issue_id=issue.id)
-                entry = seal(draft, head[0] + 1, head[1])
-                head = (entry.seq, entry.hash)
-                planned.append((work, issue, entry))
-            # ... and only then write: plain assignments that cannot fail half-way.
-            self._counters.update(counters)
-            self._head = head
+            planned = self._plan_writes(
+                works, self._issues, lambda w: (w.issue.id, w.issue.version, w.issue, w.entry), numbered)
+            # Only now write: plain assignments that cannot fail half-way.
             for work, issue, entry in planned:
                 self._issues[issue.id] = issue
                 self._entries.append(entry)
@@ -122,6 +118,43 @@ class MemoryStore:
                     self._links[issue.id] = entry.data["target"]
                 self._add_outbox(entry, work.notify)
             return [(issue, entry) for _, issue, entry in planned]
+
+    def _plan_writes(
+        self,
+        works: Sequence[_Work],
+        current: Mapping[str, _Versioned],
+        subject: Callable[[_Work], tuple[str, int, _Versioned, LedgerDraft]],
+        numbered: Callable[[_Work, str], tuple[_Versioned, LedgerDraft]],
+    ) -> list[tuple[_Work, _Versioned, LedgerEntry]]:
+        """Check every version (a subject may appear several times, each step on the last), number the new
+        subjects and seal every entry (sealing refuses data that is not JSON); then move the counters and the
+        chain head. Raises before anything is written; the caller writes what it returns."""
+        versions: dict[str, int | None] = {}
+        for work in works:
+            if work.id_scope is not None:
+                continue
+            subject_id, new_version, _, _ = subject(work)
+            if subject_id not in versions:
+                found = current.get(subject_id)
+                versions[subject_id] = None if found is None else found.version
+            if versions[subject_id] is None or versions[subject_id] != work.expected_version:
+                raise ConcurrentUpdateError(subject_id, work.expected_version, versions[subject_id])
+            versions[subject_id] = new_version
+        counters: dict[str, int] = {}
+        head = self._head
+        planned: list[tuple[_Work, _Versioned, LedgerEntry]] = []
+        for work in works:
+            _, _, value, draft = subject(work)
+            if work.id_scope is not None:
+                number = counters.get(work.id_scope, self._counters.get(work.id_scope, 0)) + 1
+                counters[work.id_scope] = number
+                value, draft = numbered(work, f"{work.id_scope}{number:04d}")
+            entry = seal(draft, head[0] + 1, head[1])
+            head = (entry.seq, entry.hash)
+            planned.append((work, value, entry))
+        self._counters.update(counters)
+        self._head = head
+        return planned
 
     def _add_outbox(self, entry: LedgerEntry, notify: tuple[tuple[str, str], ...]) -> None:
         """Outbox rows for a sealed entry (the lock is held)."""
@@ -180,34 +213,14 @@ class MemoryStore:
 
     def commit_plan(self, works: Sequence[PlanWork]) -> list[tuple[PlanRow, LedgerEntry]]:
         """Write plan and target rows with their entries at once: all of them, or none."""
+
+        def numbered(work: PlanWork, new_id: str) -> tuple[PlanRow, LedgerDraft]:
+            row = attrs.evolve(work.row, id=new_id, plan_id=new_id if work.row.kind == "plan" else work.row.plan_id)
+            return row, attrs.evolve(work.entry, issue_id=new_id)
+
         with self._lock:
-            versions: dict[str, int | None] = {}
-            for work in works:
-                if work.id_scope is not None:
-                    continue
-                row_id = work.row.id
-                if row_id not in versions:
-                    current = self._plan_rows.get(row_id)
-                    versions[row_id] = None if current is None else current.version
-                if versions[row_id] is None or versions[row_id] != work.expected_version:
-                    raise ConcurrentUpdateError(row_id, work.expected_version, versions[row_id])
-                versions[row_id] = work.row.version
-            counters: dict[str, int] = {}
-            head = self._head
-            planned: list[tuple[PlanWork, PlanRow, LedgerEntry]] = []
-            for work in works:
-                row, draft = work.row, work.entry
-                if work.id_scope is not None:
-                    number = counters.get(work.id_scope, self._counters.get(work.id_scope, 0)) + 1
-                    counters[work.id_scope] = number
-                    new_id = f"{work.id_scope}{number:04d}"
-                    row = attrs.evolve(row, id=new_id, plan_id=new_id if row.kind == "plan" else row.plan_id)
-                    draft = attrs.evolve(draft, issue_id=new_id)
-                entry = seal(draft, head[0] + 1, head[1])
-                head = (entry.seq, entry.hash)
-                planned.append((work, row, entry))
-            self._counters.update(counters)
-            self._head = head
+            planned = self._plan_writes(
+                works, self._plan_rows, lambda w: (w.row.id, w.row.version, w.row, w.entry), numbered)
             for work, row, entry in planned:
                 self._plan_rows[row.id] = row
                 self._entries.append(entry)

@@ -188,3 +188,6 @@ def test_namespaced_subjects_share_the_chain_without_issue_rows() -> None:
         verify_chain(iter([*skipped, broken]), lambda: (2, broken.hash), {})
     with pytest.raises(ValidationError):
         govflow.open(":memory:", id_prefix="plan:")  # issue ids never take the separator
+    for prefix in ("PL-", "TG-", "PL-2026-", "TG-X"):  # nor the start of a plan's or target's id
+        with pytest.raises(ValidationError, match="id_prefix"):
+            govflow.open(":memory:", id_prefix=prefix)

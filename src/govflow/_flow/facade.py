@@ -28,7 +28,7 @@ from .._core.errors import (
     ValidationError,
 )
 from .._core.events import ProposedTransition
-from .._core.ledger import LedgerDraft
+from .._core.ledger import PLAN_SUBJECT_PREFIXES, LedgerDraft
 from .._core.model import Issue, Responsible
 from .._core.text import check_text
 from .._deadlines.calendar import Fallback, WorkingDays, resolve_due
@@ -87,8 +87,8 @@ class Govflow(UnitsMixin, FieldMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, 
         if ":" in id_prefix:
             # ``kind:id`` names the ledger's other subjects (``unit:OFFICE``): an issue id never has one.
             raise ValidationError("id_prefix", f"got {id_prefix!r}", "a prefix without ':' such as 'GF-'")
-        if id_prefix in ("PL-", "TG-"):  # the ids of plans and targets, in the same ledger
-            raise ValidationError("id_prefix", f"got {id_prefix!r}", "a prefix other than 'PL-' and 'TG-'")
+        if id_prefix.startswith(PLAN_SUBJECT_PREFIXES):  # the ids of plans and targets, in the same ledger
+            raise ValidationError("id_prefix", f"got {id_prefix!r}", "a prefix not starting with 'PL-' or 'TG-'")
         if delivery not in ("background", "inline", "manual"):
             raise ValidationError("delivery", f"got {delivery!r}", "'background', 'inline' or 'manual'")
         self._store = store

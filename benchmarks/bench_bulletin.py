@@ -51,7 +51,7 @@ from typing import Any
 os.environ.setdefault("GOVFLOW_DISABLE_PLUGINS", "webhook,smtp,postgres")
 
 import govflow
-from govflow import DEFAULT_ZONE, GENESIS_HASH, Issue, Responsible, Unit, canonical_bytes
+from govflow import DEFAULT_ZONE, Issue, Responsible, Unit, canonical_bytes
 
 # Private on purpose: the floor must run govflow's own schema and row format, which are not API.
 from govflow._stores.sqlite.rows import ISSUE_COLUMNS as _ISSUE_COLUMNS
@@ -214,10 +214,10 @@ def build(path: Path, issues: int, seed: int) -> tuple[int, float]:
     db = sqlite3.connect(path)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = OFF")
-    prev = GENESIS_HASH
+    first, prev = db.execute("SELECT seq, hash FROM chain_head").fetchone()  # after the units' registrations
     ledger = []
     sha256 = hashlib.sha256
-    for seq, (issue_id, issue_seq, when, trigger, source, dest, actor, who, data) in enumerate(rows, 1):
+    for seq, (issue_id, issue_seq, when, trigger, source, dest, actor, who, data) in enumerate(rows, first + 1):
         at = at_text(when)
         digest = sha256(canonical_bytes(seq=seq, issue_id=issue_id, issue_seq=issue_seq, trigger=trigger,
                                         from_state=source, to_state=dest, actor=actor, person=who, at=at,
@@ -229,7 +229,7 @@ def build(path: Path, issues: int, seed: int) -> tuple[int, float]:
         marks = ", ".join("?" * len(issue_rows[0]))
         db.executemany(f"INSERT INTO issues ({_ISSUE_COLUMNS}) VALUES ({marks})", issue_rows)
         db.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ledger)
-        db.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", (len(ledger), prev))
+        db.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", (first + len(ledger), prev))
         db.execute("INSERT OR REPLACE INTO counters VALUES (?, ?)", (SCOPE, issues))
         cooperation = [(u, r[0]) for r in issue_rows for u in __import__("json").loads(r[5])]
         db.executemany("INSERT INTO cooperation VALUES (?, ?)", cooperation)

@@ -45,7 +45,7 @@ import transitions
 from statemachine import State, StateMachine
 
 import govflow
-from govflow import GENESIS_HASH, LedgerDraft
+from govflow import LedgerDraft
 
 # Private on purpose: the floor must run govflow's own schema and row format, which are not API.
 from govflow._stores.sqlite.rows import ISSUE_COLUMNS as _ISSUE_COLUMNS
@@ -333,7 +333,7 @@ def fill_issues(db: sqlite3.Connection, issues: int) -> tuple[int, str]:
     """
     issue, entry = template()
     draft_fields = {name: getattr(entry, name) for name in attrs.fields_dict(LedgerDraft)}
-    seq, head = 0, GENESIS_HASH
+    seq, head = db.execute("SELECT seq, hash FROM chain_head").fetchone()  # after the units' registrations
     batch = 20_000
     for start in range(1, issues + 1, batch):
         issue_rows, ledger_rows = [], []

@@ -53,6 +53,10 @@ def open_flow(kind: str, tmp_path: Path, clock: FakeClock) -> govflow.Govflow:
     return govflow.open(target, clock=clock)
 
 
+#: The ledger entries ``add_units`` writes (one per unit registered): an issue's entries come after them.
+UNIT_ENTRIES = 4
+
+
 def add_units(flow: govflow.Govflow) -> None:
     """The standard cast: a prefecture office (supervisor), two counties, a township."""
     flow.add_unit("OFFICE", "大理州领导小组办公室", level="prefecture", supervisor=True)

@@ -13,7 +13,7 @@ import pytest
 import govflow
 from govflow.testing import FakeClock
 
-from .conftest import add_units
+from .conftest import UNIT_ENTRIES, add_units
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 AUDITOR = DOCS / "audit_ledger.py"
@@ -29,7 +29,7 @@ def audit(path: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def ledger_file(tmp_path: Path, clock: FakeClock) -> Path:
-    """A closed SQLite flow with two issues and 7 ledger entries."""
+    """A closed SQLite flow with four units and two issues: 4 + 7 ledger entries."""
     path = tmp_path / "audit.sqlite3"
     with govflow.open(path, clock=clock) as flow:
         add_units(flow)
@@ -42,7 +42,7 @@ def ledger_file(tmp_path: Path, clock: FakeClock) -> Path:
         flow.report(a.id, by="XIANGYUN", result="完成")
         flow.verify(a.id, by="OFFICE", rating=4)
         flow.cancel(b.id, by="OFFICE", reason="重复")
-        assert flow.verify_ledger().entries == 7
+        assert flow.verify_ledger().entries == UNIT_ENTRIES + 7
     return path
 
 
@@ -51,22 +51,23 @@ def test_the_auditor_passes_a_clean_file(ledger_file: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     with govflow.open(ledger_file) as flow:
         head = flow.verify_ledger().head
-    assert run.stdout.strip() == f"OK: 7 entries, head {head}"
+    assert run.stdout.strip() == f"OK: {UNIT_ENTRIES + 7} entries, head {head}"
 
 
 def test_the_auditor_names_a_tampered_entry(ledger_file: Path) -> None:
     db = sqlite3.connect(ledger_file)
     db.execute("DROP TRIGGER ledger_no_update")
-    db.execute("""UPDATE ledger SET data = '{"rating":5}' WHERE seq = 6""")
+    seq = UNIT_ENTRIES + 6  # the verify entry
+    db.execute(f"""UPDATE ledger SET data = '{{"rating":5}}' WHERE seq = {seq}""")
     db.commit()
     db.close()
     run = audit(ledger_file)
     assert run.returncode == 1, run.stdout + run.stderr
-    assert run.stdout.startswith("BAD entry 6 (issue GF-2026-0001)"), run.stdout
+    assert run.stdout.startswith(f"BAD entry {seq} (issue GF-2026-0001)"), run.stdout
     # govflow itself names the same entry.
     with govflow.open(ledger_file) as flow, pytest.raises(govflow.LedgerCorrupted) as info:
         flow.verify_ledger()
-    assert info.value.seq == 6
+    assert info.value.seq == seq
 
 
 def test_ledger_md_shows_the_auditor_verbatim() -> None:

@@ -20,7 +20,7 @@ def test_full_cycle(tmp_path: Path) -> None:
     )
     out = run.stdout
     assert "PermissionDenied" in out and "InvalidTransition" in out
-    assert "台账校验 Ledger verified: 18 条 entries, 4 个事项 issues" in out
+    assert "台账校验 Ledger verified: 22 条 entries, 4 个事项 issues" in out  # 4 units' registrations, 18 steps
     with govflow.open(path) as flow:
         states = {issue.id: issue.state for issue in flow.issues()}
         assert states == {
@@ -28,7 +28,7 @@ def test_full_cycle(tmp_path: Path) -> None:
             "DL2020-0003": "cancelled", "DL2020-0004": "feedback",
         }
         assert flow.get("DL2020-0002").rework_count == 1
-        assert flow.verify_ledger().entries == 18
+        assert flow.verify_ledger().entries == 4 + 18
         # Spread over realistic days, in order: June and July 2020, never two steps of an issue in one go.
         times = [entry.at for entry in flow.ledger()]
         assert times == sorted(times)
@@ -81,15 +81,16 @@ def test_deadlines(tmp_path: Path) -> None:
     assert ("  2026-02-28 周六  DL2026-0004  宾川县  约谈 / interview  (level 4, 期限 due 2026-02-14)  "
             "督办 supervised: DL2026-0002, DL2026-0003, DL2026-0004") in out
     assert "  2026-03-09 周一  补扫 catch-up: 4 missed steps, once each, in order" in out
-    # 36 ladder and command steps, and 5 超时未签收 (accept_overdue): the issues are never accepted.
-    assert "台账校验 Ledger verified: 41 条 entries, 5 个事项 issues" in out
+    # 4 units' registrations, 36 ladder and command steps, and 5 超时未签收 (accept_overdue): the issues are
+    # never accepted.
+    assert "台账校验 Ledger verified: 45 条 entries, 5 个事项 issues" in out
     assert out.count("签收时限 acceptance limit") == 5
     with govflow.open(path) as flow:
         states = {issue.id: issue.state for issue in flow.issues()}
         assert states["DL2026-0004"] == states["DL2026-0005"] == "verified"
         first = flow.get("DL2026-0001")
         assert (first.due.isoformat(), first.original_due.isoformat()) == ("2026-03-06", "2026-02-14")
-        assert flow.verify_ledger().entries == 41
+        assert flow.verify_ledger().entries == 4 + 41
 
 
 def test_monthly_bulletin(tmp_path: Path) -> None:
@@ -205,7 +206,7 @@ def test_field_loop(tmp_path: Path) -> None:
     assert "waiting for the countersign (会签) of STREET, WATER" in out
     assert "原期限 2026-02-14，顺延后期限 2026-02-26，挂起 3 个工作日" in out
     assert "回访不满意，发回重办：assigned" in out
-    assert "台账及佐证材料校验 Ledger and files verified: 23 条 entries, 2 个事项 issues" in out
+    assert "台账及佐证材料校验 Ledger and files verified: 29 条 entries, 2 个事项 issues" in out  # 6 units + 23 steps
     assert "2 / 1 / 1" in out
     with govflow.open(path) as flow:
         order = flow.get("12345-2026-0001")
@@ -217,4 +218,4 @@ def test_field_loop(tmp_path: Path) -> None:
         assert flow.get("12345-2026-0002").state == "merged"
         steps = [e.trigger for e in flow.ledger(order.id)]
         assert steps.count("callback") == 2 and "resume" in steps
-        assert flow.verify_ledger(blobs=True).entries == 23
+        assert flow.verify_ledger(blobs=True).entries == 6 + 23

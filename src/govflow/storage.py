@@ -25,14 +25,20 @@ read to :class:`govflow.LedgerEntry` as ``stored=(at_text, data_text)`` so that
 them, and a store may fall back on them. ``PlanRow`` and ``PlanWork`` are what
 ``commit_plan`` and ``plan_rows`` take and give (work plans and targets), and
 ``compute_link_states`` is the reference semantics of ``target_issue_states``.
+``add_unit`` writes the unit with the entry it is given; a store's schema upgrade that
+brings units registered before the registry entered the ledger gives each one its entry
+with ``unit_draft(unit, at, adopted=True)``, and ``refuse_other_unit`` is what ``add_unit``
+does when the id is taken.
 """
 
 from __future__ import annotations
 
 from ._core.ledger import canonical_json, parse_stored_at, parse_stored_data, seal
+from ._core.registry import unit_draft
 from ._plugins.registries import RegisterStorage, StoreFactory
 from ._stores.facts import build_facts, compute_facts, compute_overdue, local_day, overdue_order
 from ._stores.plans import PlanRow, PlanWork, compute_link_states
+from ._stores.protocol import refuse_other_unit
 
 __all__ = [
     "PlanRow",
@@ -48,5 +54,7 @@ __all__ = [
     "overdue_order",
     "parse_stored_at",
     "parse_stored_data",
+    "refuse_other_unit",
     "seal",
+    "unit_draft",
 ]

@@ -18,7 +18,7 @@ import pytest
 
 from govflow.testing import FakeClock
 
-from ..conftest import add_units
+from ..conftest import UNIT_ENTRIES, add_units
 from ..month_scenario import at, run_march
 from .conftest import Cli, CliDb
 
@@ -67,7 +67,7 @@ def test_a_whole_issue_through_the_command_line(govflow_cli: Cli, cli_db: CliDb)
     assert people.returncode == 0 and "verify and close" in people.stdout and "reported → verified" in people.stdout
     assert "验收销号" in govflow_cli("show", ident).stdout
     verified = ok(govflow_cli("ledger", "verify", "--json"))
-    assert verified["intact"] is True and verified["entries"] == 6
+    assert verified["intact"] is True and verified["entries"] == 2 + 6  # the two units' registrations, the steps
     with cli_db.open() as flow:  # what the store holds, read back in this process
         assert flow.get(ident).state == "verified"
         assert flow.verify_ledger().head == verified["head"]
@@ -145,7 +145,8 @@ def test_ledger_verify_exits_3_naming_the_corrupted_entry(govflow_cli: Cli, cli_
         add_units(flow)
         ident = flow.assign("道路积水", lead="XIANGYUN", due=flow.now().date(), by="OFFICE").id
         flow.implement(ident, by="XIANGYUN", note="n")
-    tampered = """UPDATE ledger SET data = '{"note":"改过"}' WHERE seq = 2"""
+    seq = UNIT_ENTRIES + 2  # the implement entry, after the units' registrations and the assign
+    tampered = f"""UPDATE ledger SET data = '{{"note":"改过"}}' WHERE seq = {seq}"""
     if cli_db.kind == "sqlite":
         db = sqlite3.connect(cli_db.url)
         db.execute("DROP TRIGGER ledger_no_update")
@@ -163,8 +164,8 @@ def test_ledger_verify_exits_3_naming_the_corrupted_entry(govflow_cli: Cli, cli_
     run = govflow_cli("ledger", "verify", "--json")
     assert run.returncode == 3
     found = json.loads(run.stdout)
-    assert (found["intact"], found["seq"], found["issue"]) == (False, 2, ident)
-    assert "ledger entry 2" in run.stderr
+    assert (found["intact"], found["seq"], found["issue"]) == (False, seq, ident)
+    assert f"ledger entry {seq}" in run.stderr
 
 
 def test_ledger_export_writes_what_the_flow_renders(govflow_cli: Cli, cli_db: CliDb, tmp_path: Path) -> None:
@@ -176,7 +177,10 @@ def test_ledger_export_writes_what_the_flow_renders(govflow_cli: Cli, cli_db: Cl
     assert ok(govflow_cli("ledger", "export", "-o", str(target), "--lang", "en", "--json"))["format"] == "csv"
     assert target.read_bytes().decode("utf-8") == expected
     rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
-    assert rows[0][:2] == ["seq", "issue"] and rows[1][1] == ident
+    assert rows[0][:2] == ["seq", "issue"] and [row[1] for row in rows[1:]] == [
+        "unit:OFFICE", "unit:XIANGYUN", "unit:BINCHUAN", "unit:XIAZHUANG", ident,
+    ]
+    assert rows[1][3] == "unit registered" and rows[5][3] == "assign"
     printed = govflow_cli("ledger", "export", "--format", "json", "--issue", ident)
     assert json.loads(printed.stdout)[0]["issue_id"] == ident
 

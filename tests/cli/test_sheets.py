@@ -7,7 +7,7 @@ from pathlib import Path
 
 import openpyxl
 
-from ..conftest import add_units
+from ..conftest import UNIT_ENTRIES, add_units
 from .conftest import Cli, CliDb
 
 
@@ -39,7 +39,7 @@ def test_import_export_and_template_through_the_command_line(govflow_cli: Cli, c
     with cli_db.open() as flow:
         issues = {issue.title: issue for issue in flow.issues()}
         assert issues["积水"].lead == "XIANGYUN" and issues["积水"].cooperating == ("BINCHUAN", "XIAZHUANG")
-        assert flow.verify_ledger().entries == 2
+        assert flow.verify_ledger().entries == UNIT_ENTRIES + 2
     # The export reads back in openpyxl with the import's headers, and re-imports as nothing to do.
     exported = tmp_path / "台账.xlsx"
     written = govflow_cli("export", str(exported), "--json")

@@ -15,12 +15,15 @@ import govflow
 from govflow import GENESIS_HASH, LedgerCorrupted, canonical_bytes
 from govflow.testing import FakeClock
 
-from ..conftest import add_units
+from ..conftest import UNIT_ENTRIES, add_units
 
 
 @pytest.fixture
 def ledger_file(tmp_path: Path, clock: FakeClock) -> Iterator[Path]:
-    """An SQLite flow with three issues and 8 ledger entries, closed and ready to tamper with."""
+    """An SQLite flow with four units and three issues: 4 + 8 ledger entries, closed and ready to tamper with.
+
+    The tests name the issues' entries as ``U + n`` (the n-th after the units').
+    """
     path = tmp_path / "ledger.sqlite3"
     with govflow.open(path, clock=clock) as flow:
         add_units(flow)
@@ -32,8 +35,11 @@ def ledger_file(tmp_path: Path, clock: FakeClock) -> Iterator[Path]:
         flow.verify(a.id, by="OFFICE", rating=4)
         c = flow.assign("路灯维修", lead="XIAZHUANG", due="2026-03-20", by="OFFICE")
         flow.accept(c.id, by="XIAZHUANG")
-        assert flow.verify_ledger().entries == 8
+        assert flow.verify_ledger().entries == U + 8
     yield path
+
+
+U = UNIT_ENTRIES
 
 
 def tamper(path: Path, *statements: str) -> None:
@@ -56,11 +62,12 @@ def corruption(path: Path) -> LedgerCorrupted:
 def test_the_hash_is_sha256_of_the_documented_encoding(flow: govflow.Govflow) -> None:
     issue = flow.assign("道路积水", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
     flow.implement(issue.id, by=govflow.Actor("XIANGYUN", "王五"), note="已疏通")
-    first, second = flow.ledger()
-    assert first.prev_hash == GENESIS_HASH == "0" * 64
-    assert second.prev_hash == first.hash
+    entries = flow.ledger()
+    assert entries[0].prev_hash == GENESIS_HASH == "0" * 64
+    first, second = flow.ledger(issue.id)
+    assert first.prev_hash == entries[U - 1].hash and second.prev_hash == first.hash
     fields = {
-        "seq": 2, "issue_id": issue.id, "issue_seq": 2, "trigger": "implement",
+        "seq": U + 2, "issue_id": issue.id, "issue_seq": 2, "trigger": "implement",
         "from_state": "assigned", "to_state": "implemented", "actor": "XIANGYUN", "person": "王五",
         "at": second.at.isoformat(), "data": {"note": "已疏通"}, "prev_hash": first.hash,
     }
@@ -80,37 +87,37 @@ def test_the_ledger_table_refuses_update_and_delete(ledger_file: Path) -> None:
 
 
 def test_an_altered_entry_is_named(ledger_file: Path) -> None:
-    tamper(ledger_file, """UPDATE ledger SET data = '{"rating":5}' WHERE seq = 6""")
+    tamper(ledger_file, f"""UPDATE ledger SET data = '{{"rating":5}}' WHERE seq = {U + 6}""")
     error = corruption(ledger_file)
-    assert error.seq == 6 and "altered" in str(error)
+    assert error.seq == U + 6 and "altered" in str(error)
 
 
 def test_an_altered_actor_is_named(ledger_file: Path) -> None:
-    tamper(ledger_file, "UPDATE ledger SET actor = 'BINCHUAN' WHERE seq = 3")
-    assert corruption(ledger_file).seq == 3
+    tamper(ledger_file, f"UPDATE ledger SET actor = 'BINCHUAN' WHERE seq = {U + 3}")
+    assert corruption(ledger_file).seq == U + 3
 
 
 def test_an_altered_timestamp_is_named(ledger_file: Path) -> None:
-    tamper(ledger_file, "UPDATE ledger SET at = replace(at, '09:', '08:') WHERE seq = 2")
-    assert corruption(ledger_file).seq == 2
+    tamper(ledger_file, f"UPDATE ledger SET at = replace(at, '09:', '08:') WHERE seq = {U + 2}")
+    assert corruption(ledger_file).seq == U + 2
 
 
 def test_a_removed_entry_is_named(ledger_file: Path) -> None:
-    tamper(ledger_file, "DELETE FROM ledger WHERE seq = 4")
+    tamper(ledger_file, f"DELETE FROM ledger WHERE seq = {U + 4}")
     error = corruption(ledger_file)
-    assert error.seq == 4 and "removed" in str(error)
+    assert error.seq == U + 4 and "removed" in str(error)
 
 
 def test_reordered_entries_are_named(ledger_file: Path) -> None:
-    # Swap entries 3 and 4 (the seq column is what orders them).
+    # Swap the issues' entries 3 and 4 (the seq column is what orders them).
     tamper(
         ledger_file,
-        "UPDATE ledger SET seq = -3 WHERE seq = 3",
-        "UPDATE ledger SET seq = 3 WHERE seq = 4",
-        "UPDATE ledger SET seq = 4 WHERE seq = -3",
+        f"UPDATE ledger SET seq = -3 WHERE seq = {U + 3}",
+        f"UPDATE ledger SET seq = {U + 3} WHERE seq = {U + 4}",
+        f"UPDATE ledger SET seq = {U + 4} WHERE seq = -3",
     )
     error = corruption(ledger_file)
-    assert error.seq == 3
+    assert error.seq == U + 3
 
 
 def test_a_rehashed_entry_still_breaks_the_chain(ledger_file: Path) -> None:
@@ -118,7 +125,7 @@ def test_a_rehashed_entry_still_breaks_the_chain(ledger_file: Path) -> None:
     db = sqlite3.connect(ledger_file)
     row = db.execute(
         "SELECT seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, prev_hash"
-        " FROM ledger WHERE seq = 5"
+        f" FROM ledger WHERE seq = {U + 5}"
     ).fetchone()
     db.close()
     keys = ("seq", "issue_id", "issue_seq", "trigger", "from_state", "to_state", "actor", "person", "at",
@@ -127,13 +134,13 @@ def test_a_rehashed_entry_still_breaks_the_chain(ledger_file: Path) -> None:
     fields["data"] = {"result": "伪造的结果"}
     new_hash = hashlib.sha256(canonical_bytes(**fields)).hexdigest()
     tamper(ledger_file, f"""UPDATE ledger SET data = '{{"result":"伪造的结果"}}', hash = '{new_hash}'
-                           WHERE seq = 5""")
+                           WHERE seq = {U + 5}""")
     error = corruption(ledger_file)
-    assert error.seq == 6 and "prev_hash" in str(error)
+    assert error.seq == U + 6 and "prev_hash" in str(error)
 
 
 def test_entries_cut_from_the_end_are_found(ledger_file: Path) -> None:
-    tamper(ledger_file, "DELETE FROM ledger WHERE seq = 8")
+    tamper(ledger_file, f"DELETE FROM ledger WHERE seq = {U + 8}")
     error = corruption(ledger_file)
     assert "cut from the end" in str(error)
 
@@ -141,11 +148,11 @@ def test_entries_cut_from_the_end_are_found(ledger_file: Path) -> None:
 def test_entries_cut_from_the_end_with_the_head_moved_are_found(ledger_file: Path) -> None:
     """Even with the chain head rewritten, each issue's version no longer matches its entries."""
     db = sqlite3.connect(ledger_file)
-    seq, prev = db.execute("SELECT seq, prev_hash FROM ledger WHERE seq = 8").fetchone()
+    seq, prev = db.execute("SELECT seq, prev_hash FROM ledger WHERE seq = ?", (U + 8,)).fetchone()
     db.close()
     tamper(
         ledger_file,
-        "DELETE FROM ledger WHERE seq = 8",
+        f"DELETE FROM ledger WHERE seq = {U + 8}",
         f"UPDATE chain_head SET seq = {seq - 1}, hash = '{prev}'",
     )
     error = corruption(ledger_file)
@@ -160,7 +167,7 @@ def test_an_altered_issue_row_is_found(ledger_file: Path) -> None:
 def test_a_clean_file_verifies_after_reopening(ledger_file: Path) -> None:
     with govflow.open(ledger_file) as flow:
         check = flow.verify_ledger()
-    assert (check.entries, check.issues) == (8, 3)
+    assert (check.entries, check.issues) == (U + 8, 3)
     assert len(check.head) == 64
 
 

@@ -16,7 +16,7 @@ from govflow.storage import seal
 from govflow.testing import FakeClock
 
 from .._tamper import corruption, tamper
-from ..conftest import STORES, add_units, open_flow
+from ..conftest import STORES, UNIT_ENTRIES, add_units, open_flow
 
 SQL_STORES = ("sqlite", "postgres")
 
@@ -158,7 +158,8 @@ def test_the_bulletin_prints_the_checkpoint_of_its_period_end(kind: str, tmp_pat
         flow.implement(issue.id, by="XIANGYUN", note="四月的步骤")  # after the period: not in its checkpoint
         bulletin = flow.bulletin("2026-03")
         point = bulletin.checkpoint
-        assert point is not None and point.seq == 1 == flow.ledger()[0].seq and point.hash == flow.ledger()[0].hash
+        assigned = flow.ledger(issue.id)[0]  # the last entry of March, after the units' registrations
+        assert point is not None and point.seq == UNIT_ENTRIES + 1 == assigned.seq and point.hash == assigned.hash
         assert point == flow.checkpoint(before=dt.datetime(2026, 4, 1, tzinfo=govflow.DEFAULT_ZONE))
         assert str(point) in str(bulletin.render("markdown")) and str(point) in str(bulletin.render("html"))
         import json

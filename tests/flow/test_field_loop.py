@@ -13,7 +13,7 @@ import govflow
 from govflow import InvalidTransition, LedgerCorrupted, PermissionDenied, ValidationError
 from govflow.testing import FakeClock
 
-from ..conftest import refused
+from ..conftest import UNIT_ENTRIES, refused
 
 DUE = dt.date(2026, 3, 20)
 
@@ -308,7 +308,7 @@ def test_attach_records_the_hash_and_verify_ledger_checks_the_files(flow: govflo
         "attach", "王五", {"sha256": sha, "size": 10, "name": "现场照片.jpg", "kind": "photo"})
     assert got.field is not None and got.field.evidence == (sha,)
     assert flow.evidence(sha) == b"\xff\xd8 a photo"
-    assert flow.verify_ledger(blobs=True).entries == 2
+    assert flow.verify_ledger(blobs=True).entries == UNIT_ENTRIES + 2
     refused(flow, ValidationError, lambda: flow.attach(a.id, b"", by="XIANGYUN", name="x"))
     refused(flow, ValidationError, lambda: flow.attach(a.id, tmp_path / "missing.pdf", by="XIANGYUN", name="x"))
     refused(flow, ValidationError, lambda: flow.attach(a.id, b"x", by="XIANGYUN", name=" "))
@@ -389,7 +389,7 @@ def test_the_default_blob_store_is_a_folder_beside_the_sqlite_file(tmp_path: Pat
     files = [p for p in (tmp_path / "f.sqlite3.blobs").rglob("*") if p.is_file()]
     assert [p.read_bytes() for p in files] == [b"report"]
     with govflow.open(str(path), clock=clock) as flow:
-        assert flow.verify_ledger(blobs=True).entries == 2
+        assert flow.verify_ledger(blobs=True).entries == UNIT_ENTRIES + 2
         files[0].write_bytes(b"tampered")
         with pytest.raises(LedgerCorrupted, match="altered"):
             flow.verify_ledger(blobs=True)

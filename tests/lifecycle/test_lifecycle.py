@@ -13,7 +13,7 @@ import govflow
 from govflow import ISSUE_LIST, LifecycleDefinition, LifecycleError
 from govflow.testing import FakeClock
 
-from ..conftest import add_units
+from ..conftest import UNIT_ENTRIES, add_units
 
 WORK_ORDER: dict[str, Any] = {
     "name": "work-order-12345",
@@ -119,7 +119,7 @@ def test_a_custom_lifecycle_runs_with_its_own_triggers(flow: govflow.Govflow) ->
     flow.fire(order.id, "handle", by="XIANGYUN", result="已协调")
     assert flow.fire(order.id, "close", by="OFFICE", rating=5).state == "closed"
     assert flow.label("sign", lifecycle="work-order-12345") == "签收"
-    assert flow.verify_ledger().entries == 4
+    assert flow.verify_ledger().entries == UNIT_ENTRIES + 4
 
 
 @pytest.mark.parametrize("suffix", [".json", ".toml", ".yaml"])

@@ -33,7 +33,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 import govflow
 from govflow.testing import FakeClock
 
-from ..conftest import STORES, add_units, open_flow
+from ..conftest import STORES, UNIT_ENTRIES, add_units, open_flow
 
 # -- the reference model ------------------------------------------------------------------
 
@@ -531,7 +531,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.flow.add_unit("INSPECT", "州督查室", level="department", supervisor=True)
         self.issues: dict[str, ModelIssue] = {}
         self.counters: dict[str, int] = {}
-        self.ledger_len = 0
+        self.ledger_len = UNIT_ENTRIES + 1  # one registration entry per unit, INSPECT's included
 
     def teardown(self) -> None:
         self.flow.close()

@@ -92,7 +92,7 @@ def test_a_plugin_that_fails_twice_is_delivered_on_the_third_try(target: str, cl
         clock.advance(seconds=60)  # the second wait doubles
         assert flow.deliver().delivered == 1
         assert [e.trigger for e in flaky.received] == ["assign"] and flaky.calls == 3
-        assert flow.get(issue.id).state == "assigned" and flow.verify_ledger().entries == 1
+        assert flow.get(issue.id).state == "assigned" and flow.verify_ledger().entries == len(flow.units()) + 1
 
 
 def test_a_plugin_that_always_fails_ends_in_the_dead_letters(target: str, clock: FakeClock) -> None:
@@ -108,7 +108,7 @@ def test_a_plugin_that_always_fails_ends_in_the_dead_letters(target: str, clock:
         assert [(row.plugin, row.attempts) for row in dead] == [("broken", 3)] * 3
         assert "ConnectionError" in (dead[0].last_error or "")
         # The transitions and the ledger are intact.
-        assert flow.get(issue_id).state == "feedback" and flow.verify_ledger().entries == 3
+        assert flow.get(issue_id).state == "feedback" and flow.verify_ledger().entries == len(flow.units()) + 3
         # An operator fixes the receiver and retries one dead letter, then the rest.
         broken.failures = 0
         assert flow.outbox.retry([dead[0].id]) == 1
@@ -180,7 +180,7 @@ def test_a_process_killed_between_commit_and_delivery_delivers_on_the_next_run(
         assert [row.plugin for row in flow.outbox.pending()] == ["recorder", "recorder"]
         assert flow.deliver().delivered == 2
         assert recorder.triggers == ["assign", "implement"]
-        assert flow.verify_ledger().entries == 2
+        assert flow.verify_ledger().entries == len(flow.units()) + 2
 
 
 def test_rows_for_a_plugin_this_process_lacks_are_left_for_another(tmp_path: Path, clock: FakeClock) -> None:

@@ -14,8 +14,10 @@ import pytest
 import govflow
 import govflow._stores.sqlite.ledger
 from govflow import ConcurrentUpdateError, SchemaVersionError, SQLiteStore, StoreError
+from govflow.storage import unit_draft
 from govflow.testing import FakeClock
 
+from ..conftest import UNIT_ENTRIES as U
 from ..conftest import add_units, snapshot
 
 
@@ -78,8 +80,8 @@ def test_two_connections_writing_the_same_issue(tmp_path: Path, clock: FakeClock
             second.store.commit(govflow.UnitOfWork(new, stale.version, draft))
         assert (info.value.expected, info.value.actual) == (1, 2)
         assert second.get(issue.id).state == "implemented"
-        assert len(second.ledger()) == 2
-        assert second.verify_ledger().entries == 2
+        assert len(second.ledger()) == U + 2
+        assert second.verify_ledger().entries == U + 2
         # The second flow sees the first one's units and can carry on.
         assert second.report(issue.id, by="XIANGYUN", result="r").version == 3
 
@@ -126,7 +128,7 @@ def test_a_row_changed_by_another_connection_is_written_whole(tmp_path: Path, cl
         assert (row["lead"], row["state"], row["version"]) == ("BINCHUAN", "implemented", 4)
         assert row["extension"] is not None and moved.extension is not None
         assert second.get(issue.id) == moved
-        assert first.verify_ledger().entries == 4
+        assert first.verify_ledger().entries == U + 4
 
 
 def test_a_batch_rolled_back_leaves_no_row_remembered(tmp_path: Path, clock: FakeClock) -> None:
@@ -154,7 +156,7 @@ def test_a_batch_rolled_back_leaves_no_row_remembered(tmp_path: Path, clock: Fak
         flow.cancel(a.id, by="OFFICE", reason="重复")
         row = stored_row(path, a.id)
         assert (row["lead"], row["state"], row["version"]) == ("BINCHUAN", "cancelled", 3)
-        assert flow.verify_ledger().entries == 4
+        assert flow.verify_ledger().entries == U + 4
 
 
 def test_two_connections_appending_in_turn_keep_one_chain(tmp_path: Path, clock: FakeClock) -> None:
@@ -167,9 +169,9 @@ def test_two_connections_appending_in_turn_keep_one_chain(tmp_path: Path, clock:
             flow = first if turn % 2 == 0 else second
             ids.append(flow.assign(f"问题{turn}", lead="XIANGYUN", due="2026-03-20", by="OFFICE").id)
             flow.implement(ids[-1], by="XIANGYUN", note="n")
-        assert first.verify_ledger().entries == second.verify_ledger().entries == 12
-        assert [e.seq for e in first.ledger()] == list(range(1, 13))
-        assert first.store.chain_head() == (12, first.ledger()[-1].hash)
+        assert first.verify_ledger().entries == second.verify_ledger().entries == U + 12
+        assert [e.seq for e in first.ledger()] == list(range(1, U + 13))
+        assert first.store.chain_head() == (U + 12, first.ledger()[-1].hash)
 
 
 def test_period_facts_read_the_opened_file_after_a_change_of_directory(
@@ -216,9 +218,11 @@ def test_a_half_read_ledger_holds_up_no_other_thread(tmp_path: Path, clock: Fake
         assert not other.is_alive(), "a suspended ledger iterator held up a commit in another thread"
         assert errors == []
         # The rest of the walk goes on from the page it read (the last one: the new step is not in it).
-        assert [(e.seq, e.trigger) for e in entries] == [(2, "implement")]
-        assert [e.trigger for e in flow.ledger()] == ["assign", "implement", "report"]
-        assert flow.verify_ledger().entries == 3
+        assert [(e.seq, e.trigger) for e in entries] == [
+            (2, "add_unit"), (3, "add_unit"), (4, "add_unit"), (U + 1, "assign"), (U + 2, "implement"),
+        ]
+        assert [e.trigger for e in flow.ledger(issue.id)] == ["assign", "implement", "report"]
+        assert flow.verify_ledger().entries == U + 3
 
 
 def test_a_ledger_read_in_many_pages_is_the_ledger(
@@ -242,18 +246,18 @@ def test_a_ledger_read_in_many_pages_is_the_ledger(
         raw.close()
         monkeypatch.setattr(govflow._stores.sqlite.ledger, "PAGE", 10_000)
         everything = list(store.ledger())
-        assert [e.seq for e in everything] == stored == list(range(1, 14))
+        assert [e.seq for e in everything] == stored == list(range(1, U + 14))
         at = [e.at for e in everything]
-        since, until = at[3], at[10]  # bounds that fall on entries, inside the two-day text margin
+        since, until = at[U + 3], at[U + 10]  # bounds that fall on entries, inside the two-day text margin
         cases: list[tuple[dict[str, Any], list[govflow.LedgerEntry]]] = [
             ({}, everything),
             ({"issue_id": ids[0]}, [e for e in everything if e.issue_id == ids[0]]),
             ({"trigger": "implement"}, [e for e in everything if e.trigger == "implement"]),
             ({"since": since}, [e for e in everything if e.at >= since]),
             ({"until": until}, [e for e in everything if e.at < until]),
-            ({"since": since, "until": until}, everything[3:10]),
+            ({"since": since, "until": until}, everything[U + 3:U + 10]),
             ({"since": since, "until": until, "trigger": "report"},
-             [e for e in everything[3:10] if e.trigger == "report"]),
+             [e for e in everything[U + 3:U + 10] if e.trigger == "report"]),
             ({"issue_id": ids[0], "since": since}, [e for e in everything if e.issue_id == ids[0] and e.at >= since]),
             ({"since": at[-1] + dt.timedelta(days=9)}, []),
         ]
@@ -307,11 +311,11 @@ def test_a_step_whose_commit_fails_is_rolled_back(
         assert (snapshot(flow), flow.units(), store.outbox("pending")) == before
         # The connection begins and commits the next step; the chain goes on from the head that was kept.
         assert flow.implement(issue.id, by="XIANGYUN", note="n").version == 2
-        assert flow.verify_ledger().entries == 2
+        assert flow.verify_ledger().entries == U + 2
         assert [u.id for u in flow.units()] == ["OFFICE", "XIANGYUN", "BINCHUAN", "XIAZHUANG"]
     with govflow.open(path, clock=clock) as again:  # and so the file says, read afresh
-        assert [(e.seq, e.trigger) for e in again.ledger()] == [(1, "assign"), (2, "implement")]
-        assert again.store.chain_head() == (2, again.ledger()[-1].hash)
+        assert [(e.seq, e.trigger) for e in again.ledger()][U:] == [(U + 1, "assign"), (U + 2, "implement")]
+        assert again.store.chain_head() == (U + 2, again.ledger()[-1].hash)
 
 
 def test_an_error_after_sqlite_rolled_back_by_itself_is_the_one_raised(tmp_path: Path) -> None:
@@ -322,7 +326,9 @@ def test_an_error_after_sqlite_rolled_back_by_itself_is_the_one_raised(tmp_path:
         with pytest.raises(ValueError, match="the real error"), store._transaction():
             store._db.execute("ROLLBACK")  # what SQLite does on its own after such an error
             raise ValueError("the real error")
-        store.add_unit(govflow.Unit(id="OFFICE", name="办公室", level="prefecture", supervisor=True))
-        assert [u.id for u in store.units()] == ["OFFICE"]
+        office = govflow.Unit(id="OFFICE", name="办公室", level="prefecture", supervisor=True)
+        at = dt.datetime(2026, 3, 2, 9, tzinfo=govflow.DEFAULT_ZONE)
+        assert store.add_unit(office, unit_draft(office, at)) is not None
+        assert [u.id for u in store.units()] == ["OFFICE"] and store.chain_head()[0] == 1
     finally:
         store.close()

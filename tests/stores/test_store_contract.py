@@ -32,8 +32,10 @@ from govflow import (
     Store,
     Unit,
     UnitOfWork,
+    ValidationError,
     canonical_bytes,
 )
+from govflow.storage import unit_draft
 from govflow.testing import FakeClock
 
 from .._postgres import postgres_store
@@ -529,14 +531,20 @@ def test_units_round_trip_in_insertion_order_and_are_replaced_by_id(store: Store
     county = Unit("XIANGYUN", "祥云县", "county", parent="OFFICE")
     town = Unit("XIAZHUANG", "下庄镇", "township", parent="XIANGYUN")
     dept = Unit("HOUSING", "住建局", "department")
-    for unit in (office, county, town, dept):
-        store.add_unit(unit)
+    entries = [store.add_unit(unit, unit_draft(unit, T0)) for unit in (office, county, town, dept)]
     assert store.units() == [office, county, town, dept]
+    # Each written with its registration entry, in the chain like any other.
+    assert [(e.seq, e.issue_id, e.trigger) for e in entries if e is not None] == [
+        (1, "unit:OFFICE", "add_unit"), (2, "unit:XIANGYUN", "add_unit"), (3, "unit:XIAZHUANG", "add_unit"),
+        (4, "unit:HOUSING", "add_unit"),
+    ]
+    assert list(store.ledger()) == entries and store.chain_head() == (4, entries[-1].hash)  # type: ignore[union-attr]
+    assert store.entry(1) == entries[0] and list(store.ledger("unit:XIANGYUN")) == [entries[1]]
     renamed = Unit("XIANGYUN", "祥云县人民政府", "county", parent="OFFICE", supervisor=True)
-    store.add_unit(renamed)  # replaced in place; its child still points at it
-    assert store.units() == [office, renamed, town, dept]
-    store.add_unit(office)  # the same again changes nothing
-    assert store.units() == [office, renamed, town, dept]
+    with pytest.raises(ValidationError, match="already exists"):  # a registered unit does not change
+        store.add_unit(renamed, unit_draft(renamed, T0))
+    assert store.add_unit(office, unit_draft(office, T0)) is None  # the same again writes nothing
+    assert store.units() == [office, county, town, dept] and store.chain_head()[0] == 4
 
 
 def test_lifecycles_round_trip(store: Store) -> None:
@@ -669,8 +677,8 @@ def test_a_flow_runs_on_the_store(store: Store) -> None:
     assert [u.id for u in store.units()] == ["OFFICE", "XIANGYUN", "BINCHUAN"]
     assert ("issue-list", 1) in {(name, version) for name, version, _ in store.lifecycles()}
     check = flow.verify_ledger()
-    assert check.entries == len(list(store.ledger())) == 9
-    assert store.chain_head() == (9, check.head)
+    assert check.entries == len(list(store.ledger())) == 3 + 9  # three units' registrations, nine steps
+    assert store.chain_head() == (3 + 9, check.head)
     assert dict(store.issue_versions()) == {a: (7, "assigned"), b: (2, "cancelled")}
     assert ids(store.query(IssueQuery(unit="BINCHUAN"))) == [1, 2]
 
@@ -710,14 +718,14 @@ def test_a_reopened_store_sees_everything(kind: str, tmp_path: Path) -> None:
     try:
         assert everything(again) == before
         assert again.load("GF-2026-0003") == before[0][2]
-        assert again.entry(11) == before[1][-1]
+        assert again.entry(3 + 11) == before[1][-1]
         assert create(again)[0].id == "GF-2026-0004"  # the counter survived
         with govflow.open(again, clock=clock, delivery="manual") as flow:
             # The chain holds; the issues written by hand above were never assigned by govflow, and
             # the replay of the ledger says so.
             with pytest.raises(govflow.LedgerCorrupted) as info:
                 flow.verify_ledger()
-            assert (info.value.seq, info.value.issue_id) == (10, "GF-2026-0003")
+            assert (info.value.seq, info.value.issue_id) == (3 + 10, "GF-2026-0003")
             assert flow.get("GF-2026-0001").version == 7
     finally:
         again.close()

@@ -309,8 +309,8 @@ def test_the_same_event_is_the_same_message(clock: FakeClock, server: tuple[int,
     port, _ = server
     plugin = mailer(port)
     with open_flow(":memory:", clock, plugin) as flow:
-        flow.assign("t", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
-        event = govflow.TransitionEvent.from_entry(flow.ledger()[0])
+        issue = flow.assign("t", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        event = govflow.TransitionEvent.from_entry(flow.ledger(issue.id)[0])
         first, again = plugin.compose(event), plugin.compose(event)
     assert first is not None and again is not None
     assert first.as_bytes() == again.as_bytes(), "Message-ID and Date come from the event: a retry resends the same"

@@ -461,4 +461,6 @@ class Govflow(UnitsMixin, FieldMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, 
 _SYSTEM_LABELS: Final = {
     "deadline": ("时限提醒督办", "deadline step"),
     "recount_due": ("重新计算时限", "due date counted again"),
+    "add_unit": ("登记单位", "unit registered"),  # the unit registry's entries (unit:<id>)
+    "registered": ("已登记", "registered"),
 }

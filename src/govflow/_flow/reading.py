@@ -7,11 +7,14 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
+import attrs
+
 from .._core.checkpoint import Checkpoint, parse_checkpoints
 from .._core.clock import require_aware
 from .._core.errors import LedgerCorrupted, NotFound, ValidationError
 from .._core.ledger import GENESIS_HASH, PLAN_SUBJECT_PREFIXES, LedgerCheck, verify_chain
 from .._core.model import Issue, LedgerEntry, Unit
+from .._core.registry import is_unit_subject, unit_from_entry
 from .._lifecycle.replay import Replay, difference
 from .._plans.model import Plan, Target, apply_entry, to_row
 from .._stores.protocol import IssueQuery
@@ -24,6 +27,42 @@ if TYPE_CHECKING:
 __all__ = ["ReadingMixin"]
 
 
+@attrs.define(eq=False)
+class _Registry:
+    """The unit registry rebuilt from its ``add_unit`` entries while the ledger is verified."""
+
+    units: dict[str, Unit] = attrs.field(factory=dict)
+    seqs: dict[str, int] = attrs.field(factory=dict)
+
+    def feed(self, entry: LedgerEntry) -> None:
+        try:
+            unit = unit_from_entry(entry)
+        except ValueError as exc:
+            raise LedgerCorrupted(entry.seq, f"{entry.issue_id}: {exc}: the entry was altered") from None
+        self.units[unit.id] = unit
+        self.seqs[unit.id] = entry.seq
+
+    def compare(self, stored: Mapping[str, Unit], settled: int, entries: int) -> None:
+        """Every stored unit must be the one its entry registered, and every unit registered before the
+        check began (``settled``) must be stored."""
+        for unit_id, unit in stored.items():
+            rebuilt = self.units.get(unit_id)
+            if rebuilt is None:
+                raise LedgerCorrupted(entries + 1, f"unit {unit_id}: no ledger entry registers it: the unit row "
+                                      "was added outside govflow")
+            for name in ("name", "level", "parent", "supervisor"):
+                have, want = getattr(unit, name), getattr(rebuilt, name)
+                if have != want:
+                    raise LedgerCorrupted(
+                        self.seqs[unit_id], f"unit {unit_id}: its {name} is {have!r} where its ledger entry gives "
+                        f"{want!r}: the unit row was altered",
+                    )
+        for unit_id, seq in self.seqs.items():
+            if unit_id not in stored and seq <= settled:
+                raise LedgerCorrupted(seq, f"unit {unit_id}: registered by this entry but not stored: the unit row "
+                                      "was removed")
+
+
 class ReadingMixin:
     """Reading of :class:`govflow.Govflow`, which supplies the store."""
 
@@ -33,8 +72,6 @@ class ReadingMixin:
     if TYPE_CHECKING:
 
         def _lifecycle_of(self, name: str, version: int) -> Lifecycle | None: ...
-
-        def _find_unit(self, unit_id: str) -> Unit | None: ...
 
     def get(self, issue_id: str) -> Issue:
         """The current snapshot of an issue; :class:`NotFound` if there is none."""
@@ -84,14 +121,22 @@ class ReadingMixin:
         settled = store.chain_head()[0]
         versions = store.issue_versions()
         stored = {issue.id: issue for issue in store.query(IssueQuery())}
+        stored_units = {unit.id: unit for unit in store.units()}
         head: list[tuple[int, str]] = []
-        replay = Replay(self._lifecycle_of, self._find_unit, self._calendar)
+        registry = _Registry()  # the units rebuilt from their entries
+        # Units never change once registered, so the stored registry (compared with the rebuilt one below,
+        # before any replay problem is reported) answers for every entry; a unit added since it was read
+        # is found among the entries read so far.
+        replay = Replay(
+            self._lifecycle_of, lambda unit_id: stored_units.get(unit_id) or registry.units.get(unit_id),
+            self._calendar,
+        )
         seen: dict[int, str] = {}
         plans: dict[str, Plan | Target] = {}  # plans and targets rebuilt from their entries
 
         def to_the_head() -> Iterator[LedgerEntry]:
             last = 0
-            for entry in self._with_replay(store.ledger(), replay, wanted, seen, plans):
+            for entry in self._with_replay(store.ledger(), replay, wanted, seen, plans, registry):
                 last = entry.seq
                 if progress is not None and last % 1000 == 0:
                     progress(last, max(settled, last))
@@ -101,9 +146,10 @@ class ReadingMixin:
             head.append(store.chain_head())
             while last < head[0][0] and (late := store.entry(last + 1)) is not None:
                 last = late.seq
-                yield from self._with_replay([late], replay, wanted, seen, plans)
+                yield from self._with_replay([late], replay, wanted, seen, plans, registry)
 
         check = verify_chain(to_the_head(), lambda: head[0], versions, settled=settled)
+        registry.compare(stored_units, settled, check.entries)
         if replay.problem is not None:
             seq, issue_id, problem = replay.problem
             raise LedgerCorrupted(seq, problem, issue_id)
@@ -148,12 +194,14 @@ class ReadingMixin:
     @staticmethod
     def _with_replay(
         entries: Iterable[LedgerEntry], replay: Replay, wanted: Mapping[int, Checkpoint], seen: dict[int, str],
-        plans: dict[str, Plan | Target],
+        plans: dict[str, Plan | Target], registry: _Registry,
     ) -> Iterator[LedgerEntry]:
-        """``entries``, each fed to the replay (issues) or rebuilding its plan or target, and, if a checkpoint
-        names it, its hash noted."""
+        """``entries``, each fed to the replay (issues) or rebuilding its plan, target or unit, and, if a
+        checkpoint names it, its hash noted."""
         for entry in entries:
-            if entry.issue_id.startswith(PLAN_SUBJECT_PREFIXES):
+            if is_unit_subject(entry.issue_id):
+                registry.feed(entry)
+            elif entry.issue_id.startswith(PLAN_SUBJECT_PREFIXES):
                 try:
                     plans[entry.issue_id] = apply_entry(
                         plans.get(entry.issue_id), entry.issue_id, entry.trigger, entry.to_state, entry.issue_seq,

@@ -3,10 +3,12 @@ kept apart to keep each module readable."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from .._core.errors import NotFound, ValidationError
 from .._core.model import LEVELS, Level, Unit
+from .._core.registry import unit_draft
 from .._core.text import check_text, skeleton
 
 if TYPE_CHECKING:
@@ -20,6 +22,10 @@ class UnitsMixin:
 
     _store: Store
     _units: dict[str, Unit]
+
+    if TYPE_CHECKING:
+
+        def now(self) -> dt.datetime: ...
 
     def add_unit(
         self,
@@ -62,7 +68,8 @@ class UnitsMixin:
             raise ValidationError(
                 "id", f"{id!r} looks like the registered unit id {twin.id!r}", "an id that reads differently"
             )
-        self._store.add_unit(unit)
+        # The registry decides who may verify: each unit enters the hash chain (its own ``unit:<id>`` entry).
+        self._store.add_unit(unit, unit_draft(unit, self.now()))
         self._units[id] = unit
         return unit
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from .._core.errors import ValidationError
+from .._core.ledger import is_issue_subject
 from .escape import csv_text, md_text
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ def labeller(flow: Govflow, lang: str) -> Callable[[str, str], str]:
     lifecycles: dict[str, tuple[str, int]] = {}
 
     def label(issue_id: str, name: str) -> str:
+        if not is_issue_subject(issue_id):  # a unit's, a plan's or a target's entry: labels of their own
+            return flow.label(name, lang)
         found = lifecycles.get(issue_id)
         if found is None:
             issue = flow.get(issue_id)

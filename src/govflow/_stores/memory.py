@@ -14,7 +14,7 @@ from .._core.ledger import GENESIS_HASH, LedgerDraft, seal
 from .._core.model import Issue, LedgerEntry, Unit
 from .facts import FactsQuery, OverdueAtEnd, UnitFacts, compute_facts, compute_overdue
 from .plans import PlanRow, PlanWork, compute_link_states
-from .protocol import IssueQuery, OutboxRow, UnitOfWork
+from .protocol import IssueQuery, OutboxRow, UnitOfWork, refuse_other_unit
 
 __all__ = ["MemoryStore"]
 
@@ -61,10 +61,19 @@ class MemoryStore:
         self._plan_rows: dict[str, PlanRow] = {}
         self._links: dict[str, str] = {}  # issue id -> target id, from the assign entries
 
-    def add_unit(self, unit: Unit) -> None:
-        """Store a unit (insert, or replace one with the same id)."""
+    def add_unit(self, unit: Unit, entry: LedgerDraft) -> LedgerEntry | None:
+        """Register ``unit`` with its ledger entry (see :meth:`govflow.Store.add_unit`)."""
         with self._lock:
+            existing = self._units.get(unit.id)
+            if existing is not None:
+                refuse_other_unit(existing, unit)
+                return None
+            sealed = seal(entry, self._head[0] + 1, self._head[1])
             self._units[unit.id] = unit
+            self._entries.append(sealed)
+            self._append(sealed.issue_id, sealed)
+            self._head = (sealed.seq, sealed.hash)
+            return sealed
 
     def units(self) -> list[Unit]:
         """Every unit, in insertion order."""

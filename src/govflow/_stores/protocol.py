@@ -8,12 +8,13 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from .._core.errors import ValidationError
 from .._core.ledger import LedgerDraft
 from .._core.model import Issue, LedgerEntry, Unit
 from .facts import FactsQuery, OverdueAtEnd, UnitFacts
 from .plans import PlanRow, PlanWork
 
-__all__ = ["IssueQuery", "OutboxRow", "Store", "UnitOfWork"]
+__all__ = ["IssueQuery", "OutboxRow", "Store", "UnitOfWork", "refuse_other_unit"]
 
 
 @attrs.frozen
@@ -88,6 +89,13 @@ class IssueQuery:
         return True
 
 
+def refuse_other_unit(existing: Unit, unit: Unit) -> None:
+    """What :meth:`Store.add_unit` does when ``existing`` has the id of ``unit``: nothing if they are the
+    same unit, else :class:`ValidationError` (a registered unit does not change)."""
+    if existing != unit:
+        raise ValidationError("id", f"unit {unit.id!r} already exists as {existing!r}", "a new id, or the same fields")
+
+
 @runtime_checkable
 class Store(Protocol):
     """A storage backend.
@@ -99,8 +107,13 @@ class Store(Protocol):
 
     schema_version: int
 
-    def add_unit(self, unit: Unit) -> None:
-        """Store a unit (insert, or replace one with the same id)."""
+    def add_unit(self, unit: Unit, entry: LedgerDraft) -> LedgerEntry | None:
+        """Register ``unit`` with its ledger entry (:func:`govflow.storage.unit_draft`) in one transaction.
+
+        Returns the sealed entry; None, writing nothing, when the same unit is already
+        stored. Raises :class:`ValidationError` when a different unit has that id (a
+        registered unit does not change: its entry says what it is).
+        """
 
     def units(self) -> list[Unit]:
         """Every unit, in insertion order."""

@@ -15,6 +15,8 @@ from psycopg import sql
 
 from govflow import SchemaVersionError
 
+from ._units import adopt_units
+
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate"]
 
 #: The first argument of the two-key advisory lock migrations take (the second is the schema's hash).
@@ -173,7 +175,14 @@ MIGRATIONS: Final = (
         data bytea NOT NULL
     );
     """,
+    # 6: the unit registry in the ledger; no table changes: ``adopt_units`` gives every unit already
+    # registered its entry, in the same transaction.
+    """
+    SELECT 1;
+    """,
 )
+#: The version whose upgrade adopts the units registered before it into the ledger.
+UNITS_IN_LEDGER: Final = 6
 #: The schema version this plugin writes and reads.
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -205,5 +214,7 @@ def migrate(conn: psycopg.Connection[tuple[object, ...]], schema: str, target: s
             time.sleep(_pause_while_migrating)
         for version in range(found + 1, SCHEMA_VERSION + 1):
             conn.execute(MIGRATIONS[version - 1].encode())
+            if version == UNITS_IN_LEDGER:
+                adopt_units(conn)
             conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
     return found

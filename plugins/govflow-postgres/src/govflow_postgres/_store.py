@@ -56,7 +56,6 @@ from govflow import (
     OutboxRow,
     OverdueAtEnd,
     StoreError,
-    Unit,
     UnitFacts,
     ValidationError,
 )
@@ -76,6 +75,7 @@ from ._rows import (
 )
 from ._rows import _issue_row as _issue_row  # benchmarks/bench_postgres.py builds issue rows with it
 from ._schema import SCHEMA_VERSION, migrate
+from ._units import Units
 from ._url import DEFAULT_POOL_SIZE, DEFAULT_SCHEMA, check_pool_size, check_schema, describe, parse_target
 from ._writes import Writes
 
@@ -92,7 +92,7 @@ _FACTS_SETTINGS: Final = (
 )
 
 
-class PostgresStore(Writes, Plans):
+class PostgresStore(Writes, Plans, Units):
     """A :class:`govflow.Store` on PostgreSQL, shared by any number of processes.
 
     ``dsn`` is a libpq URL (``postgresql://user:password@host:5432/dbname``)
@@ -189,22 +189,6 @@ class PostgresStore(Writes, Plans):
             raise StoreError(f"PostgreSQL at {self.where} failed: {str(exc).strip()}") from exc
 
     # -- units, lifecycles --------------------------------------------------------------------
-
-    def add_unit(self, unit: Unit) -> None:
-        """Store a unit (insert, or replace one with the same id and keep its place)."""
-        with self._connection() as conn:
-            conn.execute(
-                "INSERT INTO units (id, name, level, parent, supervisor) VALUES (%s, %s, %s, %s, %s)"
-                " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level,"
-                " parent = EXCLUDED.parent, supervisor = EXCLUDED.supervisor",
-                (unit.id, unit.name, unit.level, unit.parent, unit.supervisor),
-            )
-
-    def units(self) -> list[Unit]:
-        """Every unit, in insertion order."""
-        with self._connection() as conn:
-            rows = conn.execute("SELECT id, name, level, parent, supervisor FROM units ORDER BY position").fetchall()
-        return [Unit(id=r[0], name=r[1], level=r[2], parent=r[3], supervisor=r[4]) for r in rows]
 
     def save_lifecycle(self, name: str, version: int, definition: str) -> None:
         """Keep a lifecycle definition (replacing one of the same name and version)."""

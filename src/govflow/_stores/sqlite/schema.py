@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Final
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "split_script"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "UNITS_IN_LEDGER", "split_script"]
 
 #: The schema, one script per version: version ``n`` is reached by running script ``n - 1``.
 MIGRATIONS: Final = (
@@ -144,7 +144,14 @@ MIGRATIONS: Final = (
     """
     ALTER TABLE issues ADD COLUMN field TEXT;
     """,
+    # 7: the unit registry in the ledger. No table changes: the store gives every unit already registered
+    # its ledger entry in Python (``_adopt_units``), in the same transaction.
+    """
+    -- 7: units enter the ledger (see UNITS_IN_LEDGER)
+    """,
 )
+#: The version whose upgrade adopts the units registered before it into the ledger.
+UNITS_IN_LEDGER: Final = 7
 #: The schema version this govflow writes and reads.
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

@@ -22,7 +22,7 @@ import attrs
 
 from ..._core.errors import ConcurrentUpdateError, SchemaVersionError, StoreError
 from ..._core.ledger import LedgerDraft, canonical_json, seal
-from ..._core.model import Issue, LedgerEntry, Unit
+from ..._core.model import Issue, LedgerEntry
 from ..facts import FactsQuery, OverdueAtEnd, UnitFacts, build_facts
 from ..protocol import IssueQuery, OutboxRow, UnitOfWork
 from .facts import FACTS_SQL, facts_args, parse_facts_rows
@@ -39,15 +39,16 @@ from .rows import (
     outbox_from_row,
     utc,
 )
-from .schema import MIGRATIONS, SCHEMA_VERSION, split_script
+from .schema import MIGRATIONS, SCHEMA_VERSION, UNITS_IN_LEDGER, split_script
 from .transaction import Transaction as _Transaction
+from .units import UnitsMixin
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
 _dumps = canonical_json
 
 
-class SQLiteStore(PlansMixin):
+class SQLiteStore(UnitsMixin, PlansMixin):
     """A :class:`~govflow.Store` in one SQLite file, in WAL mode.
 
     Several processes may open the same file: every commit runs in a
@@ -101,31 +102,12 @@ class SQLiteStore(PlansMixin):
             for version in range(found + 1, SCHEMA_VERSION + 1):
                 for statement in split_script(MIGRATIONS[version - 1]):
                     self._db.execute(statement)
+                if version == UNITS_IN_LEDGER:
+                    self._adopt_units()
                 self._db.execute(f"PRAGMA user_version = {version}")
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db, self._lock, self.path)
-
-    def add_unit(self, unit: Unit) -> None:
-        """Store a unit (insert, or replace one with the same id)."""
-        with self._transaction():
-            position = self._db.execute(
-                "SELECT COALESCE((SELECT position FROM units WHERE id = ?),"
-                " (SELECT COUNT(*) FROM units))",
-                (unit.id,),
-            ).fetchone()[0]
-            self._db.execute(
-                "INSERT OR REPLACE INTO units VALUES (?, ?, ?, ?, ?, ?)",
-                (unit.id, unit.name, unit.level, unit.parent, int(unit.supervisor), position),
-            )
-
-    def units(self) -> list[Unit]:
-        """Every unit, in insertion order."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, name, level, parent, supervisor FROM units ORDER BY position"
-            ).fetchall()
-        return [Unit(id=r[0], name=r[1], level=r[2], parent=r[3], supervisor=bool(r[4])) for r in rows]
 
     def load(self, issue_id: str) -> Issue | None:
         """The current snapshot of one issue, or None."""

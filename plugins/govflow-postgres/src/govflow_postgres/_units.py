@@ -1,0 +1,72 @@
+"""The unit registry in ``PostgresStore``: each unit row written with its ledger entry, and the schema 6 upgrade
+that gives every unit registered before it its entry."""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import AbstractContextManager
+from typing import Final
+
+from govflow import LedgerDraft, LedgerEntry, Unit
+from govflow.storage import canonical_json, refuse_other_unit, seal, unit_draft
+
+from ._rows import _Conn
+
+__all__ = ["Units", "adopt_units"]
+
+_COLUMNS: Final = "id, name, level, parent, supervisor"
+_SHANGHAI: Final = dt.timezone(dt.timedelta(hours=8))
+
+
+class Units:
+    """``add_unit`` and ``units`` of :class:`govflow_postgres.PostgresStore`, which supplies the connections."""
+
+    def _connection(self) -> AbstractContextManager[_Conn]:  # pragma: no cover - PostgresStore's
+        raise NotImplementedError
+
+    def add_unit(self, unit: Unit, entry: LedgerDraft) -> LedgerEntry | None:
+        """Register ``unit`` with its ledger entry in one transaction (see :meth:`govflow.Store.add_unit`)."""
+        with self._connection() as conn, conn.transaction():
+            inserted = conn.execute(
+                f"INSERT INTO units ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+                (unit.id, unit.name, unit.level, unit.parent, unit.supervisor),
+            ).rowcount
+            if inserted != 1:
+                row = conn.execute(f"SELECT {_COLUMNS} FROM units WHERE id = %s", (unit.id,)).fetchone()
+                assert row is not None  # units are never deleted
+                refuse_other_unit(_unit(row), unit)
+                return None
+            return append_entry(conn, entry)
+
+    def units(self) -> list[Unit]:
+        """Every unit, in insertion order."""
+        with self._connection() as conn:
+            rows = conn.execute(f"SELECT {_COLUMNS} FROM units ORDER BY position").fetchall()
+        return [_unit(row) for row in rows]
+
+
+def append_entry(conn: _Conn, draft: LedgerDraft) -> LedgerEntry:
+    """Seal ``draft`` after the chain head (locked until the transaction ends), write it and move the head."""
+    head = conn.execute("SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE").fetchone()
+    assert head is not None
+    entry = seal(draft, int(head[0]) + 1, str(head[1]))
+    conn.execute(
+        "INSERT INTO ledger (seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at,"
+        " at_utc, data, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (entry.seq, entry.issue_id, entry.issue_seq, entry.trigger, entry.from_state, entry.to_state,
+         entry.actor, entry.person, entry.at.isoformat(), entry.at, canonical_json(entry.data),
+         entry.prev_hash, entry.hash),
+    )
+    conn.execute("UPDATE chain_head SET seq = %s, hash = %s WHERE id = 1", (entry.seq, entry.hash))
+    return entry
+
+
+def adopt_units(conn: _Conn) -> None:
+    """Schema 6: an entry for every unit already registered, as its row stands (inside the migration)."""
+    at = dt.datetime.now(_SHANGHAI)
+    for row in conn.execute(f"SELECT {_COLUMNS} FROM units ORDER BY position").fetchall():
+        append_entry(conn, unit_draft(_unit(row), at, adopted=True))
+
+
+def _unit(row: tuple[object, ...]) -> Unit:
+    return Unit(id=str(row[0]), name=str(row[1]), level=row[2], parent=row[3], supervisor=bool(row[4]))  # type: ignore[arg-type]

@@ -292,6 +292,71 @@ def test_merge_closes_the_duplicate_into_the_original(flow: govflow.Govflow) -> 
     flow.verify_ledger()
 
 
+def _merge_outcome(flow: govflow.Govflow, b: str, a: str) -> tuple[Any, ...]:
+    dup, target = flow.get(b), flow.get(a)
+    steps = [(e.issue_id, e.trigger, e.from_state, e.to_state, e.actor, e.person, dict(e.data))
+             for e in flow.ledger()[-2:]]
+    return (dup.state, dup.version, field_of(dup).merged_into, target.state, target.version,
+            field_of(target).merged, steps)
+
+
+def field_of(issue: govflow.Issue) -> govflow.FieldState:
+    return issue.field if issue.field is not None else govflow.FieldState()
+
+
+def test_plain_fire_of_merge_writes_both_steps_like_flow_merge(flow: govflow.Govflow) -> None:
+    a1, b1 = new_issue(flow), new_issue(flow, lead="BINCHUAN")
+    a2, b2 = new_issue(flow), new_issue(flow, lead="BINCHUAN")
+    flow.merge(b1.id, into=a1.id, by=govflow.Actor("OFFICE", "李四"), reason="重复")
+    by_name = _merge_outcome(flow, b1.id, a1.id)
+    fired = flow.fire(b2.id, "merge", by=govflow.Actor("OFFICE", "李四"), into=a2.id, reason="重复")
+    assert fired.state == "merged" and field_of(fired).merged_into == a2.id
+    by_fire = _merge_outcome(flow, b2.id, a2.id)
+    # The same outcome up to the ids: both steps, the same data shape, the two entries one after the other.
+    swap = {b1.id: b2.id, a1.id: a2.id}
+
+    def renamed(value: Any) -> Any:
+        if isinstance(value, str):
+            return swap.get(value, value)
+        if isinstance(value, tuple | list):
+            return type(value)(renamed(v) for v in value)
+        if isinstance(value, dict):
+            return {k: renamed(v) for k, v in value.items()}
+        return value
+
+    assert by_fire == renamed(by_name)
+    assert by_fire[-1][1][:2] == (a2.id, "take_merged") and by_fire[-1][1][-1] == {"merged_issue": b2.id,
+                                                                                      "reason": "重复"}
+    assert flow.ledger()[-1].seq == flow.ledger()[-2].seq + 1
+    flow.verify_ledger()
+
+
+def test_plain_fire_of_merge_is_refused_whole(flow: govflow.Govflow) -> None:
+    a, b, c = new_issue(flow), new_issue(flow, lead="BINCHUAN"), new_issue(flow)
+    error = refused(flow, ValidationError, lambda: flow.fire(b.id, "merge", by="OFFICE", into="GF-2026-9999",
+                                                             reason="r"))
+    assert "into" in str(error) and "GF-2026-9999" in str(error)
+    flow.fire(c.id, "merge", by="OFFICE", into=a.id, reason="r")
+    error = refused(flow, ValidationError, lambda: flow.fire(b.id, "merge", by="OFFICE", into=c.id, reason="r"))
+    assert f"merged into {a.id}" in str(error) and "assigned" in str(error)  # what would be accepted
+    flow.cancel(a.id, by="OFFICE", reason="撤销")
+    error = refused(flow, ValidationError, lambda: flow.fire(b.id, "merge", by="OFFICE", into=a.id, reason="r"))
+    assert "cancelled" in str(error)
+    refused(flow, PermissionDenied, lambda: flow.fire(b.id, "merge", by="XIANGYUN", into=c.id, reason="r"))
+
+
+def test_a_partner_step_the_other_issue_cannot_take_is_refused(flow: govflow.Govflow) -> None:
+    """A deployment's lifecycle whose issues cannot take a merged issue in: merging into one is refused."""
+    from govflow._lifecycle.issue_list import ISSUE_LIST_V2
+
+    flow.register_lifecycle({**ISSUE_LIST_V2, "name": "no-take", "transitions": [
+        t for t in ISSUE_LIST_V2["transitions"] if t["trigger"] != "take_merged"]})
+    a = new_issue(flow, lifecycle="no-take")
+    b = new_issue(flow, lead="BINCHUAN")
+    error = refused(flow, ValidationError, lambda: flow.fire(b.id, "merge", by="OFFICE", into=a.id, reason="r"))
+    assert f"{a.id} is assigned" in str(error)
+
+
 # -- 佐证材料 ---------------------------------------------------------------------------------
 
 

@@ -431,7 +431,11 @@ class Govflow(UnitsMixin, FieldMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, 
             proposed = ProposedTransition(issue, new, trigger, actor, now, copy.deepcopy(ledger_data))
             self._plugins.before_transition(proposed)
         units_changed = new.lead != issue.lead or new.cooperating != issue.cooperating
-        return self._commit(UnitOfWork(new, issue.version, draft, units_changed=units_changed))
+        work = UnitOfWork(new, issue.version, draft, units_changed=units_changed)
+        partners = lifecycle.partners(issue.state, trigger)
+        if partners:  # another issue takes its step with this one (并案), in the same transaction
+            return self._commit_with_partners(work, partners, actor, now)
+        return self._commit(work)
 
     def _commit(self, work: UnitOfWork, hook: str = "after_transition") -> Issue:
         subscribers = self._plugins.subscribers(hook)

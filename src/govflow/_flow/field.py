@@ -2,8 +2,9 @@
 by name, the acceptance limit and automatic resumes in the sweep, and evidence files.
 
 Every named step is ``fire`` with the trigger of that name: what it does is the lifecycle's (``issue-list``
-version 2, or a deployment's own), not this module's. Only :meth:`FieldMixin.merge` writes two issues (the
-duplicate and the issue it repeats) and :meth:`FieldMixin.attach` stores the file first. A mixin of the
+version 2, or a deployment's own), not this module's. A step whose effect names a partner (``merge``: the
+issue it repeats takes it in) writes both issues in one transaction, by ``fire`` or by name;
+:meth:`FieldMixin.attach` stores the file first. A mixin of the
 facade, kept apart to keep each module readable.
 """
 
@@ -27,6 +28,7 @@ from .._core.ledger import LedgerCheck, LedgerDraft
 from .._core.model import Actor, Issue, LedgerEntry
 from .._core.workdays import WorkingDays
 from .._deadlines.calendar import CalendarError
+from .._lifecycle.effects import Partner
 from .._lifecycle.field_effects import accept_due, field_of
 from .._lifecycle.fields import parse_actor
 from .._plugins.blobs import BlobStore, sha256_of
@@ -160,23 +162,40 @@ class FieldMixin:
         return self.fire(issue_id, "reopen", by=by, reason=reason, due=due)
 
     def merge(self, issue_id: str, *, into: str, by: ActorLike, reason: str) -> Issue:
-        """并案: close the duplicate ``issue_id`` into ``into`` (both steps in one transaction); the
-        duplicate's new snapshot is returned."""
-        actor = parse_actor(by)
-        duplicate, target = self.get(issue_id), self.get(into) if isinstance(into, str) else None
-        if target is None:
+        """并案: close the duplicate ``issue_id`` into ``into``; the duplicate's new snapshot is returned.
+
+        The same as ``fire(issue_id, "merge", into=..., reason=...)``: the lifecycle's ``merge`` step and the
+        ``take_merged`` step of ``into`` (the partner of its ``merge_into`` effect), in one transaction."""
+        if not isinstance(into, str):
             raise ValidationError("into", f"got {into!r}", "the id of an issue")
-        if target.id == duplicate.id:
-            raise ValidationError("into", "an issue cannot be merged into itself", "the id of another issue",
-                                  duplicate.id)
-        if field_of(target).merged_into is not None:
-            raise ValidationError("into", f"{target.id} was itself merged into {field_of(target).merged_into}",
-                                  "an issue that was not merged", duplicate.id)
-        new_b, work_b = self._plan_fire(duplicate, "merge", actor, {"into": target.id, "reason": reason})
-        _, work_a = self._plan_fire(target, "take_merged", actor, {"merged_issue": duplicate.id,
-                                                                        "reason": reason})
-        self._commit_many([work_b, work_a])
-        return new_b
+        return self.fire(issue_id, "merge", by=by, into=into, reason=reason)
+
+    def _commit_with_partners(self, work: UnitOfWork, partners: Sequence[Partner], actor: Actor,
+                              now: dt.datetime) -> Issue:
+        """Write ``work`` with the steps its ``partners`` take on other issues, in one transaction; the
+        first issue's new snapshot. A partner issue that is missing, or cannot take its step in its state,
+        is a :class:`ValidationError` naming the data keyword; nothing is written."""
+        notify = tuple(("after_transition", name) for name in self._plugins.subscribers("after_transition"))
+        works = [attrs.evolve(work, notify=notify)]
+        data, issue_id = work.entry.data, work.issue.id
+        for partner in partners:
+            other_id = data.get(partner.key)
+            other = self._store.load(other_id) if isinstance(other_id, str) else None
+            if other is None:
+                raise ValidationError(partner.key, f"no issue {other_id!r}", "the id of an issue", issue_id)
+            lifecycle = self._lifecycle_of(other.lifecycle, other.lifecycle_version)
+            trigger = None if lifecycle is None else lifecycle.partner_trigger(other.state, partner.effect)
+            if lifecycle is None or trigger is None:
+                states = [] if lifecycle is None else lifecycle.states_with(partner.effect)
+                merged = field_of(other).merged_into
+                why = f"{other.id} is {other.state}" + (f" (merged into {merged})" if merged else "")
+                raise ValidationError(partner.key, why, f"an issue in one of the states {', '.join(states)}",
+                                      issue_id)
+            given = {partner.as_: issue_id, **{k: data[k] for k in partner.carry if data.get(k) is not None}}
+            _, other_work = self._plan_fire(other, trigger, actor, given, at=now)
+            works.append(other_work)
+        self._commit_many(works)
+        return work.issue
 
     def _plan_fire(self, issue: Issue, trigger: str, actor: Actor, data: dict[str, Any],
                    system: bool = False, at: dt.datetime | None = None) -> tuple[Issue, UnitOfWork]:

@@ -13,7 +13,7 @@ from .._core.model import Actor, ExtensionRequest, Issue, Unit
 from .._core.workdays import Calendar, Weekdays, resolve_due
 from .fields import FIELD_HELP
 
-__all__ = ["EFFECTS", "Effect", "Refused", "Work", "set_due"]
+__all__ = ["EFFECTS", "Effect", "Partner", "Refused", "Work", "set_due"]
 
 
 @attrs.define
@@ -66,13 +66,31 @@ class Refused(Exception):
 
 
 @attrs.frozen
+class Partner:
+    """The step another issue takes with a transition, in the same transaction (并案: the issue merged into
+    takes it in).
+
+    The issue named by the step's data keyword ``key`` fires its own transition that has the effect
+    ``effect`` (from its current state), with this issue's id as the keyword ``as_`` and the keywords
+    ``carry`` passed on when given. Whoever fires the first step fires both; either refused, nothing is written.
+    """
+
+    key: str
+    effect: str
+    as_: str
+    carry: tuple[str, ...] = ()
+
+
+@attrs.frozen
 class Effect:
-    """A named change a transition makes to the issue beyond its state."""
+    """A named change a transition makes to the issue beyond its state (and, with ``partner``, the step
+    another issue takes with it)."""
 
     apply: Callable[[Work], None]
     guard: Callable[[Issue], str | None] = lambda issue: None
     needs: tuple[str, ...] = ()
     uses: str | None = None
+    partner: Partner | None = None
 
 
 def _record_acceptance(work: Work) -> None:

@@ -19,7 +19,7 @@ from .._core.errors import ValidationError
 from .._core.field import CALLBACK_RESULTS, EMPTY, FieldState, SuspensionRequest
 from .._core.model import Issue
 from .._core.workdays import Calendar, add_working_days, working_days_between
-from .effects import Effect, Refused, Work, set_due
+from .effects import Effect, Partner, Refused, Work, set_due
 
 __all__ = ["DEFAULT_SETTINGS", "FIELD_EFFECTS", "accept_due", "field_of"]
 
@@ -284,7 +284,9 @@ FIELD_EFFECTS: Final[Mapping[str, Effect]] = {
     "record_verification": Effect(_record_verification),
     "callback": Effect(_callback, _no_callback_yet, needs=("result",)),
     "reopen": Effect(_reopen, uses="due"),
-    "merge_into": Effect(_merge_into, needs=("into",)),
+    # The issue merged into takes the duplicate in (take_merged) in the same transaction, however fired.
+    "merge_into": Effect(_merge_into, needs=("into",),
+                         partner=Partner("into", "take_merged", "merged_issue", carry=("reason",))),
     "take_merged": Effect(_take_merged, needs=("merged_issue",)),
     "record_evidence": Effect(_record_evidence, needs=("sha256", "size", "name")),
 }

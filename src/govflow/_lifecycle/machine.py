@@ -22,7 +22,7 @@ from .._core.errors import InvalidTransition, PermissionDenied, ValidationError
 from .._core.model import Actor, Issue, Unit
 from .._core.workdays import Calendar, Weekdays
 from .definition import ROLES, LifecycleDefinition, TransitionSpec, load_definition
-from .effects import EFFECTS, Refused, Work
+from .effects import EFFECTS, Partner, Refused, Work
 from .field_effects import field_of
 from .fields import FIELD_HELP, is_missing, json_value, parse_field
 
@@ -132,6 +132,22 @@ class Lifecycle:
     def triggers_from(self, state: str) -> Mapping[str, TransitionSpec]:
         """The transitions that leave ``state``, by trigger."""
         return self._by_state.get(state, {})
+
+    def partners(self, state: str, trigger: str) -> tuple[Partner, ...]:
+        """The steps other issues take with ``trigger`` from ``state`` (by its effects' ``partner``)."""
+        spec = self._by_state.get(state, {}).get(trigger)
+        if spec is None:
+            return ()
+        return tuple(p for p in (EFFECTS[name].partner for name in spec.effects) if p is not None)
+
+    def partner_trigger(self, state: str, effect: str) -> str | None:
+        """The trigger leaving ``state`` that has ``effect`` (how an issue takes a partner's step), or None."""
+        return next((t for t, spec in self.triggers_from(state).items() if effect in spec.effects), None)
+
+    def states_with(self, effect: str) -> list[str]:
+        """The states a transition with ``effect`` leaves, in definition order."""
+        found = [s for spec in self.definition.transitions if effect in spec.effects for s in spec.source]
+        return list(dict.fromkeys(found))
 
     def allowed(self, issue: Issue, actor_unit: str, unit: Unit | None) -> list[str]:
         """The triggers ``actor_unit`` may fire on ``issue`` now, in definition order."""

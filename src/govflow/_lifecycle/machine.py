@@ -89,12 +89,19 @@ class Lifecycle:
     lead_states: frozenset[str] = attrs.field(init=False)
     #: States that are not final.
     open_states: frozenset[str] = attrs.field(init=False)
+    #: States in which the issue is closed in substance: the final ones and those a verification
+    #: (a transition with the effect ``record_verification``) leads to, though a call-back or a reopening
+    #: may still send it back (``issue-list`` v2's ``verified``). Its due date no longer matters there.
+    closed_states: frozenset[str] = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         d = self.definition
         self._final = frozenset(d.final)
         self.lead_states = frozenset(source for spec in d.transitions if "lead" in spec.roles for source in spec.source)
         self.open_states = frozenset(d.states) - self._final
+        self.closed_states = self._final | {
+            spec.dest for spec in d.transitions if spec.dest is not None and "record_verification" in spec.effects
+        }
         self._by_state = {state: {} for state in d.states}
         config = []
         for spec in d.transitions:

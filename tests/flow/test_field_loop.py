@@ -491,6 +491,72 @@ def test_a_merged_duplicate_is_not_counted_against_its_lead(flow: govflow.Govflo
     assert (facts["BINCHUAN"].due, facts["BINCHUAN"].overdue_at_end) == (0, 0)
 
 
+def test_acceptance_counts_within_each_issue_s_own_limit(flow: govflow.Govflow, clock: FakeClock) -> None:
+    """及时签收率: each issue's own acceptance limit (its accept_limit, else its lifecycle's 1 working day);
+    an issue without one (0, or a lifecycle without the setting) by ScoringPolicy.accept_within (1)."""
+    from govflow._lifecycle.issue_list import ISSUE_LIST
+
+    flow.register_lifecycle({**ISSUE_LIST, "name": "legacy"})  # version 1's rules: no acceptance limit setting
+    at(clock, "2026-03-02")  # Monday
+    three = new_issue(flow, accept_limit=3)
+    lifecycle_s = new_issue(flow)
+    none = new_issue(flow, accept_limit=0)
+    legacy_late = new_issue(flow, lifecycle="legacy")
+    legacy = new_issue(flow, lifecycle="legacy")
+    assert flow.ledger(three.id)[0].data["accept_by"] == "2026-03-05"  # the 3rd working day
+    assert flow.ledger(lifecycle_s.id)[0].data["accept_by"] == "2026-03-03"
+    assert "accept_by" not in flow.ledger(none.id)[0].data and "accept_by" not in flow.ledger(legacy.id)[0].data
+    at(clock, "2026-03-03")
+    flow.accept(legacy.id, by="XIANGYUN")  # the policy's next working day: on time
+    at(clock, "2026-03-05")  # Thursday: the 3rd working day
+    for issue in (three, lifecycle_s, none, legacy_late):
+        flow.accept(issue.id, by="XIANGYUN")
+    at(clock, "2026-04-01")
+    facts = flow.facts("2026-03")["XIANGYUN"]
+    assert (facts.assigned, facts.accepted_on_time) == (5, 2)  # three and legacy
+    score = next(s for s in flow.scores("2026-03") if s.unit == "XIANGYUN")
+    assert {i.name: i for i in score.breakdown}["accepted_on_time"].value == pytest.approx(40.0)
+
+
+def test_a_reassignment_counts_by_the_issue_s_own_limit(flow: govflow.Govflow, clock: FakeClock) -> None:
+    at(clock, "2026-03-02")
+    a = new_issue(flow, accept_limit=2)
+    at(clock, "2026-03-03")
+    flow.reassign(a.id, by="OFFICE", new_lead="BINCHUAN", reason="属地调整")
+    assert flow.ledger(a.id)[-1].data["accept_by"] == "2026-03-05"  # 2 working days after Tuesday
+    at(clock, "2026-03-05")
+    flow.accept(a.id, by="BINCHUAN")
+    at(clock, "2026-04-01")
+    facts = flow.facts("2026-03")
+    assert (facts["BINCHUAN"].assigned, facts["BINCHUAN"].accepted_on_time) == (1, 1)
+    assert (facts["XIANGYUN"].assigned, facts["XIANGYUN"].accepted_on_time) == (1, 0)
+    flow.verify_ledger()
+
+
+def test_a_merged_duplicate_is_no_assignment_of_its_lead(flow: govflow.Govflow, clock: FakeClock) -> None:
+    """B's lead unit is not penalised for the merge: B's assignment is out of its 及时签收率."""
+    at(clock, "2026-02-25")
+    b = new_issue(flow, lead="BINCHUAN")
+    at(clock, "2026-03-02")
+    a = new_issue(flow)
+    b2 = new_issue(flow, lead="BINCHUAN")
+    c = new_issue(flow, lead="BINCHUAN")
+    flow.accept(a.id, by="XIANGYUN")
+    flow.accept(c.id, by="BINCHUAN")
+    at(clock, "2026-03-10")
+    flow.fire(b.id, "merge", by="OFFICE", into=a.id, reason="重复")  # never accepted
+    flow.merge(b2.id, into=a.id, by="OFFICE", reason="重复")  # assigned in March, never accepted
+    at(clock, "2026-04-01")
+    facts = flow.facts("2026-03")
+    assert (facts["BINCHUAN"].assigned, facts["BINCHUAN"].accepted_on_time) == (1, 1)
+    assert (facts["XIANGYUN"].assigned, facts["XIANGYUN"].accepted_on_time) == (1, 1)
+    score = next(s for s in flow.scores("2026-03") if s.unit == "BINCHUAN")
+    assert {i.name: i for i in score.breakdown}["accepted_on_time"].value == 100.0
+    # February's facts were over before the merge: B was assigned then, and not accepted in time.
+    february = flow.facts("2026-02")["BINCHUAN"]
+    assert (february.assigned, february.accepted_on_time) == (1, 0)
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_bulletin_ledger_sheet_labels_the_field_steps(flow: govflow.Govflow, clock: FakeClock, lang: str) -> None:
     from govflow._reports.bulletin.labels import label

@@ -374,6 +374,7 @@ class Govflow(UnitsMixin, FieldMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, 
             cooperating=coop, description=description, category=category, responsible=persons, target=linked,
         )
         data.update(extra)
+        self._accept_by_at_assign(definition, data, now.date())
         # The issue is what its ledger entry says: verify_ledger() rebuilds it with the same function.
         issue = assigned_issue("", data, now, definition.initial)
         draft = LedgerDraft(

@@ -29,7 +29,7 @@ from .._core.model import Actor, Issue, LedgerEntry
 from .._core.workdays import WorkingDays
 from .._deadlines.calendar import CalendarError
 from .._lifecycle.effects import Partner
-from .._lifecycle.field_effects import accept_due, field_of
+from .._lifecycle.field_effects import accept_by, accept_due, field_of
 from .._lifecycle.fields import parse_actor
 from .._plugins.blobs import BlobStore, sha256_of
 from .._stores.facts import CALLBACK_COUNTS, UnitFacts
@@ -113,6 +113,16 @@ class FieldMixin:
         if accept_limit is not None:
             data["accept_limit"] = accept_limit
         return FieldState(countersign=None if mode == "none" else mode, accept_limit=accept_limit)
+
+    def _accept_by_at_assign(self, definition: LifecycleDefinition, data: dict[str, Any], today: dt.date) -> None:
+        """The last day of a new issue's own acceptance limit (its ``accept_limit``, else its lifecycle's
+        setting) into ``data["accept_by"]``: lifecycles with an acceptance step only, and a limit > 0."""
+        if not any("record_acceptance" in spec.effects for spec in definition.transitions):
+            return
+        limit = data.get("accept_limit", definition.settings.get("accept_limit", 0))
+        last = accept_by(self._calendar, today, int(limit))
+        if last is not None:
+            data["accept_by"] = last
 
     # -- the named steps ---------------------------------------------------------------------
 

@@ -18,10 +18,10 @@ import attrs
 from .._core.errors import ValidationError
 from .._core.field import CALLBACK_RESULTS, EMPTY, FieldState, SuspensionRequest
 from .._core.model import Issue
-from .._core.workdays import Calendar, add_working_days, working_days_between
+from .._core.workdays import Calendar, CalendarError, Weekdays, add_working_days, working_days_between
 from .effects import Effect, Partner, Refused, Work, set_due
 
-__all__ = ["DEFAULT_SETTINGS", "FIELD_EFFECTS", "accept_due", "field_of"]
+__all__ = ["DEFAULT_SETTINGS", "FIELD_EFFECTS", "accept_by", "accept_due", "field_of"]
 
 #: The field loop's settings a lifecycle definition may change (``settings``): after how many transfers
 #: or reworks an issue is escalated one level, and for how many days after verification it may be reopened.
@@ -49,6 +49,19 @@ def accept_due(issue: Issue, calendar: Calendar, default_limit: int) -> dt.date:
     return add_working_days(calendar, start, limit)
 
 
+def accept_by(calendar: Calendar, handed: dt.date, limit: int) -> str | None:
+    """The last day (ISO) to accept an issue handed to its lead on ``handed`` within its own acceptance limit of
+    ``limit`` working days; None without one (0). Written into the ``assign`` and ``reassign`` entries, where
+    the period facts' 及时签收率 reads it. A year the calendar has no schedule for is counted in weekdays
+    (as the facts count ``ScoringPolicy.accept_within``)."""
+    if not limit:
+        return None
+    try:
+        return add_working_days(calendar, handed, limit).isoformat()
+    except CalendarError:
+        return add_working_days(Weekdays(), handed, limit).isoformat()
+
+
 def _current(work: Work) -> FieldState:
     found = work.changes.get("field")
     return found if isinstance(found, FieldState) else field_of(work.issue)
@@ -68,8 +81,13 @@ def _setting(work: Work, name: str) -> int:
 
 
 def _hand_over(work: Work) -> None:
-    # The new lead's acceptance clock starts now.
-    _update(work, handed_at=work.now, accept_overdue=False)
+    # The new lead's acceptance clock starts now; the entry says until when (the facts' 及时签收率).
+    state = _update(work, handed_at=work.now, accept_overdue=False)
+    if work.recorded is None:
+        limit = state.accept_limit if state.accept_limit is not None else _setting(work, "accept_limit")
+        last = accept_by(work.calendar, work.now.date(), limit)
+        if last is not None:
+            work.values["accept_by"] = last
 
 
 def _return(work: Work) -> None:

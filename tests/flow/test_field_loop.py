@@ -224,6 +224,90 @@ def test_three_reworks_escalate_one_level(flow: govflow.Govflow) -> None:
     assert flow.ledger(a.id)[-1].data["escalated"]["reasons"] == ["reworks"]
 
 
+def _escalation_flow(kind: str, tmp_path: Path, clock: FakeClock, escalate_to: Any) -> govflow.Govflow:
+    from .._postgres import postgres_store
+    from ..conftest import add_units
+
+    target: Any = postgres_store(tmp_path) if kind == "postgres" else (
+        ":memory:" if kind == "memory" else str(tmp_path / "flow.sqlite3"))
+    flow = govflow.open(target, clock=clock, escalate_to=escalate_to)
+    add_units(flow)
+    flow.add_unit("INSPECT", "州委督查室", level="department", supervisor=True)
+    return flow
+
+
+def _rework_three_times(flow: govflow.Govflow, issue_id: str) -> govflow.Issue:
+    for _ in range(2):
+        flow.implement(issue_id, by="XIANGYUN", note="n")
+        flow.report(issue_id, by="XIANGYUN", result="r")
+        flow.reject(issue_id, by="OFFICE", reason="未整改到位")
+    flow.implement(issue_id, by="XIANGYUN", note="n")
+    flow.report(issue_id, by="XIANGYUN", result="r")
+    return flow.get(issue_id)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres"])
+@pytest.mark.parametrize("escalate_to", ["INSPECT", lambda unit: {"OFFICE": "INSPECT"}[unit.id]],
+                         ids=["unit-id", "callable"])
+def test_the_escalation_target_is_configurable(kind: str, escalate_to: Any, tmp_path: Path, clock: FakeClock) -> None:
+    with _escalation_flow(kind, tmp_path, clock, escalate_to) as flow:
+        a = new_issue(flow)
+        _rework_three_times(flow, a.id)
+        got = flow.reject(a.id, by="OFFICE", reason="未整改到位")
+        assert got.field is not None and got.field.office == "INSPECT" and got.field.escalated == ("reworks",)
+        assert flow.ledger(a.id)[-1].data["escalated"] == {"reasons": ["reworks"], "office": "INSPECT",
+                                                           "unit": "XIANGYUN"}
+        flow.verify_ledger()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres"])
+def test_a_callable_may_return_a_unit(kind: str, tmp_path: Path, clock: FakeClock) -> None:
+    seen: list[str] = []
+
+    def upward(unit: govflow.Unit) -> govflow.Unit:
+        seen.append(unit.id)
+        return next(u for u in flow.units() if u.id == "INSPECT")
+
+    with _escalation_flow(kind, tmp_path, clock, upward) as flow:
+        a = new_issue(flow)
+        _rework_three_times(flow, a.id)
+        got = flow.reject(a.id, by="OFFICE", reason="r")
+        assert got.field is not None and got.field.office == "INSPECT" and seen == ["OFFICE"]
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres"])
+@pytest.mark.parametrize("escalate_to", ["NOWHERE", lambda unit: "NOWHERE", lambda unit: None],
+                         ids=["unit-id", "callable", "callable-none"])
+def test_an_unknown_escalation_target_refuses_the_step(
+    kind: str, escalate_to: Any, tmp_path: Path, clock: FakeClock
+) -> None:
+    with _escalation_flow(kind, tmp_path, clock, escalate_to) as flow:
+        a = new_issue(flow)
+        _rework_three_times(flow, a.id)
+        error = refused(flow, ValidationError, lambda: flow.reject(a.id, by="OFFICE", reason="r"))
+        assert error.field == "escalate_to" and "no registered unit" in str(error)  # type: ignore[attr-defined]
+        assert "'parent', the id of a registered unit" in str(error)
+        assert flow.get(a.id).state == "feedback" and flow.get(a.id).rework_count == 2
+
+
+@pytest.mark.parametrize("escalate_to", [5, None, ""])
+def test_escalate_to_of_the_wrong_kind_is_refused_at_open(escalate_to: Any) -> None:
+    with pytest.raises(ValidationError) as info:
+        govflow.open(":memory:", escalate_to=escalate_to)
+    assert info.value.field == "escalate_to"
+
+
+def test_the_ledger_replays_the_office_it_recorded(tmp_path: Path, clock: FakeClock) -> None:
+    """An issue escalated to INSPECT replays as escalated to INSPECT after the setting changed."""
+    with _escalation_flow("sqlite", tmp_path, clock, "INSPECT") as flow:
+        a = new_issue(flow)
+        _rework_three_times(flow, a.id)
+        flow.reject(a.id, by="OFFICE", reason="r")
+    with govflow.open(str(tmp_path / "flow.sqlite3"), clock=clock) as flow:  # the default: the parent
+        assert flow.get(a.id).field.office == "INSPECT"  # type: ignore[union-attr]
+        flow.verify_ledger()
+
+
 # -- 回访 and 重新打开 ------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -26,9 +26,10 @@ from .._core.events import DeadlineEvent
 from .._core.field import COUNTERSIGN_MODES, FieldState
 from .._core.ledger import LedgerCheck, LedgerDraft
 from .._core.model import Actor, Issue, LedgerEntry
+from .._core.text import check_text
 from .._core.workdays import WorkingDays
 from .._deadlines.calendar import CalendarError
-from .._lifecycle.effects import Partner
+from .._lifecycle.effects import EscalateTo, Partner
 from .._lifecycle.field_effects import accept_by, accept_due, field_of
 from .._lifecycle.fields import parse_actor
 from .._plugins.blobs import BlobStore, sha256_of
@@ -58,6 +59,7 @@ class FieldMixin:
     _calendar: Calendar
     _lifecycles: dict[tuple[str, int], Lifecycle]
     _blob_store: BlobStore | None = None
+    _escalate_to: EscalateTo = None
 
     if TYPE_CHECKING:
 
@@ -81,6 +83,18 @@ class FieldMixin:
         def _plan_system_step(
             self, issue: Issue, trigger: str, data: dict[str, Any], hook: str, at: dt.datetime
         ) -> tuple[Issue, UnitOfWork]: ...
+
+    @staticmethod
+    def _check_escalate_to(escalate_to: object) -> EscalateTo:
+        """``govflow.open(..., escalate_to=...)``: where 提级督办 takes an issue. Whether a unit id names a
+        registered unit is checked when an issue is escalated (units may be added after opening)."""
+        if callable(escalate_to):
+            return cast(EscalateTo, escalate_to)
+        if isinstance(escalate_to, str):
+            check_text("escalate_to", escalate_to, kind="id")
+            return escalate_to
+        raise ValidationError("escalate_to", f"got {type(escalate_to).__name__}",
+                              "'parent', the id of a registered unit, or a callable mapping a unit to a unit")
 
     # -- assignment ------------------------------------------------------------------------
 
@@ -214,7 +228,7 @@ class FieldMixin:
         assert lifecycle is not None
         now = self.now() if at is None else at
         new, ledger_data = lifecycle.fire(issue, trigger, actor, data, now, self._find_unit, self._calendar,
-                                          system=system)
+                                          system=system, escalate_to=self._escalate_to)
         draft = LedgerDraft(
             issue_id=issue.id, issue_seq=new.version, trigger=trigger, from_state=issue.state,
             to_state=new.state, actor=actor.unit, person=actor.person, at=now, data=ledger_data,

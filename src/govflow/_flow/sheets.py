@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .._core.field import FieldState
     from .._core.workdays import Calendar
     from .._deadlines.ladder import Overdue
+    from .._lifecycle.effects import EscalateTo
     from .._lifecycle.machine import Lifecycle, LifecycleDefinition
     from .._plugins.manager import Plugins
     from .._stores.protocol import Store
@@ -47,6 +48,7 @@ class SheetsMixin:
     _plugins: Plugins
     _calendar: Calendar
     _max_extensions: int
+    _escalate_to: EscalateTo
     _id_prefix: str
 
     if TYPE_CHECKING:
@@ -123,6 +125,7 @@ class SheetsMixin:
             id_scope=f"{self._id_prefix}{now.year}-", max_extensions=self._max_extensions,
             guard=self._plugins.before_transition if self._plugins.has_guards else None, source=name,
             link_target=self._link_data,
+            escalate_to=self._escalate_to,
             field_data=lambda definition, cooperating, data: self._field_data_at_import(
                 definition, cooperating, data, now.date()),
         )

@@ -13,7 +13,11 @@ from .._core.model import Actor, ExtensionRequest, Issue, Unit
 from .._core.workdays import Calendar, Weekdays, resolve_due
 from .fields import FIELD_HELP
 
-__all__ = ["EFFECTS", "Effect", "Partner", "Refused", "Work", "set_due"]
+__all__ = ["EFFECTS", "Effect", "EscalateTo", "Partner", "Refused", "Work", "set_due"]
+
+#: Where 提级督办 (escalation one level) takes an issue: ``"parent"`` (None: the same), a unit id, or a
+#: callable mapping the supervising office's :class:`~govflow.Unit` to a unit or a unit id.
+EscalateTo = str | Callable[[Unit], "Unit | str"] | None
 
 
 @attrs.define
@@ -36,6 +40,9 @@ class Work:
     initial: str = "assigned"
     #: A step govflow takes itself (an automatic resume): no role is checked.
     system: bool = False
+    #: Where 提级督办 takes an issue (the deployment's ``escalate_to``): None or ``"parent"`` (the parent of the
+    #: supervising office), a unit id, or a callable mapping the supervising office's unit to a unit (or id).
+    escalate_to: EscalateTo = None
 
     def resolve_due(self, base: dt.date) -> dt.date:
         """The ``due`` keyword as a date (a working-day count is counted from ``base``).

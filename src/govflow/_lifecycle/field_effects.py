@@ -17,7 +17,7 @@ import attrs
 
 from .._core.errors import ValidationError
 from .._core.field import CALLBACK_RESULTS, EMPTY, FieldState, SuspensionRequest
-from .._core.model import Issue
+from .._core.model import Issue, Unit
 from .._core.workdays import Calendar, CalendarError, Weekdays, add_working_days, working_days_between
 from .effects import Effect, Partner, Refused, Work, set_due
 
@@ -117,12 +117,30 @@ def _escalate(work: Work) -> None:
     if not reasons:
         return
     current = state.office or work.actor.unit
-    unit = work.units(current)
-    office = unit.parent if unit is not None and unit.parent is not None else current
+    recorded = work.recorded.get("escalated") if work.recorded is not None else None
+    if isinstance(recorded, Mapping) and isinstance(recorded.get("office"), str):
+        office = recorded["office"]  # a replay: the office the entry says, whatever the setting is now
+    else:
+        office = _escalation_office(work, current)
     _update(work, escalated=state.escalated + tuple(reasons), office=office)
     # Counted for the lead the issue had when it was escalated (the new lead, on a reassignment).
     lead = work.changes.get("lead", issue.lead)
     work.values["escalated"] = {"reasons": reasons, "office": office, "unit": lead}
+
+
+def _escalation_office(work: Work, current: str) -> str:
+    """The office that takes the issue over from ``current`` by the deployment's ``escalate_to``."""
+    target, unit = work.escalate_to, work.units(current)
+    if target is None or target == "parent":
+        return unit.parent if unit is not None and unit.parent is not None else current
+    found = target(unit) if callable(target) and unit is not None else current if callable(target) else target
+    office = found.id if isinstance(found, Unit) else found
+    if not isinstance(office, str) or work.units(office) is None:
+        raise ValidationError(
+            "escalate_to", f"提级督办 from {current} leads to {office!r}, which is no registered unit",
+            "'parent', the id of a registered unit, or a callable mapping a unit to a registered unit",
+            work.issue.id)
+    return office
 
 
 # -- 会签 ------------------------------------------------------------------------------------------

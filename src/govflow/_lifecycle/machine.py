@@ -22,7 +22,7 @@ from .._core.errors import InvalidTransition, PermissionDenied, ValidationError
 from .._core.model import Actor, Issue, Unit
 from .._core.workdays import Calendar, Weekdays
 from .definition import ROLES, LifecycleDefinition, TransitionSpec, load_definition
-from .effects import EFFECTS, Partner, Refused, Work
+from .effects import EFFECTS, EscalateTo, Partner, Refused, Work
 from .field_effects import field_of
 from .fields import FIELD_HELP, is_missing, json_value, parse_field
 
@@ -181,6 +181,7 @@ class Lifecycle:
         recorded: Mapping[str, Any] | None = None,
         *,
         system: bool = False,
+        escalate_to: EscalateTo = None,
     ) -> tuple[Issue, dict[str, Any]]:
         """Run ``trigger`` on a copy of ``issue``; return the new snapshot and ledger data.
 
@@ -188,7 +189,8 @@ class Lifecycle:
         written rather than counted again (see :mod:`govflow._lifecycle.replay`).
         Raises :class:`InvalidTransition`, :class:`PermissionDenied` or
         :class:`ValidationError`; the stored issue is never touched. ``system`` is a step govflow
-        takes itself (no role is checked).
+        takes itself (no role is checked). ``escalate_to`` is where 提级督办 takes an issue (see
+        :data:`~govflow._lifecycle.effects.EscalateTo`; the parent of the supervising office by default).
         """
         spec = self._by_state.get(issue.state, {}).get(trigger)
         if spec is None:
@@ -199,7 +201,8 @@ class Lifecycle:
         d = self.definition
         work = Work(state=issue.state, issue=issue, actor=actor, now=now, units=units,
                     values=dict(data), calendar=calendar or Weekdays(), max_extensions=max_extensions,
-                    recorded=recorded, settings=d.settings, initial=d.initial, system=system)
+                    recorded=recorded, settings=d.settings, initial=d.initial, system=system,
+                    escalate_to=escalate_to)
         # The condition raises rather than returns False, so a refused transition
         # always says why; the working copy is simply dropped.
         try:

@@ -364,6 +364,54 @@ def test_recount_provisional_dues(provisional_flow: govflow.Govflow, tmp_path: P
     assert flow.verify_ledger()
 
 
+def test_recount_leaves_issues_closed_in_substance(provisional_flow: govflow.Govflow, tmp_path: Path) -> None:
+    """issue-list v2: verified is not final (a call-back or a reopening may send it back), yet closed in
+    substance like merged and cancelled; a recount leaves them as they are and counts the others."""
+    flow = provisional_flow
+
+    def provisional(title: str, lead: str = "XIANGYUN") -> str:
+        issue = flow.assign(title, lead=lead, due=govflow.working_days(10), by="OFFICE")
+        assert issue.lifecycle_version == 2 and issue.due_provisional
+        return issue.id
+
+    verified, reopened, merged, into, cancelled, reported = (provisional(t) for t in "ABCDEF")
+    for issue_id in (verified, reopened, reported):
+        flow.accept(issue_id, by="XIANGYUN")
+        flow.implement(issue_id, by="XIANGYUN", note="已整改")
+        flow.report(issue_id, by="XIANGYUN", result="已完成")
+    for issue_id in (verified, reopened):
+        flow.verify(issue_id, by="OFFICE")
+    flow.reopen(reopened, by="OFFICE", reason="效果未巩固")  # back to assigned, its due date unchanged
+    flow.merge(merged, into=into, by="OFFICE", reason="重复")
+    flow.cancel(cancelled, by="OFFICE", reason="撤销")
+    before = {i.id: i for i in flow.issues()}
+    path = tmp_path / "schedule-2027.toml"
+    path.write_text(SCHEDULE_2027, encoding="utf-8")
+    changed = flow.load_schedule(path)
+    assert sorted(i.id for i in changed) == sorted([reopened, into, reported])
+    for issue_id in (verified, merged, cancelled):
+        assert flow.get(issue_id) == before[issue_id]
+        assert flow.ledger(issue_id)[-1].trigger != "recount_due"
+    assert {flow.get(i).state for i in (verified, merged, cancelled)} == {"verified", "merged", "cancelled"}
+    assert all(flow.get(i).due == D(2027, 1, 5) and not flow.get(i).due_provisional for i in (reopened, reported))
+    assert flow.verify_ledger()
+
+
+def test_closed_states_come_from_the_definition() -> None:
+    from govflow._lifecycle.issue_list import ISSUE_LIST, ISSUE_LIST_V2
+    from govflow._lifecycle.machine import Lifecycle, LifecycleDefinition
+
+    def closed(raw: dict[str, Any]) -> frozenset[str]:
+        return Lifecycle(LifecycleDefinition.from_dict(raw)).closed_states
+
+    assert closed(ISSUE_LIST) == {"verified", "cancelled"}
+    assert closed(ISSUE_LIST_V2) == {"verified", "cancelled", "merged"}
+    # A deployment whose verification records nothing: its verified state is open in substance too.
+    plain = [{**t, "effects": [e for e in t.get("effects", []) if e != "record_verification"]}
+             for t in ISSUE_LIST_V2["transitions"]]
+    assert closed({**ISSUE_LIST_V2, "name": "plain", "transitions": plain}) == {"cancelled", "merged"}
+
+
 # -- malformed schedules ------------------------------------------------------------------------------------
 
 

@@ -224,6 +224,90 @@ def test_three_reworks_escalate_one_level(flow: govflow.Govflow) -> None:
     assert flow.ledger(a.id)[-1].data["escalated"]["reasons"] == ["reworks"]
 
 
+def _escalation_flow(kind: str, tmp_path: Path, clock: FakeClock, escalate_to: Any) -> govflow.Govflow:
+    from .._postgres import postgres_store
+    from ..conftest import add_units
+
+    target: Any = postgres_store(tmp_path) if kind == "postgres" else (
+        ":memory:" if kind == "memory" else str(tmp_path / "flow.sqlite3"))
+    flow = govflow.open(target, clock=clock, escalate_to=escalate_to)
+    add_units(flow)
+    flow.add_unit("INSPECT", "州委督查室", level="department", supervisor=True)
+    return flow
+
+
+def _rework_three_times(flow: govflow.Govflow, issue_id: str) -> govflow.Issue:
+    for _ in range(2):
+        flow.implement(issue_id, by="XIANGYUN", note="n")
+        flow.report(issue_id, by="XIANGYUN", result="r")
+        flow.reject(issue_id, by="OFFICE", reason="未整改到位")
+    flow.implement(issue_id, by="XIANGYUN", note="n")
+    flow.report(issue_id, by="XIANGYUN", result="r")
+    return flow.get(issue_id)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres"])
+@pytest.mark.parametrize("escalate_to", ["INSPECT", lambda unit: {"OFFICE": "INSPECT"}[unit.id]],
+                         ids=["unit-id", "callable"])
+def test_the_escalation_target_is_configurable(kind: str, escalate_to: Any, tmp_path: Path, clock: FakeClock) -> None:
+    with _escalation_flow(kind, tmp_path, clock, escalate_to) as flow:
+        a = new_issue(flow)
+        _rework_three_times(flow, a.id)
+        got = flow.reject(a.id, by="OFFICE", reason="未整改到位")
+        assert got.field is not None and got.field.office == "INSPECT" and got.field.escalated == ("reworks",)
+        assert flow.ledger(a.id)[-1].data["escalated"] == {"reasons": ["reworks"], "office": "INSPECT",
+                                                           "unit": "XIANGYUN"}
+        flow.verify_ledger()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres"])
+def test_a_callable_may_return_a_unit(kind: str, tmp_path: Path, clock: FakeClock) -> None:
+    seen: list[str] = []
+
+    def upward(unit: govflow.Unit) -> govflow.Unit:
+        seen.append(unit.id)
+        return next(u for u in flow.units() if u.id == "INSPECT")
+
+    with _escalation_flow(kind, tmp_path, clock, upward) as flow:
+        a = new_issue(flow)
+        _rework_three_times(flow, a.id)
+        got = flow.reject(a.id, by="OFFICE", reason="r")
+        assert got.field is not None and got.field.office == "INSPECT" and seen == ["OFFICE"]
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres"])
+@pytest.mark.parametrize("escalate_to", ["NOWHERE", lambda unit: "NOWHERE", lambda unit: None],
+                         ids=["unit-id", "callable", "callable-none"])
+def test_an_unknown_escalation_target_refuses_the_step(
+    kind: str, escalate_to: Any, tmp_path: Path, clock: FakeClock
+) -> None:
+    with _escalation_flow(kind, tmp_path, clock, escalate_to) as flow:
+        a = new_issue(flow)
+        _rework_three_times(flow, a.id)
+        error = refused(flow, ValidationError, lambda: flow.reject(a.id, by="OFFICE", reason="r"))
+        assert error.field == "escalate_to" and "no registered unit" in str(error)  # type: ignore[attr-defined]
+        assert "'parent', the id of a registered unit" in str(error)
+        assert flow.get(a.id).state == "feedback" and flow.get(a.id).rework_count == 2
+
+
+@pytest.mark.parametrize("escalate_to", [5, None, ""])
+def test_escalate_to_of_the_wrong_kind_is_refused_at_open(escalate_to: Any) -> None:
+    with pytest.raises(ValidationError) as info:
+        govflow.open(":memory:", escalate_to=escalate_to)
+    assert info.value.field == "escalate_to"
+
+
+def test_the_ledger_replays_the_office_it_recorded(tmp_path: Path, clock: FakeClock) -> None:
+    """An issue escalated to INSPECT replays as escalated to INSPECT after the setting changed."""
+    with _escalation_flow("sqlite", tmp_path, clock, "INSPECT") as flow:
+        a = new_issue(flow)
+        _rework_three_times(flow, a.id)
+        flow.reject(a.id, by="OFFICE", reason="r")
+    with govflow.open(str(tmp_path / "flow.sqlite3"), clock=clock) as flow:  # the default: the parent
+        assert flow.get(a.id).field.office == "INSPECT"  # type: ignore[union-attr]
+        flow.verify_ledger()
+
+
 # -- 回访 and 重新打开 ------------------------------------------------------------------------
 
 
@@ -290,6 +374,71 @@ def test_merge_closes_the_duplicate_into_the_original(flow: govflow.Govflow) -> 
     refused(flow, ValidationError, lambda: flow.merge(c.id, into=b.id, by="OFFICE", reason="r"))
     refused(flow, InvalidTransition, lambda: flow.merge(b.id, into=c.id, by="OFFICE", reason="r"))
     flow.verify_ledger()
+
+
+def _merge_outcome(flow: govflow.Govflow, b: str, a: str) -> tuple[Any, ...]:
+    dup, target = flow.get(b), flow.get(a)
+    steps = [(e.issue_id, e.trigger, e.from_state, e.to_state, e.actor, e.person, dict(e.data))
+             for e in flow.ledger()[-2:]]
+    return (dup.state, dup.version, field_of(dup).merged_into, target.state, target.version,
+            field_of(target).merged, steps)
+
+
+def field_of(issue: govflow.Issue) -> govflow.FieldState:
+    return issue.field if issue.field is not None else govflow.FieldState()
+
+
+def test_plain_fire_of_merge_writes_both_steps_like_flow_merge(flow: govflow.Govflow) -> None:
+    a1, b1 = new_issue(flow), new_issue(flow, lead="BINCHUAN")
+    a2, b2 = new_issue(flow), new_issue(flow, lead="BINCHUAN")
+    flow.merge(b1.id, into=a1.id, by=govflow.Actor("OFFICE", "李四"), reason="重复")
+    by_name = _merge_outcome(flow, b1.id, a1.id)
+    fired = flow.fire(b2.id, "merge", by=govflow.Actor("OFFICE", "李四"), into=a2.id, reason="重复")
+    assert fired.state == "merged" and field_of(fired).merged_into == a2.id
+    by_fire = _merge_outcome(flow, b2.id, a2.id)
+    # The same outcome up to the ids: both steps, the same data shape, the two entries one after the other.
+    swap = {b1.id: b2.id, a1.id: a2.id}
+
+    def renamed(value: Any) -> Any:
+        if isinstance(value, str):
+            return swap.get(value, value)
+        if isinstance(value, tuple | list):
+            return type(value)(renamed(v) for v in value)
+        if isinstance(value, dict):
+            return {k: renamed(v) for k, v in value.items()}
+        return value
+
+    assert by_fire == renamed(by_name)
+    assert by_fire[-1][1][:2] == (a2.id, "take_merged") and by_fire[-1][1][-1] == {"merged_issue": b2.id,
+                                                                                      "reason": "重复"}
+    assert flow.ledger()[-1].seq == flow.ledger()[-2].seq + 1
+    flow.verify_ledger()
+
+
+def test_plain_fire_of_merge_is_refused_whole(flow: govflow.Govflow) -> None:
+    a, b, c = new_issue(flow), new_issue(flow, lead="BINCHUAN"), new_issue(flow)
+    error = refused(flow, ValidationError, lambda: flow.fire(b.id, "merge", by="OFFICE", into="GF-2026-9999",
+                                                             reason="r"))
+    assert "into" in str(error) and "GF-2026-9999" in str(error)
+    flow.fire(c.id, "merge", by="OFFICE", into=a.id, reason="r")
+    error = refused(flow, ValidationError, lambda: flow.fire(b.id, "merge", by="OFFICE", into=c.id, reason="r"))
+    assert f"merged into {a.id}" in str(error) and "assigned" in str(error)  # what would be accepted
+    flow.cancel(a.id, by="OFFICE", reason="撤销")
+    error = refused(flow, ValidationError, lambda: flow.fire(b.id, "merge", by="OFFICE", into=a.id, reason="r"))
+    assert "cancelled" in str(error)
+    refused(flow, PermissionDenied, lambda: flow.fire(b.id, "merge", by="XIANGYUN", into=c.id, reason="r"))
+
+
+def test_a_partner_step_the_other_issue_cannot_take_is_refused(flow: govflow.Govflow) -> None:
+    """A deployment's lifecycle whose issues cannot take a merged issue in: merging into one is refused."""
+    from govflow._lifecycle.issue_list import ISSUE_LIST_V2
+
+    flow.register_lifecycle({**ISSUE_LIST_V2, "name": "no-take", "transitions": [
+        t for t in ISSUE_LIST_V2["transitions"] if t["trigger"] != "take_merged"]})
+    a = new_issue(flow, lifecycle="no-take")
+    b = new_issue(flow, lead="BINCHUAN")
+    error = refused(flow, ValidationError, lambda: flow.fire(b.id, "merge", by="OFFICE", into=a.id, reason="r"))
+    assert f"{a.id} is assigned" in str(error)
 
 
 # -- 佐证材料 ---------------------------------------------------------------------------------
@@ -424,6 +573,72 @@ def test_a_merged_duplicate_is_not_counted_against_its_lead(flow: govflow.Govflo
     facts = flow.facts("2026-03")
     assert (facts["XIANGYUN"].due, facts["XIANGYUN"].overdue_at_end) == (1, 1)
     assert (facts["BINCHUAN"].due, facts["BINCHUAN"].overdue_at_end) == (0, 0)
+
+
+def test_acceptance_counts_within_each_issue_s_own_limit(flow: govflow.Govflow, clock: FakeClock) -> None:
+    """及时签收率: each issue's own acceptance limit (its accept_limit, else its lifecycle's 1 working day);
+    an issue without one (0, or a lifecycle without the setting) by ScoringPolicy.accept_within (1)."""
+    from govflow._lifecycle.issue_list import ISSUE_LIST
+
+    flow.register_lifecycle({**ISSUE_LIST, "name": "legacy"})  # version 1's rules: no acceptance limit setting
+    at(clock, "2026-03-02")  # Monday
+    three = new_issue(flow, accept_limit=3)
+    lifecycle_s = new_issue(flow)
+    none = new_issue(flow, accept_limit=0)
+    legacy_late = new_issue(flow, lifecycle="legacy")
+    legacy = new_issue(flow, lifecycle="legacy")
+    assert flow.ledger(three.id)[0].data["accept_by"] == "2026-03-05"  # the 3rd working day
+    assert flow.ledger(lifecycle_s.id)[0].data["accept_by"] == "2026-03-03"
+    assert "accept_by" not in flow.ledger(none.id)[0].data and "accept_by" not in flow.ledger(legacy.id)[0].data
+    at(clock, "2026-03-03")
+    flow.accept(legacy.id, by="XIANGYUN")  # the policy's next working day: on time
+    at(clock, "2026-03-05")  # Thursday: the 3rd working day
+    for issue in (three, lifecycle_s, none, legacy_late):
+        flow.accept(issue.id, by="XIANGYUN")
+    at(clock, "2026-04-01")
+    facts = flow.facts("2026-03")["XIANGYUN"]
+    assert (facts.assigned, facts.accepted_on_time) == (5, 2)  # three and legacy
+    score = next(s for s in flow.scores("2026-03") if s.unit == "XIANGYUN")
+    assert {i.name: i for i in score.breakdown}["accepted_on_time"].value == pytest.approx(40.0)
+
+
+def test_a_reassignment_counts_by_the_issue_s_own_limit(flow: govflow.Govflow, clock: FakeClock) -> None:
+    at(clock, "2026-03-02")
+    a = new_issue(flow, accept_limit=2)
+    at(clock, "2026-03-03")
+    flow.reassign(a.id, by="OFFICE", new_lead="BINCHUAN", reason="属地调整")
+    assert flow.ledger(a.id)[-1].data["accept_by"] == "2026-03-05"  # 2 working days after Tuesday
+    at(clock, "2026-03-05")
+    flow.accept(a.id, by="BINCHUAN")
+    at(clock, "2026-04-01")
+    facts = flow.facts("2026-03")
+    assert (facts["BINCHUAN"].assigned, facts["BINCHUAN"].accepted_on_time) == (1, 1)
+    assert (facts["XIANGYUN"].assigned, facts["XIANGYUN"].accepted_on_time) == (1, 0)
+    flow.verify_ledger()
+
+
+def test_a_merged_duplicate_is_no_assignment_of_its_lead(flow: govflow.Govflow, clock: FakeClock) -> None:
+    """B's lead unit is not penalised for the merge: B's assignment is out of its 及时签收率."""
+    at(clock, "2026-02-25")
+    b = new_issue(flow, lead="BINCHUAN")
+    at(clock, "2026-03-02")
+    a = new_issue(flow)
+    b2 = new_issue(flow, lead="BINCHUAN")
+    c = new_issue(flow, lead="BINCHUAN")
+    flow.accept(a.id, by="XIANGYUN")
+    flow.accept(c.id, by="BINCHUAN")
+    at(clock, "2026-03-10")
+    flow.fire(b.id, "merge", by="OFFICE", into=a.id, reason="重复")  # never accepted
+    flow.merge(b2.id, into=a.id, by="OFFICE", reason="重复")  # assigned in March, never accepted
+    at(clock, "2026-04-01")
+    facts = flow.facts("2026-03")
+    assert (facts["BINCHUAN"].assigned, facts["BINCHUAN"].accepted_on_time) == (1, 1)
+    assert (facts["XIANGYUN"].assigned, facts["XIANGYUN"].accepted_on_time) == (1, 1)
+    score = next(s for s in flow.scores("2026-03") if s.unit == "BINCHUAN")
+    assert {i.name: i for i in score.breakdown}["accepted_on_time"].value == 100.0
+    # February's facts were over before the merge: B was assigned then, and not accepted in time.
+    february = flow.facts("2026-02")["BINCHUAN"]
+    assert (february.assigned, february.accepted_on_time) == (1, 0)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -10,7 +10,9 @@ the error (precedence ``NotFound`` > ``InvalidTransition`` > ``PermissionDenied`
 checked right after the issue is found), and a refused command must write
 nothing. After every step every issue is compared with the model (its state, due dates, counters
 and the field loop's record: countersigns, suspension and the days suspended, transfers,
-escalations, call-backs, reopenings), and the ledger must verify.
+escalations, call-backs, reopenings, merges into and out of it (并案: ``merge`` writes the duplicate's step and
+the original's ``take_merged`` in one transaction, by ``flow.merge`` or a plain ``fire``), and the evidence
+attached (``flow.attach``: the files' hashes and how many in the current state)), and the ledger must verify.
 
 ``--hypothesis-show-statistics`` lists how often each trigger succeeded or
 failed with each error.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -103,9 +106,24 @@ SPECS: dict[str, Spec] = {
                       optional=("reason", "reopen", "due")),
     "reopen": _spec("verified", "assigned", "supervisor", exclude=frozenset({"lead"}), requires=("reason",),
                     optional=("due",)),
+    "merge": _spec(OPEN2, "merged", "supervisor", requires=("into", "reason")),
+    "take_merged": _spec(OPEN2 | {"verified"}, None, "supervisor", requires=("merged_issue",), optional=("reason",)),
+    "attach": _spec(ACTIVE, None, "supervisor lead cooperating", requires=("sha256", "size", "name"),
+                    optional=("kind",)),
 }
+#: ``attach`` once the lead has nothing to do: by the supervisor and the cooperating units only.
+ATTACH_LATER = _spec(frozenset({"feedback", "suspended", "returned", "verified"}), None, "supervisor cooperating",
+                     requires=("sha256", "size", "name"), optional=("kind",))
+
+
+def spec_of(trigger: str, state: str) -> Spec | None:
+    """The transition ``trigger`` takes from ``state`` (attach has two)."""
+    if trigger == "attach" and state in ATTACH_LATER.sources:
+        return ATTACH_LATER
+    return SPECS.get(trigger)
 #: What the effects add to a step's ledger data besides the keywords given.
-COMPUTED = {"due", "working_days", "suspended_days", "resumes_to", "unit", "rework", "escalated", "transfers"}
+COMPUTED = {"due", "working_days", "suspended_days", "resumes_to", "unit", "rework", "escalated", "transfers",
+            "accept_by"}
 CALLBACKS = ("satisfied", "basically_satisfied", "dissatisfied")
 #: The main line from each open state (verify and reject share feedback).
 MAIN_LINE = {"assigned": ["implement"], "implemented": ["report"], "feedback": ["verify", "reject"]}
@@ -155,6 +173,10 @@ class ModelIssue:
     callback_reworks: int = 0
     verified_at: dt.datetime | None = None
     reopens: int = 0
+    merged_into: str | None = None
+    merged: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+    evidence_here: int = 0
 
     def awaiting(self) -> tuple[str, ...]:
         if self.countersign is None:
@@ -168,7 +190,8 @@ class ModelIssue:
         return (self.countersign, self.signed, self.declined, self.handed_at, self.suspended_on,
                 self.suspended_until, self.resumes_to, self.suspended_days, self.transfers, self.escalated,
                 self.callback, self.callback_reworks, self.verified_at, self.reopens,
-                None if self.suspension is None else self.suspension[1])
+                None if self.suspension is None else self.suspension[1], self.merged_into, self.merged,
+                self.evidence, self.evidence_here)
 
 
 def as_date(value: object) -> dt.date | None:
@@ -213,6 +236,12 @@ def field_ok(name: str, value: object) -> bool:
         return type(value) is int and 1 <= value <= 5
     if name == "due":
         return as_date(value) is not None
+    if name in ("into", "merged_issue", "name", "kind"):
+        return _nonblank(value)
+    if name == "sha256":
+        return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+    if name == "size":
+        return type(value) is int and value >= 0
     return True
 
 
@@ -246,6 +275,7 @@ def expected_error(
     today: dt.date,
     expected_version: int | None = None,
     now: dt.datetime | None = None,
+    issues: dict[str, ModelIssue] | None = None,
 ) -> type[govflow.GovflowError] | None:
     """The error class the command must raise, or None if it must succeed.
 
@@ -260,7 +290,7 @@ def expected_error(
         return govflow.ValidationError  # by="" is not a unit id
     if expected_version is not None and expected_version != issue.version:
         return govflow.ConcurrentUpdateError
-    spec = SPECS.get(trigger)
+    spec = spec_of(trigger, issue.state)
     if spec is None or issue.state not in spec.sources:
         return govflow.InvalidTransition
     roles = roles_of(actor, issue)
@@ -313,6 +343,15 @@ def expected_error(
         if result != "dissatisfied" or due is None or as_date(due) < today:  # type: ignore[operator]
             return govflow.ValidationError
 
+    if trigger == "merge":
+        # the duplicate cannot repeat itself; the original must be able to take it in (its take_merged)
+        into = (issues or {}).get(given["into"])
+        if given["into"] == issue.id or into is None or into.state not in SPECS["take_merged"].sources \
+                or issue.id in into.merged:
+            return govflow.ValidationError
+    if trigger == "take_merged" and given["merged_issue"] in (*issue.merged, issue.id):
+        return govflow.ValidationError
+
     if trigger == "request_extension":
         wanted = as_date(given["due"])
         assert wanted is not None
@@ -337,8 +376,10 @@ def escalate(issue: ModelIssue) -> None:
 
 def apply(issue: ModelIssue, trigger: str, actor: str, given: dict[str, Any], now: dt.datetime) -> None:
     """Apply a successful trigger to the model issue."""
-    spec = SPECS[trigger]
+    spec = spec_of(trigger, issue.state)
+    assert spec is not None
     today = now.date()
+    before = issue.state
     issue.state = spec.dest or issue.state
     issue.version += 1
     issue.updated_at = now
@@ -406,6 +447,15 @@ def apply(issue: ModelIssue, trigger: str, actor: str, given: dict[str, Any], no
         issue.callback = None
         if "due" in given:
             issue.due = as_date(given["due"])  # type: ignore[assignment]
+    elif trigger == "merge":
+        issue.merged_into, issue.suspension = given["into"], None
+    elif trigger == "take_merged":
+        issue.merged += (given["merged_issue"],)
+    elif trigger == "attach":
+        issue.evidence += (given["sha256"],)
+        issue.evidence_here += 1
+    if issue.state != before or trigger == "verify":
+        issue.evidence_here = 0  # evidence counts per state
     if issue.state in FINAL:
         issue.extension = None  # a closed issue has nothing left to extend
 
@@ -440,7 +490,21 @@ def _bad_due(data: st.DataObject, near: dt.date) -> object:
     )
 
 
-def valid_value(data: st.DataObject, name: str, issue: ModelIssue, today: dt.date) -> object:
+def valid_value(
+    data: st.DataObject, name: str, issue: ModelIssue, today: dt.date, others: tuple[str, ...] = ()
+) -> object:
+    if name == "into":  # mostly another issue; sometimes the issue itself, or none at all
+        return data.draw(st.sampled_from([*others, *others, *others, issue.id, BOGUS_IDS[0]]))
+    if name == "merged_issue":
+        return data.draw(st.sampled_from([*others, BOGUS_IDS[0]]))
+    if name == "sha256":
+        return hashlib.sha256(data.draw(st.binary(min_size=1, max_size=8))).hexdigest()
+    if name == "size":
+        return data.draw(st.integers(0, 10**6))
+    if name == "name":
+        return data.draw(st.sampled_from(["现场照片.jpg", "整改报告.pdf"]))
+    if name == "kind":
+        return data.draw(st.sampled_from(["photo", "report"]))
     if name == "result" and issue.state == "verified":
         return data.draw(st.sampled_from([*CALLBACKS, *CALLBACKS, "happy"]))
     if name in ("note", "result", "reason"):
@@ -465,6 +529,12 @@ def valid_value(data: st.DataObject, name: str, issue: ModelIssue, today: dt.dat
 
 
 def invalid_value(data: st.DataObject, name: str, issue: ModelIssue, today: dt.date) -> object:
+    if name in ("into", "merged_issue", "name", "kind"):
+        return data.draw(st.sampled_from(BAD_TEXTS))
+    if name == "sha256":
+        return data.draw(st.sampled_from(["abc", "G" * 64, 5]))
+    if name == "size":
+        return data.draw(st.sampled_from([-1, True, "3"]))
     if name in ("note", "result", "reason"):
         return data.draw(st.sampled_from(BAD_TEXTS))
     if name == "evidence":
@@ -486,7 +556,8 @@ def invalid_value(data: st.DataObject, name: str, issue: ModelIssue, today: dt.d
 
 
 def draw_kwargs(
-    data: st.DataObject, trigger: str, issue: ModelIssue | None, today: dt.date, *, chaos: bool
+    data: st.DataObject, trigger: str, issue: ModelIssue | None, today: dt.date, *, chaos: bool,
+    others: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Keyword data for ``trigger``: mostly well-formed, sometimes missing, None, bad or unknown."""
     kwargs: dict[str, Any] = {}
@@ -499,7 +570,7 @@ def draw_kwargs(
                 modes = ["absent"] * 3 + ["valid"] * 3 + ["none"] + ["invalid"] * (2 if chaos else 1)
             mode = data.draw(st.sampled_from(modes), label=f"{name} mode")
             if mode == "valid":
-                kwargs[name] = valid_value(data, name, issue, today)
+                kwargs[name] = valid_value(data, name, issue, today, others)
             elif mode == "invalid":
                 kwargs[name] = invalid_value(data, name, issue, today)
             elif mode == "none":
@@ -679,7 +750,8 @@ class LifecycleMachine(RuleBasedStateMachine):
             actor = model.lead if model else "XIANGYUN"
         elif actor == "@coop":
             actor = model.cooperating[0] if model and model.cooperating else "XIAZHUANG"
-        kwargs = draw_kwargs(data, trigger, model, self.today, chaos=chaos)
+        others = tuple(i for i in sorted(self.issues) if i != issue_id)
+        kwargs = draw_kwargs(data, trigger, model, self.today, chaos=chaos, others=others)
         given = {k: v for k, v in kwargs.items() if v is not None}
         # fire(expected_version=...): mostly left out; sometimes current, sometimes stale.
         version = model.version if model else 1
@@ -692,7 +764,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         # By a unit id, or an Actor naming the person acting for the unit.
         person = data.draw(st.sampled_from([None, None, "张三"]), label="person")
         by: str | govflow.Actor = actor if person is None or not actor else govflow.Actor(actor, person)
-        error = expected_error(model, trigger, actor, given, self.today, expected_version, self.now)
+        error = expected_error(model, trigger, actor, given, self.today, expected_version, self.now, self.issues)
         note(f"{trigger} on {issue_id} by {by!r} with {kwargs!r} -> {error and error.__name__}")
         event(f"{trigger} -> {error.__name__ if error else 'ok'}")  # --hypothesis-show-statistics
         if trigger == "request_extension" and model and self.today > model.due:
@@ -718,6 +790,100 @@ class LifecycleMachine(RuleBasedStateMachine):
         expected = {k: ledger_form(k, v) for k, v in given.items()}
         assert {k: v for k, v in entry.data.items() if k in expected} == expected
         assert set(entry.data) - set(expected) <= COMPUTED
+        if trigger == "merge":
+            self._took_in(issue_id, given, actor, person)
+
+    def _took_in(self, duplicate: str, given: dict[str, Any], actor: str, person: str | None) -> None:
+        """The original's side of a merge (its take_merged step), written with the duplicate's."""
+        original = self.issues[given["into"]]
+        original.before = original.state  # type: ignore[attr-defined]
+        taken = {"merged_issue": duplicate, "reason": given["reason"]}
+        apply(original, "take_merged", actor, taken, self.now)
+        self.ledger_len += 1
+        entry = self.flow.ledger(original.id)[-1]
+        assert (entry.trigger, entry.from_state, entry.to_state, entry.actor, entry.person, entry.at) == (
+            "take_merged", original.state, original.state, actor, person, self.now
+        )
+        assert entry.data == taken and entry.seq == self.flow.ledger(duplicate)[-1].seq + 1
+        event("merge -> both steps")
+
+    @precondition(lambda self: len(self.issues) > 1)
+    @rule(data=st.data())
+    def merge_duplicate(self, data: st.DataObject) -> None:
+        """并案 by flow.merge or a plain fire: mostly an open issue into another open or verified one."""
+        ids = sorted(self.issues)
+        duplicate = data.draw(st.sampled_from(ids), label="duplicate")
+        into = data.draw(st.sampled_from([i for i in ids if i != duplicate] * 4 + [duplicate, BOGUS_IDS[0]]),
+                         label="into")
+        actor = data.draw(st.sampled_from(["OFFICE"] * 4 + ["INSPECT", "XIANGYUN", GHOST]), label="by")
+        reason = data.draw(st.sampled_from(["同一问题重复反映"] * 6 + ["", "  "]), label="reason")
+        person = data.draw(st.sampled_from([None, "张三"]), label="person")
+        by: str | govflow.Actor = actor if person is None else govflow.Actor(actor, person)
+        by_name = data.draw(st.booleans(), label="flow.merge?")
+        model = self.issues[duplicate]
+        given = {"into": into, **({"reason": reason} if reason else {})}
+        error = expected_error(model, "merge", actor, given, self.today, None, self.now, self.issues)
+        note(f"merge {duplicate} into {into} by {by!r} ({'flow.merge' if by_name else 'fire'}) -> {error}")
+        event(f"merge ({'flow.merge' if by_name else 'fire'}) -> {error.__name__ if error else 'ok'}")
+
+        def command() -> govflow.Issue:
+            if by_name:
+                return self.flow.merge(duplicate, into=into, by=by, reason=reason)
+            return self.flow.fire(duplicate, "merge", by=by, into=into, reason=reason)
+
+        if error is not None:
+            before = self._snapshot(into if into in self.issues else None)
+            self._expect_refusal(error, duplicate, command)
+            assert self._snapshot(into if into in self.issues else None) == before
+            return
+        from_state = model.state
+        got = command()
+        model.before = from_state  # type: ignore[attr-defined]
+        apply(model, "merge", actor, given, self.now)
+        self.ledger_len += 1
+        assert (got.state, got.version) == ("merged", model.version)
+        entry = self.flow.ledger(duplicate)[-1]
+        assert (entry.trigger, entry.from_state, entry.to_state, entry.data) == (
+            "merge", from_state, "merged", given)
+        self._took_in(duplicate, given, actor, person)
+
+    @precondition(lambda self: bool(self.issues))
+    @rule(data=st.data())
+    def attach_file(self, data: st.DataObject) -> None:
+        """佐证材料 by flow.attach: the file stored, its hash, size and name in the ledger."""
+        issue_id = data.draw(st.sampled_from([*sorted(self.issues), BOGUS_IDS[0]]), label="issue")
+        model = self.issues.get(issue_id)
+        actor = data.draw(st.sampled_from(["@lead", "@coop", "OFFICE", "BINCHUAN", GHOST]), label="by")
+        if actor == "@lead":
+            actor = model.lead if model else "XIANGYUN"
+        elif actor == "@coop":
+            actor = model.cooperating[0] if model and model.cooperating else "XIAZHUANG"
+        content = data.draw(st.sampled_from([b"photo-1", "照片".encode(), bytes(range(7)), b""]), label="file")
+        name = data.draw(st.sampled_from(["现场照片.jpg"] * 5 + ["", " "]), label="name")
+        kind = data.draw(st.sampled_from([None, "photo"]), label="kind")
+        given: dict[str, Any] = {"sha256": hashlib.sha256(content).hexdigest(), "size": len(content), "name": name}
+        if kind is not None:
+            given["kind"] = kind
+        # The file is read first: an empty one is refused before the issue is looked up.
+        error = govflow.ValidationError if not content else expected_error(
+            model, "attach", actor, given, self.today, None, self.now, self.issues)
+        event(f"attach -> {error.__name__ if error else 'ok'}")
+        note(f"attach {content!r} to {issue_id} by {actor} -> {error}")
+        if error is not None:
+            self._expect_refusal(error, issue_id if model else None,
+                                 lambda: self.flow.attach(issue_id, content, by=actor, name=name, kind=kind))
+            return
+        assert model is not None
+        model.before = model.state  # type: ignore[attr-defined]
+        from_state = model.state
+        got = self.flow.attach(issue_id, content, by=actor, name=name, kind=kind)
+        apply(model, "attach", actor, given, self.now)
+        self.ledger_len += 1
+        assert (got.state, got.version) == (model.state, model.version)
+        entry = self.flow.ledger(issue_id)[-1]
+        assert (entry.trigger, entry.from_state, entry.to_state, entry.data) == ("attach", from_state, from_state,
+                                                                               given)
+        assert self.flow.evidence(given["sha256"]) == content
 
     @rule(minutes=st.integers(0, 6 * 24 * 60))
     def advance_clock(self, minutes: int) -> None:
@@ -767,7 +933,8 @@ def field_of(issue: govflow.Issue) -> tuple[Any, ...]:
     f = issue.field or govflow.FieldState()
     return (f.countersign, f.signed, f.declined, f.handed_at, f.suspended_on, f.suspended_until, f.resumes_to,
             f.suspended_days, f.transfers, f.escalated, f.callback, f.callback_reworks, f.verified_at, f.reopens,
-            None if f.suspension is None else f.suspension.until)
+            None if f.suspension is None else f.suspension.until, f.merged_into, f.merged, f.evidence,
+            f.evidence_here)
 
 
 SETTINGS = settings(

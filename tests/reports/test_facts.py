@@ -122,10 +122,15 @@ def test_the_acceptance_limit_is_configurable(tmp_path: object, clock: FakeClock
         flow.add_unit("OFFICE", "办公室", level="prefecture", supervisor=True)
         flow.add_unit("XIANGYUN", "祥云县", level="county", parent="OFFICE")
         at(clock, 3, 6)  # Friday: three working days run to Wednesday 03-11
-        issue = flow.assign("签收", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        # The policy's limit holds issues without one of their own (accept_limit 0; version-1 issues) ...
+        issue = flow.assign("签收", lead="XIANGYUN", due="2026-03-20", by="OFFICE", accept_limit=0)
+        # ... an issue-list v2 issue is held to its own (its lifecycle's 1 working day: Monday 03-09).
+        own = flow.assign("签收", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
         at(clock, 3, 11, 17)
         flow.accept(issue.id, by="XIANGYUN")
-        assert flow.facts("2026-03")["XIANGYUN"].accepted_on_time == 1
+        flow.accept(own.id, by="XIANGYUN")
+        facts = flow.facts("2026-03")["XIANGYUN"]
+        assert (facts.assigned, facts.accepted_on_time) == (2, 1)
 
 
 def test_a_period_not_over_is_counted_up_to_now(flow: govflow.Govflow, clock: FakeClock) -> None:

@@ -4,7 +4,8 @@ Random but valid histories are driven through the real flow API on a fake clock
 (assignments with cooperating units and responsible persons, acceptance,
 implementation, reports, verification with and without ratings, rejections with
 and without a new due date, reassignment, extension requests approved and denied,
-cancellation, and deadline sweeps), from February to May 2026, the same history on
+cancellation, merges (并案, by name and by a plain fire), acceptance limits of the issue's own
+and the lifecycle's, and deadline sweeps), from February to May 2026, the same history on
 a SQLite store and on a memory store in lockstep. Then for every month, quarter and
 the year, ``SQLiteStore.period_facts`` and ``overdue_at_end`` must equal
 :func:`govflow._stores.facts.compute_facts` and ``compute_overdue`` over the same ledger,
@@ -165,10 +166,12 @@ class History:
         if not isinstance(due, govflow.WorkingDays) and self.rng.random() < 0.5:
             due = due.isoformat()
         responsible = self.rng.choice([None, {"first": "张三"}, {"first": "李四", "direct": "王五"}])
+        # 签收时限: the lifecycle's (1 working day), or the issue's own (0: none, the policy's counts)
+        accept_limit = self.rng.choice([None, None, 0, 1, 2, 5])
         self.each(
-            f"assign {lead} due {due}",
+            f"assign {lead} due {due} accept_limit {accept_limit}",
             lambda f: f.assign("问题", lead=lead, due=due, by="OFFICE", cooperating=cooperating,
-                               responsible=responsible),
+                               responsible=responsible, accept_limit=accept_limit),
         )
 
     def lead_step(self) -> None:
@@ -240,6 +243,21 @@ class History:
         if issue is not None:
             self.each(f"cancel {issue.id}", lambda f: f.cancel(issue.id, by="OFFICE", reason="重复"))
 
+    def merge(self) -> None:
+        """并案: an open issue into another open or verified one (by name or by a plain fire)."""
+        duplicate = self.pick(OPEN)
+        targets = [i for i in self.main.issues() if i.state in (*OPEN, "verified")
+                   and duplicate is not None and i.id != duplicate.id]
+        if duplicate is None or not targets:
+            return
+        into = self.rng.choice(sorted(targets, key=lambda i: i.id)).id
+        if self.rng.random() < 0.5:
+            self.each(f"merge {duplicate.id} into {into}",
+                      lambda f: f.merge(duplicate.id, into=into, by="OFFICE", reason="重复"))
+        else:
+            self.each(f"fire merge {duplicate.id} into {into}",
+                      lambda f: f.fire(duplicate.id, "merge", by="OFFICE", into=into, reason="重复"))
+
     def sweep(self) -> None:
         if self.rng.random() < 0.5:
             self.each("sweep", lambda f: len(f.sweep()))
@@ -251,9 +269,9 @@ class History:
     def play(self) -> None:
         actions = {
             "assign": self.assign, "lead": self.lead_step, "check": self.check_step, "reassign": self.reassign,
-            "extension": self.extension, "cancel": self.cancel, "sweep": self.sweep,
+            "extension": self.extension, "cancel": self.cancel, "sweep": self.sweep, "merge": self.merge,
         }
-        weights = ["assign"] * 4 + ["lead"] * 9 + ["check"] * 5 + ["reassign", "cancel"] + ["extension"] * 3
+        weights = ["assign"] * 4 + ["lead"] * 9 + ["check"] * 5 + ["reassign", "cancel", "merge"] + ["extension"] * 3
         weights += ["sweep"] * 2
         for _ in range(self.count):
             self.move()

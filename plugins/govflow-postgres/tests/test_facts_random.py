@@ -1,8 +1,8 @@
 """The SQL period facts agree with the reference (``compute_facts``) on random histories.
 
 The contract suite checks one scripted scenario; here random valid steps, clock jumps
-and deadline sweeps make histories with reassignments, rejections, extensions and
-ladder steps across period boundaries.
+and deadline sweeps make histories with reassignments, rejections, extensions, merges,
+acceptance limits of each issue's own and ladder steps across period boundaries.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ PERIODS = ("2026-01", "2026-02", "2026-03", "2026-Q1", "2026")
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_facts_agree_with_the_reference_on_a_random_history(dsn: str, schema: str, seed: int) -> None:
     rng = random.Random(seed)
+    field = random.Random(-seed)  # the field loop's draws (acceptance limits, merges) apart
     clock = FakeClock("2026-01-05T09:00:00+08:00")
     flow = govflow.open(PostgresStore(dsn, schema=schema), clock=clock, delivery="manual", calendar="weekdays")
     try:
@@ -39,7 +40,14 @@ def test_facts_agree_with_the_reference_on_a_random_history(dsn: str, schema: st
                 lead = rng.choice(COUNTIES)
                 others = [c for c in COUNTIES if c != lead]
                 ids.append(flow.assign("问题", lead=lead, due=due.isoformat(), by=SUPERVISOR,
-                                       cooperating=rng.sample(others, rng.randint(0, 2))).id)
+                                       cooperating=rng.sample(others, rng.randint(0, 2)),
+                                       accept_limit=field.choice([None, None, 0, 2, 5])).id)  # 签收时限
+            elif len(ids) > 1 and field.random() < 0.05:
+                # 并案 by a plain fire: the original takes the duplicate in, and the duplicate's lead is
+                # not counted for it; refused when either issue is closed
+                duplicate, into = field.sample(ids, 2)
+                with contextlib.suppress(InvalidTransition, ValidationError):
+                    flow.fire(duplicate, "merge", by=SUPERVISOR, into=into, reason="重复")
             else:
                 # refused (e.g. an extension whose date has passed): nothing written
                 with contextlib.suppress(InvalidTransition, ValidationError):
@@ -49,6 +57,7 @@ def test_facts_agree_with_the_reference_on_a_random_history(dsn: str, schema: st
                 flow.sweep()
         ledger = list(flow.store.ledger())
         assert any(e.trigger == "deadline" for e in ledger) and any(e.trigger == "reassign" for e in ledger)
+        assert any(e.trigger == "take_merged" for e in ledger) and any("accept_by" in e.data for e in ledger)
         for text in PERIODS:
             period = Period.parse(text)
             query = flow._facts_query(period, period.end)

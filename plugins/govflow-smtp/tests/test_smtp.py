@@ -208,6 +208,25 @@ def test_a_reassignment_tells_the_old_and_the_new_lead(clock: FakeClock, server:
     assert "新牵头单位：宾川县（BINCHUAN）" in reassign.text and "new lead unit: 宾川县 (BINCHUAN)" in reassign.text
 
 
+def test_a_step_after_a_merge_tells_the_merged_issue_s_unit(clock: FakeClock, server: tuple[int, Mailbox]) -> None:
+    """并案: B (BINCHUAN) merged into A (XIANGYUN); A's later steps are mailed to BINCHUAN too, naming B."""
+    port, mailbox = server
+    with open_flow(":memory:", clock, mailer(port, cc=[]), delivery="inline") as flow:
+        a = flow.assign("道路积水", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        b = flow.assign("道路积水（重复）", lead="BINCHUAN", due="2026-03-20", by="OFFICE")
+        flow.accept(a.id, by="XIANGYUN")
+        before = mailbox.received[-1]
+        flow.merge(b.id, into=a.id, by="OFFICE", reason="重复")
+        flow.implement(a.id, by="XIANGYUN", note="已疏通")
+    assert "ducha@binchuan.example.cn" not in before.rcpt_tos and "并案" not in before.text
+    implement = mailbox.received[-1]
+    assert implement.message["Subject"].startswith(f"【govflow】{a.id} 落实")
+    assert implement.rcpt_tos == (
+        "ducha@xiangyun.example.cn", "zhang@xiangyun.example.cn", "ducha@binchuan.example.cn",
+    )
+    assert f"并案：{b.id} 已并入本问题" in implement.text and f"Merged into this issue: {b.id}" in implement.text
+
+
 def test_steps_delivered_after_a_reassignment_go_to_the_lead_of_their_time(
     target: str, clock: FakeClock, server: tuple[int, Mailbox]
 ) -> None:

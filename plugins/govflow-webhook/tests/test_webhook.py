@@ -191,6 +191,7 @@ def test_each_transition_is_posted_as_signed_json(target: str, clock: FakeClock,
         "idempotency_key": f"{issue.id}#2",
         "person": "张三",
         "seq": entry.seq,
+        "merged": [],
     }
     first = assign.json()
     assert (first["trigger"], first["from_state"], first["to_state"], first["person"]) == (
@@ -199,6 +200,28 @@ def test_each_transition_is_posted_as_signed_json(target: str, clock: FakeClock,
     assert first["data"]["title"] == "道路积水严重" and first["data"]["due"] == "2026-03-20"
     # A tampered body no longer matches its signature.
     assert not verified(attrs.evolve(implement, body=implement.body.replace(b"XIANGYUN", b"BINCHUAN")))
+
+
+def test_a_step_after_a_merge_names_the_merged_issue(target: str, clock: FakeClock, receiver: Receiver) -> None:
+    """并案: B merged into A; A's later steps reach B's subscribers (the payload's ``merged`` names B)."""
+    with notifier(receiver.url) as plugin, open_flow(target, clock, plugin) as flow:
+        flow.add_unit("BINCHUAN", "宾川县", level="county", parent="OFFICE")
+        a = flow.assign("某村道路积水", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        b = flow.assign("某村道路积水（重复反映）", lead="BINCHUAN", due="2026-03-20", by="OFFICE")
+        flow.accept(a.id, by="XIANGYUN")
+        clock.advance(hours=1)
+        flow.fire(b.id, "merge", by="OFFICE", into=a.id, reason="同一积水点")
+        clock.advance(hours=1)
+        flow.implement(a.id, by="XIANGYUN", note="已疏通排水沟")
+        report = flow.deliver()
+        assert (report.delivered, report.retrying, report.dead) == (6, 0, 0)
+    got = [(r.json()["issue_id"], r.json()["trigger"], r.json()["merged"]) for r in receiver.requests]
+    assert got == [
+        (a.id, "assign", []), (b.id, "assign", []), (a.id, "accept", []),
+        (b.id, "merge", []), (a.id, "take_merged", [b.id]), (a.id, "implement", [b.id]),
+    ]
+    assert receiver.requests[3].json()["data"] == {"into": a.id, "reason": "同一积水点"}
+    assert all(verified(request) for request in receiver.requests)
 
 
 def test_deadline_events_are_posted_with_iso_dates(clock: FakeClock, receiver: Receiver) -> None:

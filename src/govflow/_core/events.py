@@ -46,6 +46,9 @@ class TransitionEvent:
 
     ``idempotency_key`` is the same on every delivery of the same step
     (``"{issue_id}#{issue_seq}"``): receivers use it to drop duplicates.
+    ``merged`` lists the issues merged into this one (并案) by the time of the step, in the
+    order they were merged: their subscribers are told of the issue's later steps through it
+    (the outbox fills it in at delivery; empty for an issue nothing was merged into).
     """
 
     issue_id: str
@@ -58,6 +61,7 @@ class TransitionEvent:
     idempotency_key: str
     person: str | None = None
     seq: int = 0
+    merged: tuple[str, ...] = ()
 
     @classmethod
     def from_entry(cls, entry: LedgerEntry) -> TransitionEvent:

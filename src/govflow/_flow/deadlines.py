@@ -103,12 +103,14 @@ class DeadlinesMixin:
     def recount_provisional_dues(self) -> list[Issue]:
         """Count provisional due dates again (after loading an official schedule); return the changed issues.
 
+        Issues closed in substance are left as they are: those in a final state, and those verified though a
+        call-back or a reopening may still send them back (``issue-list`` v2; see ``Lifecycle.closed_states``).
         Each change is a ledger entry (trigger ``recount_due``) with the old and new date. An issue
         another writer changes meanwhile is read again and counted on its new state (three tries;
         one still contended is logged and left to the next call, and the others go on).
         """
         changed = []
-        for found in self._store.query(IssueQuery(states=self._open_states())):
+        for found in self._store.query(IssueQuery(states=self._unsettled_states())):
             issue: Issue | None = found
             for attempt in range(3):
                 try:
@@ -125,7 +127,7 @@ class DeadlinesMixin:
 
     def _recount(self, issue: Issue) -> Issue | None:
         """Count one issue's provisional due date again; the step written, or None if nothing changes."""
-        if not issue.due_provisional or issue.due_basis is None or not self._is_open(issue):
+        if not issue.due_provisional or issue.due_basis is None or not self._is_unsettled(issue):
             return None
         due, provisional, _ = resolve_due(self._calendar, WorkingDays(issue.due_basis[1]), issue.due_basis[0])
         if due == issue.due and provisional:
@@ -154,13 +156,17 @@ class DeadlinesMixin:
         found = self._lifecycle_of(issue.lifecycle, issue.lifecycle_version)
         return found is not None and issue.state in found.lead_states
 
-    def _open_states(self) -> tuple[str, ...]:
+    def _unsettled_states(self) -> tuple[str, ...]:
+        """States in which an issue of some lifecycle is not closed in substance (its due date matters)."""
         self._reload_lifecycles()
-        return tuple(sorted(set().union(*(lc.open_states for lc in list(self._lifecycles.values())))))
+        lifecycles = list(self._lifecycles.values())
+        return tuple(sorted(set().union(*(lc.open_states - lc.closed_states for lc in lifecycles))))
 
-    def _is_open(self, issue: Issue) -> bool:
+    def _is_unsettled(self, issue: Issue) -> bool:
+        """Whether ``issue`` is not closed in substance by its own lifecycle (final, or verified: see
+        ``Lifecycle.closed_states``)."""
         found = self._lifecycle_of(issue.lifecycle, issue.lifecycle_version)
-        return found is not None and issue.state in found.open_states
+        return found is not None and issue.state not in found.closed_states
 
     def _plan_system_step(
         self, issue: Issue, trigger: str, data: dict[str, Any], hook: str, at: dt.datetime

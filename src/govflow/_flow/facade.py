@@ -33,6 +33,7 @@ from .._core.model import Issue, Responsible
 from .._core.text import check_text
 from .._deadlines.calendar import Fallback, WorkingDays, resolve_due
 from .._deadlines.ladder import DEFAULT_LADDER, Ladder
+from .._lifecycle.effects import EscalateTo
 from .._lifecycle.fields import parse_actor, parse_due, parse_responsible
 from .._lifecycle.machine import Lifecycle, LifecycleDefinition, describe_roles, roles_of
 from .._lifecycle.replay import assign_data, assigned_issue
@@ -82,6 +83,7 @@ class Govflow(UnitsMixin, FieldMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, 
         max_extensions: int = 2,
         ladder: Ladder | None = None,
         scoring: ScoringPolicy | None = None,
+        escalate_to: EscalateTo = "parent",
     ) -> None:
         check_text("id_prefix", id_prefix, kind="id", max_len=32, empty=True)
         if ":" in id_prefix:
@@ -124,6 +126,7 @@ class Govflow(UnitsMixin, FieldMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, 
         if scoring is not None and not isinstance(scoring, ScoringPolicy):
             raise ValidationError("scoring", f"got {scoring!r}", "a govflow.ScoringPolicy or None")
         self._scoring = scoring or ScoringPolicy()
+        self._escalate_to = self._check_escalate_to(escalate_to)
         self.outbox = Outbox(store, plugins, self.now, retry or RetryPolicy())
         self._delivery = delivery
         self._courier: Courier | None = None
@@ -374,6 +377,7 @@ class Govflow(UnitsMixin, FieldMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, 
             cooperating=coop, description=description, category=category, responsible=persons, target=linked,
         )
         data.update(extra)
+        self._accept_by_at_assign(definition, data, now.date())
         # The issue is what its ledger entry says: verify_ledger() rebuilds it with the same function.
         issue = assigned_issue("", data, now, definition.initial)
         draft = LedgerDraft(
@@ -421,7 +425,8 @@ class Govflow(UnitsMixin, FieldMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, 
         now = self.now()
         given = {key: value for key, value in data.items() if value is not None}
         new, ledger_data = lifecycle.fire(
-            issue, trigger, actor, given, now, self._find_unit, self._calendar, self._max_extensions
+            issue, trigger, actor, given, now, self._find_unit, self._calendar, self._max_extensions,
+            escalate_to=self._escalate_to,
         )
         draft = LedgerDraft(
             issue_id=issue.id, issue_seq=new.version, trigger=trigger, from_state=issue.state,
@@ -431,7 +436,11 @@ class Govflow(UnitsMixin, FieldMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, 
             proposed = ProposedTransition(issue, new, trigger, actor, now, copy.deepcopy(ledger_data))
             self._plugins.before_transition(proposed)
         units_changed = new.lead != issue.lead or new.cooperating != issue.cooperating
-        return self._commit(UnitOfWork(new, issue.version, draft, units_changed=units_changed))
+        work = UnitOfWork(new, issue.version, draft, units_changed=units_changed)
+        partners = lifecycle.partners(issue.state, trigger)
+        if partners:  # another issue takes its step with this one (并案), in the same transaction
+            return self._commit_with_partners(work, partners, actor, now)
+        return self._commit(work)
 
     def _commit(self, work: UnitOfWork, hook: str = "after_transition") -> Issue:
         subscribers = self._plugins.subscribers(hook)

@@ -2,8 +2,9 @@
 by name, the acceptance limit and automatic resumes in the sweep, and evidence files.
 
 Every named step is ``fire`` with the trigger of that name: what it does is the lifecycle's (``issue-list``
-version 2, or a deployment's own), not this module's. Only :meth:`FieldMixin.merge` writes two issues (the
-duplicate and the issue it repeats) and :meth:`FieldMixin.attach` stores the file first. A mixin of the
+version 2, or a deployment's own), not this module's. A step whose effect names a partner (``merge``: the
+issue it repeats takes it in) writes both issues in one transaction, by ``fire`` or by name;
+:meth:`FieldMixin.attach` stores the file first. A mixin of the
 facade, kept apart to keep each module readable.
 """
 
@@ -14,7 +15,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -25,9 +26,11 @@ from .._core.events import DeadlineEvent
 from .._core.field import COUNTERSIGN_MODES, FieldState
 from .._core.ledger import LedgerCheck, LedgerDraft
 from .._core.model import Actor, Issue, LedgerEntry
+from .._core.text import check_text
 from .._core.workdays import WorkingDays
 from .._deadlines.calendar import CalendarError
-from .._lifecycle.field_effects import accept_due, field_of
+from .._lifecycle.effects import EscalateTo, Partner
+from .._lifecycle.field_effects import accept_by, accept_due, field_of
 from .._lifecycle.fields import parse_actor
 from .._plugins.blobs import BlobStore, sha256_of
 from .._stores.facts import CALLBACK_COUNTS, UnitFacts
@@ -56,6 +59,7 @@ class FieldMixin:
     _calendar: Calendar
     _lifecycles: dict[tuple[str, int], Lifecycle]
     _blob_store: BlobStore | None = None
+    _escalate_to: EscalateTo = None
 
     if TYPE_CHECKING:
 
@@ -79,6 +83,18 @@ class FieldMixin:
         def _plan_system_step(
             self, issue: Issue, trigger: str, data: dict[str, Any], hook: str, at: dt.datetime
         ) -> tuple[Issue, UnitOfWork]: ...
+
+    @staticmethod
+    def _check_escalate_to(escalate_to: object) -> EscalateTo:
+        """``govflow.open(..., escalate_to=...)``: where 提级督办 takes an issue. Whether a unit id names a
+        registered unit is checked when an issue is escalated (units may be added after opening)."""
+        if callable(escalate_to):
+            return cast(EscalateTo, escalate_to)
+        if isinstance(escalate_to, str):
+            check_text("escalate_to", escalate_to, kind="id")
+            return escalate_to
+        raise ValidationError("escalate_to", f"got {type(escalate_to).__name__}",
+                              "'parent', the id of a registered unit, or a callable mapping a unit to a unit")
 
     # -- assignment ------------------------------------------------------------------------
 
@@ -111,6 +127,16 @@ class FieldMixin:
         if accept_limit is not None:
             data["accept_limit"] = accept_limit
         return FieldState(countersign=None if mode == "none" else mode, accept_limit=accept_limit)
+
+    def _accept_by_at_assign(self, definition: LifecycleDefinition, data: dict[str, Any], today: dt.date) -> None:
+        """The last day of a new issue's own acceptance limit (its ``accept_limit``, else its lifecycle's
+        setting) into ``data["accept_by"]``: lifecycles with an acceptance step only, and a limit > 0."""
+        if not any("record_acceptance" in spec.effects for spec in definition.transitions):
+            return
+        limit = data.get("accept_limit", definition.settings.get("accept_limit", 0))
+        last = accept_by(self._calendar, today, int(limit))
+        if last is not None:
+            data["accept_by"] = last
 
     # -- the named steps ---------------------------------------------------------------------
 
@@ -160,23 +186,40 @@ class FieldMixin:
         return self.fire(issue_id, "reopen", by=by, reason=reason, due=due)
 
     def merge(self, issue_id: str, *, into: str, by: ActorLike, reason: str) -> Issue:
-        """并案: close the duplicate ``issue_id`` into ``into`` (both steps in one transaction); the
-        duplicate's new snapshot is returned."""
-        actor = parse_actor(by)
-        duplicate, target = self.get(issue_id), self.get(into) if isinstance(into, str) else None
-        if target is None:
+        """并案: close the duplicate ``issue_id`` into ``into``; the duplicate's new snapshot is returned.
+
+        The same as ``fire(issue_id, "merge", into=..., reason=...)``: the lifecycle's ``merge`` step and the
+        ``take_merged`` step of ``into`` (the partner of its ``merge_into`` effect), in one transaction."""
+        if not isinstance(into, str):
             raise ValidationError("into", f"got {into!r}", "the id of an issue")
-        if target.id == duplicate.id:
-            raise ValidationError("into", "an issue cannot be merged into itself", "the id of another issue",
-                                  duplicate.id)
-        if field_of(target).merged_into is not None:
-            raise ValidationError("into", f"{target.id} was itself merged into {field_of(target).merged_into}",
-                                  "an issue that was not merged", duplicate.id)
-        new_b, work_b = self._plan_fire(duplicate, "merge", actor, {"into": target.id, "reason": reason})
-        _, work_a = self._plan_fire(target, "take_merged", actor, {"merged_issue": duplicate.id,
-                                                                        "reason": reason})
-        self._commit_many([work_b, work_a])
-        return new_b
+        return self.fire(issue_id, "merge", by=by, into=into, reason=reason)
+
+    def _commit_with_partners(self, work: UnitOfWork, partners: Sequence[Partner], actor: Actor,
+                              now: dt.datetime) -> Issue:
+        """Write ``work`` with the steps its ``partners`` take on other issues, in one transaction; the
+        first issue's new snapshot. A partner issue that is missing, or cannot take its step in its state,
+        is a :class:`ValidationError` naming the data keyword; nothing is written."""
+        notify = tuple(("after_transition", name) for name in self._plugins.subscribers("after_transition"))
+        works = [attrs.evolve(work, notify=notify)]
+        data, issue_id = work.entry.data, work.issue.id
+        for partner in partners:
+            other_id = data.get(partner.key)
+            other = self._store.load(other_id) if isinstance(other_id, str) else None
+            if other is None:
+                raise ValidationError(partner.key, f"no issue {other_id!r}", "the id of an issue", issue_id)
+            lifecycle = self._lifecycle_of(other.lifecycle, other.lifecycle_version)
+            trigger = None if lifecycle is None else lifecycle.partner_trigger(other.state, partner.effect)
+            if lifecycle is None or trigger is None:
+                states = [] if lifecycle is None else lifecycle.states_with(partner.effect)
+                merged = field_of(other).merged_into
+                why = f"{other.id} is {other.state}" + (f" (merged into {merged})" if merged else "")
+                raise ValidationError(partner.key, why, f"an issue in one of the states {', '.join(states)}",
+                                      issue_id)
+            given = {partner.as_: issue_id, **{k: data[k] for k in partner.carry if data.get(k) is not None}}
+            _, other_work = self._plan_fire(other, trigger, actor, given, at=now)
+            works.append(other_work)
+        self._commit_many(works)
+        return work.issue
 
     def _plan_fire(self, issue: Issue, trigger: str, actor: Actor, data: dict[str, Any],
                    system: bool = False, at: dt.datetime | None = None) -> tuple[Issue, UnitOfWork]:
@@ -185,7 +228,7 @@ class FieldMixin:
         assert lifecycle is not None
         now = self.now() if at is None else at
         new, ledger_data = lifecycle.fire(issue, trigger, actor, data, now, self._find_unit, self._calendar,
-                                          system=system)
+                                          system=system, escalate_to=self._escalate_to)
         draft = LedgerDraft(
             issue_id=issue.id, issue_seq=new.version, trigger=trigger, from_state=issue.state,
             to_state=new.state, actor=actor.unit, person=actor.person, at=now, data=ledger_data,

@@ -10,6 +10,7 @@ from .._core.clock import Clock
 from .._core.errors import ValidationError
 from .._deadlines.calendar import Fallback
 from .._deadlines.ladder import Ladder
+from .._lifecycle.effects import EscalateTo
 from .._plugins.manager import Plugins
 from .._plugins.outbox import RetryPolicy
 from .._plugins.registries import storage_registry
@@ -35,6 +36,7 @@ def open(
     max_extensions: int = 2,
     ladder: Ladder | None = None,
     scoring: ScoringPolicy | None = None,
+    escalate_to: EscalateTo = "parent",
 ) -> Govflow:
     """Open a flow on a store.
 
@@ -56,7 +58,10 @@ def open(
     lets it count a year without an official schedule as weekends plus
     statutory holidays (the due date is then marked provisional);
     ``max_extensions`` caps approved extensions per issue; ``ladder`` is the
-    escalation ladder (default :data:`DEFAULT_LADDER`).
+    escalation ladder (default :data:`DEFAULT_LADDER`). ``escalate_to`` is where 提级督办 (escalation one
+    level, after repeated transfers or reworks) takes an issue: ``"parent"`` (the parent of the supervising
+    office), the id of a unit, or a callable mapping the supervising office's :class:`Unit` to a unit or its id;
+    a target that is no registered unit refuses the step with :class:`ValidationError` (``escalate_to``).
 
     Scoring: ``scoring`` is the :class:`ScoringPolicy` (indicator weights,
     deductions, floor, acceptance limit, grades) for ``flow.scores()`` and
@@ -71,7 +76,7 @@ def open(
         return Govflow(
             store, clock=clock, id_prefix=id_prefix, plugins=manager, delivery=delivery, retry=retry,
             calendar=calendar, calendar_fallback=calendar_fallback, max_extensions=max_extensions, ladder=ladder,
-            scoring=scoring,
+            scoring=scoring, escalate_to=escalate_to,
         )
     except BaseException:
         store.close()

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .._core.field import FieldState
     from .._core.workdays import Calendar
     from .._deadlines.ladder import Overdue
+    from .._lifecycle.effects import EscalateTo
     from .._lifecycle.machine import Lifecycle, LifecycleDefinition
     from .._plugins.manager import Plugins
     from .._stores.protocol import Store
@@ -47,6 +48,7 @@ class SheetsMixin:
     _plugins: Plugins
     _calendar: Calendar
     _max_extensions: int
+    _escalate_to: EscalateTo
     _id_prefix: str
 
     if TYPE_CHECKING:
@@ -63,6 +65,14 @@ class SheetsMixin:
         @staticmethod
         def _field_at_assign(definition: LifecycleDefinition, cooperating: tuple[str, ...], countersign: str | None,
                              accept_limit: int | None, data: dict[str, Any]) -> FieldState | None: ...
+        def _accept_by_at_assign(self, definition: LifecycleDefinition, data: dict[str, Any],
+                                 today: dt.date) -> None: ...
+
+    def _field_data_at_import(self, definition: LifecycleDefinition, cooperating: tuple[str, ...],
+                              data: dict[str, Any], today: dt.date) -> None:
+        """What ``flow.assign`` adds to a new issue's entry for the field loop, with the deployment's defaults."""
+        self._field_at_assign(definition, cooperating, None, None, data)
+        self._accept_by_at_assign(definition, data, today)
 
     def import_issues(
         self,
@@ -115,8 +125,9 @@ class SheetsMixin:
             id_scope=f"{self._id_prefix}{now.year}-", max_extensions=self._max_extensions,
             guard=self._plugins.before_transition if self._plugins.has_guards else None, source=name,
             link_target=self._link_data,
-            field_data=lambda definition, cooperating, data: self._field_at_assign(
-                definition, cooperating, None, None, data),
+            escalate_to=self._escalate_to,
+            field_data=lambda definition, cooperating, data: self._field_data_at_import(
+                definition, cooperating, data, now.date()),
         )
         plan = plan_import(found, ctx, update=update, progress=progress)
         problems += plan.problems

@@ -22,6 +22,7 @@ from .._core.ledger import LedgerDraft
 from .._core.model import Actor, Issue, Responsible, Unit
 from .._core.text import check_text
 from .._core.workdays import Calendar, WorkingDays, resolve_due
+from .._lifecycle.effects import EscalateTo
 from .._lifecycle.fields import iso_date
 from .._lifecycle.machine import Lifecycle, LifecycleDefinition
 from .._lifecycle.replay import assign_data, assigned_issue
@@ -62,6 +63,8 @@ class ImportContext:
     link_target: Callable[[str, str], str] | None = None
     #: Adds to a new issue's assign data what the field loop starts it with (as ``flow.assign`` does by default).
     field_data: Callable[[LifecycleDefinition, tuple[str, ...], dict[str, Any]], object] | None = None
+    #: Where 提级督办 takes an issue (the flow's ``escalate_to``).
+    escalate_to: EscalateTo = None
 
 
 @attrs.define
@@ -344,7 +347,7 @@ def _update(check: _Checker, row: _Row, issue: Issue, ctx: ImportContext, *, lea
     for trigger, actor, data, key in steps:
         try:
             new, ledger_data = lifecycle.fire(current, trigger, actor, data, ctx.now, ctx.find_unit, ctx.calendar,
-                                              ctx.max_extensions)
+                                              ctx.max_extensions, escalate_to=ctx.escalate_to)
             if ctx.guard is not None:
                 ctx.guard(ProposedTransition(current, new, trigger, actor, ctx.now, copy.deepcopy(ledger_data)))
         except GovflowError as exc:

@@ -13,7 +13,11 @@ from .._core.model import Actor, ExtensionRequest, Issue, Unit
 from .._core.workdays import Calendar, Weekdays, resolve_due
 from .fields import FIELD_HELP
 
-__all__ = ["EFFECTS", "Effect", "Refused", "Work", "set_due"]
+__all__ = ["EFFECTS", "Effect", "EscalateTo", "Partner", "Refused", "Work", "set_due"]
+
+#: Where 提级督办 (escalation one level) takes an issue: ``"parent"`` (None: the same), a unit id, or a
+#: callable mapping the supervising office's :class:`~govflow.Unit` to a unit or a unit id.
+EscalateTo = str | Callable[[Unit], "Unit | str"] | None
 
 
 @attrs.define
@@ -36,6 +40,9 @@ class Work:
     initial: str = "assigned"
     #: A step govflow takes itself (an automatic resume): no role is checked.
     system: bool = False
+    #: Where 提级督办 takes an issue (the deployment's ``escalate_to``): None or ``"parent"`` (the parent of the
+    #: supervising office), a unit id, or a callable mapping the supervising office's unit to a unit (or id).
+    escalate_to: EscalateTo = None
 
     def resolve_due(self, base: dt.date) -> dt.date:
         """The ``due`` keyword as a date (a working-day count is counted from ``base``).
@@ -66,13 +73,31 @@ class Refused(Exception):
 
 
 @attrs.frozen
+class Partner:
+    """The step another issue takes with a transition, in the same transaction (并案: the issue merged into
+    takes it in).
+
+    The issue named by the step's data keyword ``key`` fires its own transition that has the effect
+    ``effect`` (from its current state), with this issue's id as the keyword ``as_`` and the keywords
+    ``carry`` passed on when given. Whoever fires the first step fires both; either refused, nothing is written.
+    """
+
+    key: str
+    effect: str
+    as_: str
+    carry: tuple[str, ...] = ()
+
+
+@attrs.frozen
 class Effect:
-    """A named change a transition makes to the issue beyond its state."""
+    """A named change a transition makes to the issue beyond its state (and, with ``partner``, the step
+    another issue takes with it)."""
 
     apply: Callable[[Work], None]
     guard: Callable[[Issue], str | None] = lambda issue: None
     needs: tuple[str, ...] = ()
     uses: str | None = None
+    partner: Partner | None = None
 
 
 def _record_acceptance(work: Work) -> None:

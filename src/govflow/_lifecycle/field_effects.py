@@ -17,11 +17,11 @@ import attrs
 
 from .._core.errors import ValidationError
 from .._core.field import CALLBACK_RESULTS, EMPTY, FieldState, SuspensionRequest
-from .._core.model import Issue
-from .._core.workdays import Calendar, add_working_days, working_days_between
-from .effects import Effect, Refused, Work, set_due
+from .._core.model import Issue, Unit
+from .._core.workdays import Calendar, CalendarError, Weekdays, add_working_days, working_days_between
+from .effects import Effect, Partner, Refused, Work, set_due
 
-__all__ = ["DEFAULT_SETTINGS", "FIELD_EFFECTS", "accept_due", "field_of"]
+__all__ = ["DEFAULT_SETTINGS", "FIELD_EFFECTS", "accept_by", "accept_due", "field_of"]
 
 #: The field loop's settings a lifecycle definition may change (``settings``): after how many transfers
 #: or reworks an issue is escalated one level, and for how many days after verification it may be reopened.
@@ -49,6 +49,19 @@ def accept_due(issue: Issue, calendar: Calendar, default_limit: int) -> dt.date:
     return add_working_days(calendar, start, limit)
 
 
+def accept_by(calendar: Calendar, handed: dt.date, limit: int) -> str | None:
+    """The last day (ISO) to accept an issue handed to its lead on ``handed`` within its own acceptance limit of
+    ``limit`` working days; None without one (0). Written into the ``assign`` and ``reassign`` entries, where
+    the period facts' 及时签收率 reads it. A year the calendar has no schedule for is counted in weekdays
+    (as the facts count ``ScoringPolicy.accept_within``)."""
+    if not limit:
+        return None
+    try:
+        return add_working_days(calendar, handed, limit).isoformat()
+    except CalendarError:
+        return add_working_days(Weekdays(), handed, limit).isoformat()
+
+
 def _current(work: Work) -> FieldState:
     found = work.changes.get("field")
     return found if isinstance(found, FieldState) else field_of(work.issue)
@@ -68,8 +81,13 @@ def _setting(work: Work, name: str) -> int:
 
 
 def _hand_over(work: Work) -> None:
-    # The new lead's acceptance clock starts now.
-    _update(work, handed_at=work.now, accept_overdue=False)
+    # The new lead's acceptance clock starts now; the entry says until when (the facts' 及时签收率).
+    state = _update(work, handed_at=work.now, accept_overdue=False)
+    if work.recorded is None:
+        limit = state.accept_limit if state.accept_limit is not None else _setting(work, "accept_limit")
+        last = accept_by(work.calendar, work.now.date(), limit)
+        if last is not None:
+            work.values["accept_by"] = last
 
 
 def _return(work: Work) -> None:
@@ -99,12 +117,30 @@ def _escalate(work: Work) -> None:
     if not reasons:
         return
     current = state.office or work.actor.unit
-    unit = work.units(current)
-    office = unit.parent if unit is not None and unit.parent is not None else current
+    recorded = work.recorded.get("escalated") if work.recorded is not None else None
+    if isinstance(recorded, Mapping) and isinstance(recorded.get("office"), str):
+        office = recorded["office"]  # a replay: the office the entry says, whatever the setting is now
+    else:
+        office = _escalation_office(work, current)
     _update(work, escalated=state.escalated + tuple(reasons), office=office)
     # Counted for the lead the issue had when it was escalated (the new lead, on a reassignment).
     lead = work.changes.get("lead", issue.lead)
     work.values["escalated"] = {"reasons": reasons, "office": office, "unit": lead}
+
+
+def _escalation_office(work: Work, current: str) -> str:
+    """The office that takes the issue over from ``current`` by the deployment's ``escalate_to``."""
+    target, unit = work.escalate_to, work.units(current)
+    if target is None or target == "parent":
+        return unit.parent if unit is not None and unit.parent is not None else current
+    found = target(unit) if callable(target) and unit is not None else current if callable(target) else target
+    office = found.id if isinstance(found, Unit) else found
+    if not isinstance(office, str) or work.units(office) is None:
+        raise ValidationError(
+            "escalate_to", f"提级督办 from {current} leads to {office!r}, which is no registered unit",
+            "'parent', the id of a registered unit, or a callable mapping a unit to a registered unit",
+            work.issue.id)
+    return office
 
 
 # -- 会签 ------------------------------------------------------------------------------------------
@@ -284,7 +320,9 @@ FIELD_EFFECTS: Final[Mapping[str, Effect]] = {
     "record_verification": Effect(_record_verification),
     "callback": Effect(_callback, _no_callback_yet, needs=("result",)),
     "reopen": Effect(_reopen, uses="due"),
-    "merge_into": Effect(_merge_into, needs=("into",)),
+    # The issue merged into takes the duplicate in (take_merged) in the same transaction, however fired.
+    "merge_into": Effect(_merge_into, needs=("into",),
+                         partner=Partner("into", "take_merged", "merged_issue", carry=("reason",))),
     "take_merged": Effect(_take_merged, needs=("merged_issue",)),
     "record_evidence": Effect(_record_evidence, needs=("sha256", "size", "name")),
 }

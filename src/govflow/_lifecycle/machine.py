@@ -22,7 +22,7 @@ from .._core.errors import InvalidTransition, PermissionDenied, ValidationError
 from .._core.model import Actor, Issue, Unit
 from .._core.workdays import Calendar, Weekdays
 from .definition import ROLES, LifecycleDefinition, TransitionSpec, load_definition
-from .effects import EFFECTS, Refused, Work
+from .effects import EFFECTS, EscalateTo, Partner, Refused, Work
 from .field_effects import field_of
 from .fields import FIELD_HELP, is_missing, json_value, parse_field
 
@@ -89,12 +89,19 @@ class Lifecycle:
     lead_states: frozenset[str] = attrs.field(init=False)
     #: States that are not final.
     open_states: frozenset[str] = attrs.field(init=False)
+    #: States in which the issue is closed in substance: the final ones and those a verification
+    #: (a transition with the effect ``record_verification``) leads to, though a call-back or a reopening
+    #: may still send it back (``issue-list`` v2's ``verified``). Its due date no longer matters there.
+    closed_states: frozenset[str] = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         d = self.definition
         self._final = frozenset(d.final)
         self.lead_states = frozenset(source for spec in d.transitions if "lead" in spec.roles for source in spec.source)
         self.open_states = frozenset(d.states) - self._final
+        self.closed_states = self._final | {
+            spec.dest for spec in d.transitions if spec.dest is not None and "record_verification" in spec.effects
+        }
         self._by_state = {state: {} for state in d.states}
         config = []
         for spec in d.transitions:
@@ -133,6 +140,22 @@ class Lifecycle:
         """The transitions that leave ``state``, by trigger."""
         return self._by_state.get(state, {})
 
+    def partners(self, state: str, trigger: str) -> tuple[Partner, ...]:
+        """The steps other issues take with ``trigger`` from ``state`` (by its effects' ``partner``)."""
+        spec = self._by_state.get(state, {}).get(trigger)
+        if spec is None:
+            return ()
+        return tuple(p for p in (EFFECTS[name].partner for name in spec.effects) if p is not None)
+
+    def partner_trigger(self, state: str, effect: str) -> str | None:
+        """The trigger leaving ``state`` that has ``effect`` (how an issue takes a partner's step), or None."""
+        return next((t for t, spec in self.triggers_from(state).items() if effect in spec.effects), None)
+
+    def states_with(self, effect: str) -> list[str]:
+        """The states a transition with ``effect`` leaves, in definition order."""
+        found = [s for spec in self.definition.transitions if effect in spec.effects for s in spec.source]
+        return list(dict.fromkeys(found))
+
     def allowed(self, issue: Issue, actor_unit: str, unit: Unit | None) -> list[str]:
         """The triggers ``actor_unit`` may fire on ``issue`` now, in definition order."""
         roles = roles_of(unit, actor_unit, issue)
@@ -158,6 +181,7 @@ class Lifecycle:
         recorded: Mapping[str, Any] | None = None,
         *,
         system: bool = False,
+        escalate_to: EscalateTo = None,
     ) -> tuple[Issue, dict[str, Any]]:
         """Run ``trigger`` on a copy of ``issue``; return the new snapshot and ledger data.
 
@@ -165,7 +189,8 @@ class Lifecycle:
         written rather than counted again (see :mod:`govflow._lifecycle.replay`).
         Raises :class:`InvalidTransition`, :class:`PermissionDenied` or
         :class:`ValidationError`; the stored issue is never touched. ``system`` is a step govflow
-        takes itself (no role is checked).
+        takes itself (no role is checked). ``escalate_to`` is where 提级督办 takes an issue (see
+        :data:`~govflow._lifecycle.effects.EscalateTo`; the parent of the supervising office by default).
         """
         spec = self._by_state.get(issue.state, {}).get(trigger)
         if spec is None:
@@ -176,7 +201,8 @@ class Lifecycle:
         d = self.definition
         work = Work(state=issue.state, issue=issue, actor=actor, now=now, units=units,
                     values=dict(data), calendar=calendar or Weekdays(), max_extensions=max_extensions,
-                    recorded=recorded, settings=d.settings, initial=d.initial, system=system)
+                    recorded=recorded, settings=d.settings, initial=d.initial, system=system,
+                    escalate_to=escalate_to)
         # The condition raises rather than returns False, so a refused transition
         # always says why; the working copy is simply dropped.
         try:

@@ -149,8 +149,13 @@ class Outbox:
             error = f"ledger entry {row.seq} is missing" if entry is None else f"unknown hook {row.hook!r}"
             self._store.finish_outbox(row.id, error=error, retry_at=None)
             return "dead"
+        event = make(entry)
+        if isinstance(event, TransitionEvent):
+            merged = self._merged_by(entry)
+            if merged:
+                event = attrs.evolve(event, merged=merged)
         try:
-            self._plugins.deliver(row.hook, row.plugin, make(entry))
+            self._plugins.deliver(row.hook, row.plugin, event)
         except PluginNotLoaded:
             # This process does not have that plugin: keep the claim until its lease runs out, so
             # that these rows do not crowd out the ones this process can deliver; then a worker
@@ -168,6 +173,17 @@ class Outbox:
             return "retry"
         self._store.finish_outbox(row.id, error=None, retry_at=None)
         return "done"
+
+
+    def _merged_by(self, entry: LedgerEntry) -> tuple[str, ...]:
+        """The issues merged into ``entry``'s issue at or before its step (并案: the ``merged_issue`` of each
+        step that took one in); only an issue that lists merged issues has its ledger read."""
+        issue = self._store.load(entry.issue_id)
+        if issue is None or issue.field is None or not issue.field.merged:
+            return ()
+        found = [e.data["merged_issue"] for e in self._store.ledger(entry.issue_id)
+                 if e.seq <= entry.seq and isinstance(e.data.get("merged_issue"), str)]
+        return tuple(dict.fromkeys(found))
 
 
 @attrs.define(eq=False)

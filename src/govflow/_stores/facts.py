@@ -13,11 +13,14 @@ The rules, by trigger name (custom lifecycles are counted the same way):
   entry is attributed to its own ``data["unit"]``.
 * **assigned**: ``assign`` entries in the period, plus ``reassign`` entries in
   the period (an issue handed to a new lead is an assignment to it), counted
-  for the receiving lead.
+  for the receiving lead; not those of an issue merged into another (a ``merge``
+  entry before the period's end): a duplicate counts once, in the issue it repeats.
 * **accepted_on_time**: of those assignments, the ones whose ``accept`` (before
   any later reassignment and before the period's end) fell on or before the
-  acceptance limit: the ``accept_within``-th working day after the day of the
-  assignment (by default 1: accept by the end of the next working day).
+  acceptance limit: the issue's own, the day the entry records as ``accept_by``
+  (``issue-list`` v2 writes it from the issue's ``accept_limit`` or its lifecycle's),
+  else the ``accept_within``-th working day after the day of the assignment
+  (``FactsQuery.accept_by``; by default 1: accept by the end of the next working day).
 * **cooperating**: ``assign`` entries in the period naming the unit in ``data["cooperating"]``.
 * **due**: issues whose original due date (``assign`` data ``due``, or the latest
   ``original_due`` in an entry's data: a provisional date counted again) falls in the
@@ -131,7 +134,8 @@ class FactsQuery:
     """What a store needs to aggregate period facts.
 
     ``[start, end)`` is the period; ``accept_by`` maps each day an assignment may
-    fall on (the period's days) to the last day an acceptance is on time;
+    fall on (the period's days) to the last day an acceptance is on time, for
+    assignments whose entry records no ``accept_by`` day of its own (the issue's own limit);
     ``lead_states`` are the states in which the lead unit has to act, in any
     lifecycle; ``lifecycle_lead_states`` narrows them per lifecycle
     (``("issue-list@1", ("assigned", "implemented"))``, ...): an issue is
@@ -240,7 +244,9 @@ def compute_facts(
         requested: str | None = None
         rejected = cancelled = False
         first_report: str | None = None
-        awaiting: tuple[str | None, str, bool] | None = None  # (unit, day, in period) of the last assignment
+        # (unit, day, in period, its own last day to accept) of the last assignment
+        awaiting: tuple[str | None, str, bool, str | None] | None = None
+        merged = any(entry.trigger == "merge" for entry in steps)  # counted in the issue it repeats
         for entry in steps:
             data: Mapping[str, Any] = entry.data
             trigger, day, in_period = entry.trigger, local_day(entry.at), entry.at >= query.start
@@ -259,10 +265,11 @@ def compute_facts(
             elif trigger != "deadline" and data.get("due") is not None:
                 due = data["due"]
             if trigger in ("assign", "reassign"):
-                awaiting = (lead, day, in_period)
+                own = data.get("accept_by")
+                awaiting = (lead, day, in_period and not merged, own if isinstance(own, str) else None)
             elif trigger == "accept" and awaiting is not None:
-                unit, assigned_on, counted = awaiting
-                limit = accept_by.get(assigned_on)
+                unit, assigned_on, counted, own = awaiting
+                limit = own if own is not None else accept_by.get(assigned_on)
                 if counted and unit is not None and limit is not None and day <= limit:
                     counts[unit]["accepted_on_time"] += 1
                 awaiting = None
@@ -278,7 +285,7 @@ def compute_facts(
                 elif lead is not None:
                     tally = counts[lead]
                     if trigger in ("assign", "reassign"):
-                        tally["assigned"] += 1
+                        tally["assigned"] += not merged
                     elif trigger == "report":
                         tally["feedbacks"] += 1
                     elif trigger == "reject":

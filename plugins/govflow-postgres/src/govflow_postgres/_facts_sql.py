@@ -64,10 +64,14 @@ p AS MATERIALIZED (
         CASE WHEN trigger = 'deadline' THEN j ->> 'unit' END AS unit,
         CASE WHEN trigger = 'deadline' THEN j ->> 'step' END AS step,
         CASE WHEN trigger = 'verify' THEN nullif(j -> 'rating', 'null'::jsonb) END AS rating,
-        CASE WHEN trigger = 'assign' THEN j -> 'cooperating' END AS coop
+        CASE WHEN trigger = 'assign' THEN j -> 'cooperating' END AS coop,
+        -- an assignment's own last day to accept (the issue's acceptance limit), when its entry records one
+        CASE WHEN trigger IN ('assign', 'reassign') AND jsonb_typeof(j -> 'accept_by') = 'string'
+             THEN j ->> 'accept_by' END AS own_limit
     FROM (
         SELECT seq, issue_id, trigger, at_utc,
-            CASE WHEN trigger IN ('assign', 'deadline', 'verify') THEN data::jsonb END AS j
+            CASE WHEN trigger IN ('assign', 'deadline', 'verify')
+                      OR trigger = 'reassign' AND strpos(data, '"accept_by":') > 0 THEN data::jsonb END AS j
         FROM ledger WHERE at_utc >= %(start)s AND at_utc < %(end)s
         OFFSET 0  -- parse each row's data once
     ) AS l
@@ -104,6 +108,7 @@ per_issue AS MATERIALIZED (
         min(seq) FILTER (WHERE trigger = 'reject') AS first_reject,
         {_day("min(at_utc) FILTER (WHERE trigger = 'report')")} AS first_report,
         bool_or(trigger IN ('cancel', 'merge')) AS cancelled,  -- a merged duplicate counts once, in the original
+        bool_or(trigger = 'merge') AS merged,
         max(seq) FILTER (WHERE due IS NOT NULL) AS last_due_seq,
         coalesce({_last("due", "due IS NOT NULL AND trigger <> 'assign'")}, min(due) FILTER (WHERE trigger = 'assign'))
             AS last_due,
@@ -154,7 +159,8 @@ issue_end AS MATERIALIZED (
 _CTES: Final = "WITH" + _IN_PERIOD + "," + _issues_to_end("p") + f""",
 x AS MATERIALIZED (
     -- the entries in the period, with the lead at the time
-    SELECT p.seq, p.issue_id, p.trigger, p.at_utc, p.unit, p.step, p.rating, p.coop, i.first_reject,
+    SELECT p.seq, p.issue_id, p.trigger, p.at_utc, p.unit, p.step, p.rating, p.coop, p.own_limit, i.first_reject,
+        i.merged,
         CASE WHEN i.reassigns = 0 OR p.trigger = 'assign' THEN i.assign_lead
              ELSE coalesce((SELECT r.data::jsonb ->> 'new_lead' FROM ledger r
                             WHERE r.issue_id = p.issue_id AND r.trigger = 'reassign' AND r.seq <= p.seq
@@ -165,23 +171,25 @@ x AS MATERIALIZED (
 answers AS (
     -- the assignments in the period and what can answer them (acceptances, reassignments), there or (only after
     -- a clock was set back) before it
-    SELECT issue_id, seq, trigger, at_utc, lead FROM x WHERE trigger IN ('assign', 'reassign', 'accept')
+    SELECT issue_id, seq, trigger, at_utc, lead, own_limit, merged FROM x
+    WHERE trigger IN ('assign', 'reassign', 'accept')
     UNION ALL
-    SELECT issue_id, seq, trigger, at_utc, NULL FROM ledger
+    SELECT issue_id, seq, trigger, at_utc, NULL, NULL, NULL FROM ledger
     WHERE issue_id = ANY(ARRAY(SELECT issue_id FROM per_issue WHERE set_back))
       AND trigger IN ('accept', 'reassign') AND at_utc < %(start)s
 ),
 accepted AS (
     -- each assignment in the period, and whether the next acceptance (before any reassignment) was on time:
-    -- the next answer in sequence order, by a window (no join to go wrong on a poor estimate)
-    SELECT lead, next_trigger = 'accept' AND {_day("next_at")} <= %(accept_by)s::jsonb ->> {_day("at_utc")}
-        AS on_time
+    -- the next answer in sequence order, by a window (no join to go wrong on a poor estimate); on time by the
+    -- issue's own limit, else the policy's; not the assignments of an issue merged into another
+    SELECT lead, next_trigger = 'accept'
+        AND {_day("next_at")} <= coalesce(own_limit, %(accept_by)s::jsonb ->> {_day("at_utc")}) AS on_time
     FROM (
-        SELECT issue_id, trigger, at_utc, lead,
+        SELECT issue_id, trigger, at_utc, lead, own_limit, merged,
             lead(trigger) OVER w AS next_trigger, lead(at_utc) OVER w AS next_at
         FROM answers WINDOW w AS (PARTITION BY issue_id ORDER BY seq)
     ) AS a
-    WHERE trigger IN ('assign', 'reassign') AND at_utc >= %(start)s
+    WHERE trigger IN ('assign', 'reassign') AND at_utc >= %(start)s AND NOT merged
 )"""
 
 #: One row per (kind, unit): kind, unit, eight counts (n1..n8) and three texts (t1..t3). The in-period counts
@@ -189,7 +197,7 @@ accepted AS (
 #: (t1 the step, n1 how many) and the overdue issues themselves (t1 id, t2 due date, t3 state).
 FACTS_SQL: Final = _CTES + """
 SELECT 'x' AS kind, lead AS unit,
-    count(*) FILTER (WHERE trigger IN ('assign', 'reassign')) AS n1,
+    count(*) FILTER (WHERE trigger IN ('assign', 'reassign') AND NOT merged) AS n1,
     count(*) FILTER (WHERE trigger = 'report') AS n2,
     count(*) FILTER (WHERE trigger = 'reject') AS n3,
     count(*) FILTER (WHERE trigger = 'approve_extension') AS n4,

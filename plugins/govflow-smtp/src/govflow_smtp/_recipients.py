@@ -51,8 +51,10 @@ def step_units(flow: govflow.Govflow, event: govflow.TransitionEvent | govflow.D
     """The units ``event`` concerns, read from the ledger as it was at the event's step.
 
     A transition: the lead unit before it, the lead unit after it (they
-    differ for a reassignment) and the actor's unit. A deadline step: the
-    issue's lead unit at that step.
+    differ for a reassignment), the actor's unit, and the lead unit of each
+    issue merged into this one by then (并案, ``event.merged``: the duplicate's
+    unit hears of the issue it was merged into). A deadline step: the issue's
+    lead unit at that step.
     """
     issue = subject_issue(flow, event.issue_id)  # NotFound for an issue the flow does not have
     if issue.lifecycle == "plan-target":  # a lagging target (滞后): its own unit
@@ -61,8 +63,17 @@ def step_units(flow: govflow.Govflow, event: govflow.TransitionEvent | govflow.D
     state = issue.state if entry is None else entry.to_state
     if isinstance(event, govflow.DeadlineEvent):
         return StepUnits([after], after, state)
-    units = [unit for unit in (before, after, event.actor) if unit]
+    found = [before, after, event.actor, *(_lead_of(flow, merged) for merged in event.merged)]
+    units = [unit for unit in found if unit]
     return StepUnits(list(dict.fromkeys(units)), after, state)
+
+
+def _lead_of(flow: govflow.Govflow, issue_id: str) -> str | None:
+    """The lead unit of a merged issue (final once merged, so its lead is the one it had then); None if gone."""
+    try:
+        return flow.get(issue_id).lead
+    except govflow.NotFound:
+        return None
 
 
 def _leads(

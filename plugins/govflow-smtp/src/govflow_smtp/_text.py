@@ -132,6 +132,9 @@ class Text:
         if event.person:
             zh.append(f"经办人：{event.person}")
             en.append(f"Person: {event.person}")
+        if event.merged:  # 并案: the duplicates' units get this email too
+            zh.append(f"并案：{'、'.join(event.merged)} 已并入本问题")
+            en.append(f"Merged into this issue: {', '.join(event.merged)}")
         zh += [f"时间：{at}", f"完成时限：{issue.due.isoformat()}"]
         en += [f"Time: {at}", f"Due: {issue.due.isoformat()}"]
         hidden = _HIDDEN_KEYS | (_HIDDEN_ON_ASSIGN if event.from_state is None else frozenset())

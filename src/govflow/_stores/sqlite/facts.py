@@ -97,7 +97,11 @@ e AS MATERIALIZED (
         CASE trigger WHEN 'verify' THEN json_extract(data, '$.rating') WHEN 'deadline' THEN json_extract(data, '$.step')
                      WHEN 'assign' THEN json_extract(data, '$.cooperating') END AS extra,
         CASE WHEN trigger <> 'assign' AND instr(data, '"original_due":')
-             THEN json_extract(data, '$.original_due') END AS odue_set
+             THEN json_extract(data, '$.original_due') END AS odue_set,
+        -- an assignment's own last day to accept (the issue's acceptance limit), when its entry records one
+        CASE WHEN trigger IN ('assign', 'reassign') AND instr(data, '"accept_by":')
+                  AND json_type(data, '$.accept_by') = 'text'
+             THEN json_extract(data, '$.accept_by') END AS own_limit
     FROM (
         -- Entries are read in time order (the `at` index, nearly sequential in the file) from some weeks
         -- before the period, and through the issue index only for issues older than that.
@@ -121,6 +125,7 @@ per_issue AS MATERIALIZED (
         min(CASE WHEN trigger = 'reject' THEN seq END) AS first_reject,
         min(CASE WHEN trigger = 'report' THEN {_day()} END) AS first_report,
         max(trigger IN ('cancel', 'merge')) AS cancelled,  -- a merged duplicate counts once, in the original
+        max(trigger = 'merge') AS merged,
         max(CASE WHEN due IS NOT NULL THEN {_PAD} || due END) AS last_due,
         min(CASE WHEN trigger = 'request_extension' THEN seq END) AS first_request,
         max(CASE WHEN trigger = 'approve_extension' THEN seq END) AS last_approve
@@ -152,7 +157,7 @@ issue_end AS MATERIALIZED (
     )
 ),
 x AS MATERIALIZED (
-    SELECT e.seq, e.issue_id, e.trigger, e.at, e.who, e.extra, p.first_reject,
+    SELECT e.seq, e.issue_id, e.trigger, e.at, e.who, e.extra, e.own_limit, p.first_reject, p.merged,
         CASE WHEN p.reassigns = 0 OR e.trigger = 'assign' THEN p.assign_lead
              ELSE coalesce((SELECT json_extract(r.data, '$.new_lead') FROM ledger r
                             WHERE r.issue_id = e.issue_id AND r.trigger = 'reassign' AND r.seq <= e.seq
@@ -164,13 +169,16 @@ limits AS MATERIALIZED (
     SELECT json_extract(value, '$[0]') AS day, json_extract(value, '$[1]') AS until FROM json_each(:accept_by)
 ),
 assignments AS MATERIALIZED (
-    SELECT issue_id, seq, lead, {_day()} AS day FROM x WHERE trigger IN ('assign', 'reassign')
+    -- not those of an issue merged into another: it counts in the issue it repeats
+    SELECT issue_id, seq, lead, {_day()} AS day, own_limit FROM x WHERE trigger IN ('assign', 'reassign') AND NOT merged
 ),
 accepted AS (
-    -- each assignment in the period, and whether the next acceptance (before any reassignment) was on time:
-    -- with one min() in a group, SQLite takes the other columns from the row that has it
-    SELECT a.lead, min(n.seq), n.trigger = 'accept' AND {_day("n.at")} <= limits.until AS on_time
-    FROM assignments a JOIN limits ON limits.day = a.day
+    -- each assignment in the period, and whether the next acceptance (before any reassignment) was on time
+    -- (by the issue's own limit, else the policy's): with one min() in a group, SQLite takes the other
+    -- columns from the row that has it
+    SELECT a.lead, min(n.seq), n.trigger = 'accept' AND {_day("n.at")} <= coalesce(a.own_limit, limits.until)
+        AS on_time
+    FROM assignments a LEFT JOIN limits ON limits.day = a.day
     JOIN e n ON n.issue_id = a.issue_id AND n.seq > a.seq AND n.trigger IN ('accept', 'reassign')
     GROUP BY a.seq
 )
@@ -180,8 +188,8 @@ accepted AS (
 # acceptances, the cooperating units, the per-issue figures at the end, the ladder's steps and the
 # overdue issues themselves (so that a bulletin need not run the query again).
 FACTS_SQL: Final = FACTS_CTES + """
-SELECT 'x', lead, sum(trigger IN ('assign', 'reassign')), sum(trigger = 'report'), sum(trigger = 'reject'),
-       sum(trigger = 'approve_extension'), sum(trigger = 'verify'),
+SELECT 'x', lead, sum(trigger IN ('assign', 'reassign') AND NOT merged), sum(trigger = 'report'),
+       sum(trigger = 'reject'), sum(trigger = 'approve_extension'), sum(trigger = 'verify'),
        sum(trigger = 'verify' AND (first_reject IS NULL OR first_reject > seq)),
        count(CASE WHEN trigger = 'verify' THEN extra END), sum(CASE WHEN trigger = 'verify' THEN extra END)
     FROM x WHERE trigger <> 'deadline' GROUP BY lead

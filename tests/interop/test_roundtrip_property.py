@@ -6,7 +6,7 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import govflow
@@ -36,7 +36,14 @@ def issues(draw: st.DrawFn) -> dict[str, object]:
     }
 
 
+# Found by hypothesis: a person's name stored with a trailing space reads back stripped, as a sheet shows it.
+SPACED_NAME = [{"title": "t", "lead": "XIANGYUN", "cooperating": [], "due": dt.date(2026, 3, 20), "description": "",
+                "category": None, "responsible": {"first": "0 ", "direct": None}}]
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(SPACED_NAME, ".csv", "zh")
+@example(SPACED_NAME, ".xlsx", "en")
 @given(st.lists(issues(), min_size=1, max_size=6), st.sampled_from([".xlsx", ".csv"]), st.sampled_from(["zh", "en"]))
 def test_export_then_import_changes_nothing(listed: list[dict[str, object]], suffix: str, lang: str) -> None:
     with tempfile.TemporaryDirectory() as tmp, govflow.open(

@@ -295,7 +295,8 @@ def _existing(check: _Checker, row: _Row, issue: Issue, ctx: ImportContext, name
     given = row.responsible or Responsible()
     for key in ("first", "direct"):
         mine, theirs = getattr(given, key), getattr(persons, key)
-        if mine == theirs or lead_changed:
+        # As a sheet shows it (stray spaces stripped), as the titles are compared: an export reads back the same.
+        if mine == (cell_text(theirs) or None) or lead_changed:
             continue  # 改派 clears the persons: they were the old lead's
         if theirs is None:
             check.problem(key, "系统中未记录此人，导入不能补记",

@@ -29,6 +29,9 @@ def test_each_unit_is_registered_by_its_own_ledger_entry(flow: govflow.Govflow) 
     assert entries[0].data == office
     assert entries[3].data == {"name": "下庄镇", "level": "township", "parent": "XIANGYUN", "supervisor": False}
     assert all(e.actor == "govflow" for e in entries)
+    assert flow.ledger("unit:XIAZHUANG") == [entries[3]]  # one subject's entries, as for an issue
+    with pytest.raises(govflow.NotFound, match="no unit 'NOBODY'"):
+        flow.ledger("unit:NOBODY")
     check = flow.verify_ledger()
     assert check.entries == 4 and check.issues == 0
 

@@ -160,6 +160,12 @@ def test_the_unit_above_accepts_a_decomposed_target(flow: govflow.Govflow) -> No
     error = refused(flow, govflow.ValidationError, lambda: flow.reject_target(top.id, by="OFFICE", reason="r"))
     assert error.field == "target"  # type: ignore[attr-defined]
     assert flow.accept_target(town.id, by="XIANGYUN").state == "accepted"
+    # flow.ledger names any subject of the chain: a target's, a plan's steps
+    assert [e.trigger for e in flow.ledger(town.id)] == ["add_target", "complete", "accept_target"]  # 100 %: complete
+    assert [e.trigger for e in flow.ledger(plan.id)][:1] == ["add_plan"]
+    assert flow.ledger(town.id) == [e for e in flow.store.plan_ledger(plan.id) if e.issue_id == town.id]
+    with pytest.raises(govflow.NotFound, match="no target 'TG-9999'"):
+        flow.ledger("TG-9999")
 
 
 def test_a_target_measured_by_issues_takes_the_share_verified(flow: govflow.Govflow) -> None:

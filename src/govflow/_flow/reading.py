@@ -14,7 +14,7 @@ from .._core.clock import require_aware
 from .._core.errors import LedgerCorrupted, NotFound, ValidationError
 from .._core.ledger import GENESIS_HASH, PLAN_SUBJECT_PREFIXES, LedgerCheck, verify_chain
 from .._core.model import Issue, LedgerEntry, Unit
-from .._core.registry import is_unit_subject, unit_from_entry
+from .._core.registry import UNIT_SUBJECT_PREFIX, is_unit_subject, unit_from_entry
 from .._lifecycle.replay import Replay, difference
 from .._plans.model import Plan, Target, apply_entry, to_row
 from .._stores.protocol import IssueQuery
@@ -73,6 +73,8 @@ class ReadingMixin:
 
         def _lifecycle_of(self, name: str, version: int) -> Lifecycle | None: ...
 
+        def unit(self, id: str) -> Unit: ...
+
     def get(self, issue_id: str) -> Issue:
         """The current snapshot of an issue; :class:`NotFound` if there is none."""
         issue = self._store.load(issue_id) if isinstance(issue_id, str) else None
@@ -90,14 +92,25 @@ class ReadingMixin:
     def ledger(
         self, issue_id: str | None = None, *, since: dt.datetime | None = None, until: dt.datetime | None = None
     ) -> list[LedgerEntry]:
-        """Ledger entries in order: the whole ledger, or one issue's steps; ``[since, until)`` narrows them."""
+        """Ledger entries in order: the whole ledger, or one subject's: an issue's steps, a plan's or a target's
+        (``PL-…``, ``TG-…``), or a unit's registration (``unit:<id>``); ``[since, until)`` narrows them."""
         if issue_id is not None:
-            self.get(issue_id)
+            self._subject(issue_id)
         if since is not None:
             require_aware("since", since)
         if until is not None:
             require_aware("until", until)
         return list(self._store.ledger(issue_id, since=since, until=until))
+
+    def _subject(self, subject: str) -> None:
+        """:class:`NotFound` unless ``subject`` names an issue, a plan, a target or a unit."""
+        if isinstance(subject, str) and is_unit_subject(subject):
+            self.unit(subject[len(UNIT_SUBJECT_PREFIX):])
+        elif isinstance(subject, str) and subject.startswith(PLAN_SUBJECT_PREFIXES):
+            if not self._store.plan_rows(ids=[subject]):
+                raise NotFound("plan" if subject.startswith(PLAN_SUBJECT_PREFIXES[0]) else "target", subject)
+        else:
+            self.get(subject)
 
     def verify_ledger(
         self, *, checkpoints: Iterable[Checkpoint | str] = (), progress: Callable[[int, int], object] | None = None

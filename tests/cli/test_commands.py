@@ -216,6 +216,14 @@ def test_scores_evaluation_and_the_bulletin(govflow_cli: Cli, cli_db: CliDb, pas
     assert "祥云县" in table.stdout and "not scored" in table.stdout
     graded = ok(govflow_cli("evaluation", "2026", "--json"))
     assert {e["unit"] for e in graded} == set(expected) and all("grade" in e for e in graded)
+    # The default grades in the table's language (a deployment's own grade names stay as they are).
+    english = {"优秀": "excellent", "良好": "good", "合格": "pass", "不合格": "fail"}
+    assert any(e["grade"] for e in graded)
+    shown = govflow_cli("evaluation", "2026", "--lang", "en").stdout
+    assert all(english[e["grade"]] in shown for e in graded if e["grade"]), shown
+    assert not any(e["grade"] in shown for e in graded if e["grade"])
+    chinese = govflow_cli("evaluation", "2026").stdout
+    assert all(e["grade"] in chinese for e in graded if e["grade"])
     formats = (("json", "b.json"), ("markdown", "b.md"), ("csv", "b.csv"), ("html", "b.html"), ("xlsx", "b.xlsx"))
     for fmt, name in formats:
         made = ok(govflow_cli("bulletin", "2026-03", "--format", fmt, "-o", str(tmp_path / name), "--json"))

@@ -70,6 +70,8 @@ INDICATOR_LABELS: Final[Mapping[str, tuple[str, str]]] = {
 
 #: The default grades: (lowest total, grade), best first; below the last one: 不合格.
 DEFAULT_GRADES: Final = ((90.0, "优秀"), (80.0, "良好"), (60.0, "合格"))
+#: The default grades' English names.
+DEFAULT_GRADE_NAMES: Final[Mapping[str, str]] = {"优秀": "excellent", "良好": "good", "合格": "pass", "不合格": "fail"}
 
 
 def _number(value: object) -> bool:
@@ -142,9 +144,11 @@ class ScoringPolicy:
         if not all(_number(low) for low in lows) or lows != sorted(lows, reverse=True):
             raise ValidationError("scoring.grades", f"got {self.grades!r}", "(lowest total, grade) pairs, best first")
 
-    def grade(self, total: float | None) -> str | None:
-        """The grade of a total (None for None)."""
-        return grade(total, self.grades, self.fail_grade)
+    def grade(self, total: float | None, lang: str = "zh") -> str | None:
+        """The grade of a total (None for None); with ``lang="en"`` the default grades in English
+        (优秀 excellent, 良好 good, 合格 pass, 不合格 fail), a deployment's own names as they are."""
+        found = grade(total, self.grades, self.fail_grade)
+        return DEFAULT_GRADE_NAMES.get(found, found) if lang == "en" and found is not None else found
 
 
 def grade(total: float | None, grades: Sequence[tuple[float, str]] = DEFAULT_GRADES, fail: str = "不合格") -> (

@@ -48,7 +48,8 @@ def scores(session: Session, period: str) -> None:
         [out.pick("单位", "unit"), out.pick("名称", "name"), out.pick("层级", "level"), out.pick("得分", "total"),
          out.pick("名次", "rank"), out.pick("等次", "grade")],
         [[s.unit, names.get(s.unit, s.unit), s.level,
-          s.total if s.total is not None else out.pick("不计分", "not scored"), s.rank, flow.scoring.grade(s.total)]
+          s.total if s.total is not None else out.pick("不计分", "not scored"), s.rank,
+          flow.scoring.grade(s.total, out.lang)]
          for s in found],
     )
 
@@ -64,7 +65,8 @@ def evaluation(session: Session, year: str) -> None:
     out.table(
         [out.pick("单位", "unit"), out.pick("名称", "name"), out.pick("层级", "level"), out.pick("得分", "score"),
          out.pick("等次", "grade"), out.pick("名次", "rank"), out.pick("到期数", "due"), out.pick("月数", "months")],
-        [[e.unit, names.get(e.unit, e.unit), e.level, e.score, e.grade, e.rank, e.due, e.months] for e in found],
+        [[e.unit, names.get(e.unit, e.unit), e.level, e.score, flow.scoring.grade(e.score, out.lang),
+          e.rank, e.due, e.months] for e in found],
     )
 
 

@@ -7,6 +7,7 @@ from typing import Final
 
 from ..._core.errors import ValidationError
 from ..._deadlines.ladder import STEP_LABELS
+from ..scoring import DEFAULT_GRADE_NAMES
 
 __all__ = ["BULLETIN_LABELS", "DEFAULT_GRADE_NAMES", "LANGS", "check_lang", "grade_name", "label"]
 
@@ -14,7 +15,7 @@ __all__ = ["BULLETIN_LABELS", "DEFAULT_GRADE_NAMES", "LANGS", "check_lang", "gra
 LANGS: Final = ("zh", "en")
 
 #: The default grades in English.
-DEFAULT_GRADE_NAMES: Final[Mapping[str, str]] = {"优秀": "excellent", "良好": "good", "合格": "pass", "不合格": "fail"}
+
 
 #: key -> (Chinese, English). ``{period}`` and ``{previous}`` are filled in by the renderers.
 BULLETIN_LABELS: Final[Mapping[str, tuple[str, str]]] = {

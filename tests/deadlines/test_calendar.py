@@ -140,6 +140,42 @@ def test_working_days_between(cal: ChinaCalendar) -> None:
     assert working_days_between(cal, D(2026, 1, 31), D(2026, 2, 28)) == 16
 
 
+SPANS = st.tuples(st.dates(D(2004, 1, 1), D(2028, 12, 31)), st.dates(D(2004, 1, 1), D(2028, 12, 31)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(SPANS)
+def test_counts_between_dates_agree_with_asking_day_by_day(span: tuple[dt.date, dt.date]) -> None:
+    """The running totals per year (China's calendar, the sweep's YearTurn) and the closed form (Weekdays) give
+    the count the day-by-day reference gives, over holidays, make-up days, year ends and both directions."""
+    from govflow._core.workdays import count_day_by_day  # Private on purpose: the reference count
+    from govflow._deadlines.calendar import YearTurn  # Private on purpose: the sweep's reading of the calendar
+
+    start, end = span
+    for calendar in (PROVISIONAL, YearTurn(STRICT), Weekdays()):
+        expected = count_day_by_day(calendar.is_working_day, start, end)
+        assert working_days_between(calendar, start, end) == expected, calendar
+
+
+PROVISIONAL = ChinaCalendar(fallback="provisional")
+STRICT = ChinaCalendar()
+
+
+def test_a_count_follows_closures_and_loaded_schedules() -> None:
+    cal = ChinaCalendar(fallback="provisional")
+    assert cal.working_days_between(D(2026, 4, 27), D(2026, 4, 30)) == 3
+    cal.add_closure(D(2026, 4, 29))
+    assert cal.working_days_between(D(2026, 4, 27), D(2026, 4, 30)) == 2
+    guessed = cal.working_days_between(D(2031, 1, 31), D(2031, 2, 28))  # provisional: weekdays of February
+    assert guessed == 20
+    # 3-7 February 2031 (Monday to Friday) off, Saturday 8 February worked.
+    cal.load_schedule({2031: {"holidays": ["2031-02-03..2031-02-07"], "workdays": ["2031-02-08"]}})
+    assert cal.working_days_between(D(2031, 1, 31), D(2031, 2, 28)) == guessed - 5 + 1
+    with pytest.raises(CalendarError):  # a refusing calendar still refuses a year it has no schedule for
+        ChinaCalendar().working_days_between(D(2031, 1, 1), D(2031, 1, 5))
+    assert ChinaCalendar().working_days_between(D(2031, 12, 31), D(2031, 12, 31)) == 0
+
+
 def test_closures() -> None:
     cal = ChinaCalendar()
     before = add_working_days(cal, D(2026, 4, 28), 2)

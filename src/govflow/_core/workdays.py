@@ -6,7 +6,7 @@ The calendar itself is pluggable (:class:`Calendar`); China's official one lives
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Protocol, runtime_checkable
 
 import attrs
@@ -18,7 +18,9 @@ __all__ = [
     "CalendarError",
     "Weekdays",
     "WorkingDays",
+    "YearCounts",
     "add_working_days",
+    "count_day_by_day",
     "is_provisional",
     "resolve_due",
     "working_days",
@@ -83,6 +85,15 @@ class Weekdays:
         """Never: weekdays are certain."""
         return False
 
+    def working_days_between(self, start: dt.date, end: dt.date) -> int:
+        """Weekdays in ``(start, end]``, counted in closed form; negative when ``end`` is before ``start``."""
+
+        def through(day: dt.date) -> int:  # weekdays from 0001-01-01 (a Monday, ordinal 1) through day
+            weeks, rest = divmod(day.toordinal(), 7)
+            return weeks * 5 + min(rest, 5)
+
+        return through(end) - through(start)
+
 
 def add_working_days(calendar: Calendar, start: dt.date, count: int) -> dt.date:
     """The ``count``-th working day after ``start`` (``start`` itself not counted).
@@ -103,14 +114,75 @@ def add_working_days(calendar: Calendar, start: dt.date, count: int) -> dt.date:
 
 
 def working_days_between(calendar: Calendar, start: dt.date, end: dt.date) -> int:
-    """Working days in ``(start, end]``; negative when ``end`` is before ``start``."""
+    """Working days in ``(start, end]``; negative when ``end`` is before ``start``.
+
+    A calendar with a ``working_days_between(start, end)`` method of its own counts (govflow's
+    calendars count in constant time per year spanned); any other is asked day by day.
+    """
+    own = getattr(calendar, "working_days_between", None)
+    if own is not None:
+        return int(own(start, end))
+    return count_day_by_day(calendar.is_working_day, start, end)
+
+
+def count_day_by_day(is_working_day: Callable[[dt.date], bool], start: dt.date, end: dt.date) -> int:
+    """Working days in ``(start, end]`` asked one day at a time (the reference the faster counts agree with)."""
     if end < start:
-        return -working_days_between(calendar, end, start)
+        return -count_day_by_day(is_working_day, end, start)
     count, day = 0, start
     while day < end:
         day += dt.timedelta(days=1)
-        count += calendar.is_working_day(day)
+        count += is_working_day(day)
     return count
+
+
+@attrs.define(eq=False)
+class YearCounts:
+    """Working days in ``(start, end]`` from per-year running totals, each year asked once.
+
+    ``is_working_day`` is asked for every day of each year a count spans (and only those years);
+    :meth:`forget` drops a year whose answers changed (a closure, a schedule loaded).
+    """
+
+    is_working_day: Callable[[dt.date], bool]
+    _totals: dict[int, list[int]] = attrs.field(factory=dict)
+
+    def _year(self, year: int) -> list[int]:
+        found = self._totals.get(year)
+        if found is None:
+            day, seen, found = dt.date(year, 1, 1), 0, []
+            while day.year == year:
+                seen += self.is_working_day(day)
+                found.append(seen)
+                if day.month == 12 and day.day == 31:
+                    break  # not past 9999-12-31
+                day += dt.timedelta(days=1)
+            self._totals[year] = found
+        return found
+
+    def _through(self, day: dt.date) -> int:
+        """Working days from 1 January of ``day``'s year through ``day``."""
+        return self._year(day.year)[day.timetuple().tm_yday - 1]
+
+    def between(self, start: dt.date, end: dt.date) -> int:
+        """Working days in ``(start, end]``; negative when ``end`` is before ``start``."""
+        if end < start:
+            return -self.between(end, start)
+        if start.year == end.year:
+            return self._through(end) - self._through(start) if end > start else 0
+        # The rest of start's year (none when start is 31 December: that year is not asked), the years in
+        # between, and end's year through end.
+        count = 0 if (start.month, start.day) == (12, 31) else self._year(start.year)[-1] - self._through(start)
+        for year in range(start.year + 1, end.year):
+            count += self._year(year)[-1]
+        return count + self._through(end)
+
+    def forget(self, year: int | None = None) -> None:
+        """Drop the totals of ``year`` (all years when None)."""
+        if year is None:
+            self._totals.clear()
+        else:
+            self._totals.pop(year, None)
 
 
 def is_provisional(calendar: Calendar, day: dt.date) -> bool:

@@ -28,6 +28,7 @@ from .._core.workdays import (
     CalendarError,
     Weekdays,
     WorkingDays,
+    YearCounts,
     add_working_days,
     is_provisional,
     resolve_due,
@@ -75,6 +76,10 @@ class ChinaCalendar:
     _package_years: frozenset[int] | None = None
     # Answers by day: the package's lookup scans its whole table on every call.
     _answers: dict[dt.date, bool] = attrs.field(factory=dict)
+    # Running totals per year for counts between dates (overdue days of thousands of issues in a bulletin).
+    _counts: YearCounts = attrs.field(
+        default=attrs.Factory(lambda self: YearCounts(self.is_working_day), takes_self=True), init=False
+    )
     name = "cn"
 
     def __attrs_post_init__(self) -> None:
@@ -85,6 +90,7 @@ class ChinaCalendar:
         if value not in ("refuse", "provisional"):
             raise ValidationError("calendar_fallback", f"got {value!r}", "'refuse' or 'provisional'")
         self._answers.clear()  # answers for uncovered years depended on the old fallback
+        self._counts.forget()
         return value
 
     # -- coverage --------------------------------------------------------------------------
@@ -163,8 +169,9 @@ class ChinaCalendar:
         return add_working_days(self, start, count)
 
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
-        """Working days in ``(start, end]`` (see :func:`working_days_between`)."""
-        return working_days_between(self, start, end)
+        """Working days in ``(start, end]`` (see :func:`working_days_between`): from running totals per
+        year, so a count costs the same for a day or for years."""
+        return self._counts.between(start, end)
 
     # -- deployments' own data -----------------------------------------------------------------
 
@@ -172,6 +179,7 @@ class ChinaCalendar:
         """Make ``day`` a local day off (e.g. a county's own closure)."""
         self._closures.add(day)
         self._answers.pop(day, None)
+        self._counts.forget(day.year)
 
     def load_schedule(self, source: str | os.PathLike[str] | Mapping[str, Any]) -> list[int]:
         """Load official schedules from a TOML file or a mapping; return the years loaded.
@@ -224,6 +232,7 @@ class ChinaCalendar:
         self._schedules.update(loaded)
         self._carried.update(carried)
         self._answers.clear()
+        self._counts.forget()
         return sorted(loaded)
 
 
@@ -240,6 +249,9 @@ class YearTurn:
 
     calendar: Any
     guessed: set[int] = attrs.field(factory=set)
+    _counts: YearCounts = attrs.field(
+        default=attrs.Factory(lambda self: YearCounts(self.is_working_day), takes_self=True), init=False
+    )
 
     def is_working_day(self, day: dt.date) -> bool:
         """The calendar's answer, or a provisional one for a year it has no schedule for."""
@@ -253,6 +265,10 @@ class YearTurn:
     def is_provisional(self, day: dt.date) -> bool:
         """Whether the answer for ``day`` is a guess."""
         return is_provisional(self.calendar, day)
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> int:
+        """Working days in ``(start, end]`` by these answers (running totals per year, kept for this reading)."""
+        return self._counts.between(start, end)
 
     def warn(self, log: logging.Logger, what: str) -> None:
         """Log which years were counted provisionally, if any."""

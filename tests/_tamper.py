@@ -1,7 +1,8 @@
 """Edit a flow's database behind govflow's back, as an intruder with the file or a database login would.
 
-The append-only guards are dropped first (the intruder can do that too); the statements run
-as they are, in SQLite's or PostgreSQL's dialect (the simple UPDATEs the tests use read the same in both).
+The append-only guards (the ledger's, the unit registry's) are dropped first (the intruder can do that
+too); the statements run as they are, in SQLite's or PostgreSQL's dialect (the simple UPDATEs the tests
+use read the same in both).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ def tamper(flow: govflow.Govflow, *statements: str) -> None:
         db = sqlite3.connect(path)
         db.execute("DROP TRIGGER IF EXISTS ledger_no_update")
         db.execute("DROP TRIGGER IF EXISTS ledger_no_delete")
+        for guard in ("units_registered", "units_no_update", "units_no_delete"):
+            db.execute(f"DROP TRIGGER IF EXISTS {guard}")
         for statement in statements:
             db.execute(statement)
         db.commit()
@@ -36,6 +39,8 @@ def tamper(flow: govflow.Govflow, *statements: str) -> None:
         conn.execute(psycopg.sql.SQL("SET search_path TO {}").format(psycopg.sql.Identifier(schema)))
         conn.execute("DROP TRIGGER IF EXISTS ledger_no_update ON ledger")
         conn.execute("DROP TRIGGER IF EXISTS ledger_no_truncate ON ledger")
+        for guard in ("units_registered", "units_no_update", "units_no_truncate"):
+            conn.execute(psycopg.sql.SQL("DROP TRIGGER IF EXISTS {} ON units").format(psycopg.sql.Identifier(guard)))
         for statement in statements:
             conn.execute(statement.encode())
 

@@ -176,6 +176,32 @@ def test_a_count_follows_closures_and_loaded_schedules() -> None:
     assert ChinaCalendar().working_days_between(D(2031, 12, 31), D(2031, 12, 31)) == 0
 
 
+def test_a_weekdays_subclass_with_days_off_of_its_own_is_asked_day_by_day() -> None:
+    class OfficeWeek(Weekdays):
+        def is_working_day(self, day: dt.date) -> bool:
+            return super().is_working_day(day) and day != D(2026, 3, 4)
+
+    assert working_days_between(OfficeWeek(), D(2026, 3, 2), D(2026, 3, 6)) == 3
+    assert working_days_between(Weekdays(), D(2026, 3, 2), D(2026, 3, 6)) == 4
+
+
+def test_a_count_asks_only_the_days_in_its_span_of_a_year_without_a_schedule() -> None:
+    """2031's notice carries a make-up working day into 31 December 2030, a year with no schedule: a count
+    over (30 December 2030, 5 January 2031] asks only that day of 2030, answered; nothing is refused or
+    guessed."""
+    from govflow._deadlines.calendar import YearTurn  # Private on purpose: the sweep's reading of the calendar
+
+    cal = ChinaCalendar()
+    cal.load_schedule({2031: {"holidays": ["2031-01-01"], "workdays": ["2030-12-31"]}})
+    expected = 1 + 2  # 31 December (worked), 2 and 3 January 2031 (Thursday, Friday)
+    assert cal.working_days_between(D(2030, 12, 30), D(2031, 1, 5)) == expected
+    turn = YearTurn(cal)
+    assert turn.working_days_between(D(2030, 12, 30), D(2031, 1, 5)) == expected and turn.guessed == set()
+    assert turn.working_days_between(D(2030, 12, 1), D(2031, 1, 5)) > expected and turn.guessed == {2030}
+    with pytest.raises(CalendarError):
+        cal.working_days_between(D(2030, 12, 29), D(2031, 1, 5))  # 30 December 2030 is not answered
+
+
 def test_closures() -> None:
     cal = ChinaCalendar()
     before = add_working_days(cal, D(2026, 4, 28), 2)

@@ -165,3 +165,134 @@ def test_units_of_an_older_file_enter_the_ledger_once_on_upgrade(tmp_path: Path,
         assert flow.verify_ledger().entries == 4
         tamper(flow, "UPDATE units SET supervisor = 1 WHERE id = 'XIANGYUN'")
         assert "unit XIANGYUN: its supervisor is True" in corruption(flow).problem
+
+
+def test_govflow_s_own_actor_name_is_no_unit_id(flow: govflow.Govflow) -> None:
+    """Steps by the actor ``govflow`` are govflow's own (the sweep's, the registry's): no unit may take its name."""
+    before = snapshot(flow)
+    for name in ("govflow", "GOVFLOW", "Govflow"):
+        with pytest.raises(ValidationError, match="govflow's own actor name"):
+            flow.add_unit(name, "冒名单位", level="county", supervisor=True)
+    assert snapshot(flow) == before and [u.id for u in flow.units()] == ["OFFICE", "XIANGYUN", "BINCHUAN", "XIAZHUANG"]
+
+
+PHASES = [("建机制", "2026-06-30"), ("见成效", "2026-12-31")]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_a_unit_made_a_supervisor_for_a_while_is_found_by_what_it_did(
+    kind: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The row edited, steps taken under it, the row put back: the registry checks out, but the assign and the
+    plan steps are held to the registry the ledger gives, and are named."""
+    with open_flow(kind, tmp_path, clock) as flow:
+        add_units(flow)
+        tamper(flow, "UPDATE units SET supervisor = TRUE WHERE id = 'BINCHUAN'".replace(
+            "TRUE", "1" if kind == "sqlite" else "TRUE"))
+    with open_flow(kind, tmp_path, clock) as flow:
+        issue = flow.assign("冒办的问题", lead="XIANGYUN", due="2026-03-20", by="BINCHUAN")
+        tamper(flow, "UPDATE units SET supervisor = FALSE WHERE id = 'BINCHUAN'".replace(
+            "FALSE", "0" if kind == "sqlite" else "FALSE"))
+        error = corruption(flow)
+        assert error.issue_id == issue.id and "'BINCHUAN' may not assign" in error.problem, error
+
+
+def test_steps_of_a_unit_no_entry_registers_are_named(tmp_path: Path, clock: FakeClock) -> None:
+    """A units row slipped in, a plan drawn up under it, the row deleted again."""
+    with open_flow("sqlite", tmp_path, clock) as flow:
+        add_units(flow)
+        tamper(flow, "INSERT INTO units VALUES ('SHADOW', '影子办', 'prefecture', NULL, 1, 99)")
+    with open_flow("sqlite", tmp_path, clock) as flow:
+        plan = flow.add_plan("影子方案", by="SHADOW", phases=PHASES)
+        tamper(flow, "DELETE FROM units WHERE id = 'SHADOW'")
+        error = corruption(flow)
+        assert error.issue_id == plan.id and "'SHADOW' is no registered unit" in error.problem, error
+
+
+def test_target_steps_are_held_to_the_units_roles(tmp_path: Path, clock: FakeClock) -> None:
+    """report_progress is the target unit's; accept_target a supervisor's or the unit above's. A county made a
+    supervisor for a moment to accept another county's target is found."""
+    with open_flow("sqlite", tmp_path, clock) as flow:
+        add_units(flow)
+        plan = flow.activate_plan(flow.add_plan("方案", by="OFFICE", phases=PHASES).id, by="OFFICE")
+        target = flow.add_target(plan.id, "覆盖", unit="XIANGYUN", phase="建机制", by="OFFICE")
+        flow.report_progress(target.id, by="XIANGYUN", progress=100, note="完成")
+        flow.verify_ledger()
+        tamper(flow, "UPDATE units SET supervisor = 1 WHERE id = 'BINCHUAN'")
+    with open_flow("sqlite", tmp_path, clock) as flow:
+        flow.accept_target(target.id, by="BINCHUAN")
+        tamper(flow, "UPDATE units SET supervisor = 0 WHERE id = 'BINCHUAN'")
+        error = corruption(flow)
+        assert error.issue_id == target.id and "BINCHUAN may not accept_target" in error.problem, error
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_a_units_row_written_without_its_entry_is_refused_by_the_schema(
+    kind: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    """What a process of an older govflow, still running after the upgrade, would write: refused loudly
+    (the guards stop mistakes; an intruder who drops them is found by verify_ledger(), above)."""
+    with open_flow(kind, tmp_path, clock) as flow:
+        add_units(flow)
+        statements = ("INSERT INTO units (id, name, level, parent, supervisor) VALUES ('LATE', '迟到县', 'county', "
+                      "'OFFICE', {false})", "UPDATE units SET supervisor = {true} WHERE id = 'BINCHUAN'",
+                      "DELETE FROM units WHERE id = 'XIAZHUANG'")
+        for statement in statements:
+            if kind == "sqlite":
+                db = sqlite3.connect(tmp_path / "flow.sqlite3")
+                with pytest.raises(sqlite3.DatabaseError, match=r"upgrade govflow|does not change"):
+                    db.execute(statement.format(false=0, true=1))
+                db.close()
+            else:
+                import psycopg
+                from govflow_postgres.testing import server_dsn
+
+                with psycopg.connect(server_dsn(), autocommit=True) as conn:
+                    conn.execute(psycopg.sql.SQL("SET search_path TO {}").format(
+                        psycopg.sql.Identifier(flow.store.schema)))  # type: ignore[attr-defined]
+                    with pytest.raises(psycopg.errors.RaiseException, match=r"upgrade govflow|does not change"):
+                        conn.execute(statement.format(false="false", true="true").encode())
+        assert [u.id for u in flow.units()] == ["OFFICE", "XIANGYUN", "BINCHUAN", "XIAZHUANG"]
+        assert flow.unit("BINCHUAN").supervisor is False
+        flow.verify_ledger()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_two_processes_registering_the_same_unit_at_once_write_it_once(
+    kind: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    import threading
+
+    with open_flow(kind, tmp_path, clock) as first:
+        add_units(first)
+        second = govflow.open(_reopen(kind, first, tmp_path), clock=clock)
+        barrier, errors = threading.Barrier(2), []
+
+        def register(flow: govflow.Govflow) -> None:
+            barrier.wait()
+            try:
+                for n in range(20):
+                    flow.add_unit(f"T{n:02d}", f"第{n}镇", level="township", parent="XIANGYUN")
+            except Exception as exc:  # reported below, in the test's thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=register, args=(flow,)) for flow in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        second.close()
+        assert errors == []
+        registrations = [e.issue_id for e in first.ledger() if e.trigger == "add_unit"]
+        assert len(registrations) == len(set(registrations)) == 4 + 20
+        assert first.verify_ledger().entries == 4 + 20
+
+
+def _reopen(kind: str, flow: govflow.Govflow, tmp_path: Path) -> govflow.Store:
+    """Another connection (another process's, in a deployment) to the same database."""
+    if kind == "sqlite":
+        return govflow.SQLiteStore(tmp_path / "flow.sqlite3")
+    from govflow_postgres import PostgresStore
+    from govflow_postgres.testing import server_dsn
+
+    return PostgresStore(server_dsn(), schema=flow.store.schema)  # type: ignore[attr-defined]

@@ -279,7 +279,8 @@ class _FailingCommit(sqlite3.Connection):
             cursor = super().execute(sql)
             # Checked only at COMMIT: the step's own writes all go in before the refusal.
             super().execute("PRAGMA defer_foreign_keys = ON")
-            super().execute("INSERT INTO units VALUES ('GHOST', '无上级单位', 'county', 'NOWHERE', 0, 99)")
+            super().execute("INSERT INTO outbox (seq, hook, plugin, status, attempts, next_attempt_at, created_at)"
+                            " VALUES (999999, 'after_transition', 'ghost', 'pending', 0, '2026-03-02', '2026-03-02')")
             return cursor
         if self.fail == "busy" and sql == "COMMIT":
             self.fail = None

@@ -63,6 +63,8 @@ def unit_from_entry(entry: LedgerEntry) -> Unit:
     data: Mapping[str, Any] = entry.data
     unit_id = entry.issue_id[len(UNIT_SUBJECT_PREFIX):]
     name, level, parent, supervisor = (data.get(key) for key in ("name", "level", "parent", "supervisor"))
+    if unit_id.casefold() == UNIT_ACTOR:
+        raise ValueError(f"it registers a unit under govflow's own actor name {unit_id!r}")
     if not unit_id or not isinstance(name, str) or level not in LEVELS:
         raise ValueError("its data does not name a unit (an id, a name and one of the levels)")
     if (parent is not None and not isinstance(parent, str)) or not isinstance(supervisor, bool):

@@ -86,7 +86,10 @@ class Weekdays:
         return False
 
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
-        """Weekdays in ``(start, end]``, counted in closed form; negative when ``end`` is before ``start``."""
+        """Weekdays in ``(start, end]``, counted in closed form; negative when ``end`` is before ``start``.
+        (A subclass with days off of its own is asked day by day.)"""
+        if type(self).is_working_day is not Weekdays.is_working_day:
+            return count_day_by_day(self.is_working_day, start, end)
 
         def through(day: dt.date) -> int:  # weekdays from 0001-01-01 (a Monday, ordinal 1) through day
             weeks, rest = divmod(day.toordinal(), 7)
@@ -140,42 +143,50 @@ def count_day_by_day(is_working_day: Callable[[dt.date], bool], start: dt.date, 
 class YearCounts:
     """Working days in ``(start, end]`` from per-year running totals, each year asked once.
 
-    ``is_working_day`` is asked for every day of each year a count spans (and only those years);
-    :meth:`forget` drops a year whose answers changed (a closure, a schedule loaded).
+    ``is_working_day`` answers for whole years; a year it cannot answer (:class:`CalendarError`: no
+    schedule) is counted day by day with ``day_by_day`` over the days asked only (the sweep's reading
+    guesses for those days, and records that it did). :meth:`forget` drops a year whose answers changed.
     """
 
     is_working_day: Callable[[dt.date], bool]
-    _totals: dict[int, list[int]] = attrs.field(factory=dict)
+    day_by_day: Callable[[dt.date], bool]
+    _totals: dict[int, list[int] | None] = attrs.field(factory=dict)
 
-    def _year(self, year: int) -> list[int]:
-        found = self._totals.get(year)
-        if found is None:
-            day, seen, found = dt.date(year, 1, 1), 0, []
-            while day.year == year:
+    def _year(self, year: int) -> list[int] | None:
+        if year in self._totals:
+            return self._totals[year]
+        day, seen, found = dt.date(year, 1, 1), 0, []
+        try:
+            while True:
                 seen += self.is_working_day(day)
                 found.append(seen)
                 if day.month == 12 and day.day == 31:
-                    break  # not past 9999-12-31
+                    break  # (not past 9999-12-31)
                 day += dt.timedelta(days=1)
-            self._totals[year] = found
+        except CalendarError:
+            self._totals[year] = None
+            return None
+        self._totals[year] = found
         return found
-
-    def _through(self, day: dt.date) -> int:
-        """Working days from 1 January of ``day``'s year through ``day``."""
-        return self._year(day.year)[day.timetuple().tm_yday - 1]
 
     def between(self, start: dt.date, end: dt.date) -> int:
         """Working days in ``(start, end]``; negative when ``end`` is before ``start``."""
         if end < start:
             return -self.between(end, start)
-        if start.year == end.year:
-            return self._through(end) - self._through(start) if end > start else 0
-        # The rest of start's year (none when start is 31 December: that year is not asked), the years in
-        # between, and end's year through end.
-        count = 0 if (start.month, start.day) == (12, 31) else self._year(start.year)[-1] - self._through(start)
-        for year in range(start.year + 1, end.year):
-            count += self._year(year)[-1]
-        return count + self._through(end)
+        count = 0
+        for year in range(start.year, end.year + 1):
+            # The days (low, high] of this year: from start (or the year's first day) through end (or its last).
+            low = start if year == start.year else dt.date(year - 1, 12, 31)
+            high = end if year == end.year else dt.date(year, 12, 31)
+            if high <= low:
+                continue
+            totals = self._year(year)
+            if totals is None:
+                count += count_day_by_day(self.day_by_day, low, high)
+                continue
+            before = totals[low.timetuple().tm_yday - 1] if low.year == year else 0
+            count += totals[high.timetuple().tm_yday - 1] - before
+        return count
 
     def forget(self, year: int | None = None) -> None:
         """Drop the totals of ``year`` (all years when None)."""

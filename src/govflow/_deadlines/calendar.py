@@ -78,7 +78,8 @@ class ChinaCalendar:
     _answers: dict[dt.date, bool] = attrs.field(factory=dict)
     # Running totals per year for counts between dates (overdue days of thousands of issues in a bulletin).
     _counts: YearCounts = attrs.field(
-        default=attrs.Factory(lambda self: YearCounts(self.is_working_day), takes_self=True), init=False
+        default=attrs.Factory(lambda self: YearCounts(self.is_working_day, self.is_working_day), takes_self=True),
+        init=False
     )
     name = "cn"
 
@@ -250,7 +251,9 @@ class YearTurn:
     calendar: Any
     guessed: set[int] = attrs.field(factory=set)
     _counts: YearCounts = attrs.field(
-        default=attrs.Factory(lambda self: YearCounts(self.is_working_day), takes_self=True), init=False
+        default=attrs.Factory(lambda self: YearCounts(self.calendar.is_working_day, self.is_working_day),
+                              takes_self=True),
+        init=False
     )
 
     def is_working_day(self, day: dt.date) -> bool:

@@ -16,7 +16,7 @@ from .._core.ledger import GENESIS_HASH, PLAN_SUBJECT_PREFIXES, LedgerCheck, ver
 from .._core.model import Issue, LedgerEntry, Unit
 from .._core.registry import UNIT_SUBJECT_PREFIX, is_unit_subject, unit_from_entry
 from .._lifecycle.replay import Replay, difference
-from .._plans.model import Plan, Target, apply_entry, to_row
+from .._plans.model import Plan, Target, apply_entry, plan_actor_problem, to_row
 from .._stores.protocol import IssueQuery
 
 if TYPE_CHECKING:
@@ -215,6 +215,9 @@ class ReadingMixin:
             if is_unit_subject(entry.issue_id):
                 registry.feed(entry)
             elif entry.issue_id.startswith(PLAN_SUBJECT_PREFIXES):
+                actor_problem = plan_actor_problem(entry, plans, replay.units)
+                if actor_problem is not None:
+                    raise LedgerCorrupted(entry.seq, f"{entry.issue_id}: {actor_problem}", entry.issue_id)
                 try:
                     plans[entry.issue_id] = apply_entry(
                         plans.get(entry.issue_id), entry.issue_id, entry.trigger, entry.to_state, entry.issue_seq,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from .._core.errors import NotFound, ValidationError
 from .._core.model import LEVELS, Level, Unit
-from .._core.registry import unit_draft
+from .._core.registry import UNIT_ACTOR, unit_draft
 from .._core.text import check_text, skeleton
 
 if TYPE_CHECKING:
@@ -43,6 +43,9 @@ class UnitsMixin:
         check_text("id", id, kind="id")
         if ":" in id:
             raise ValidationError("id", f"got {id!r}", "a unit id without ':' (the ledger names units 'unit:<id>')")
+        if id.casefold() == UNIT_ACTOR or skeleton(id) == skeleton(UNIT_ACTOR):
+            # govflow's own steps (the sweep's, the registry's) name it as their actor: no unit may pass as it.
+            raise ValidationError("id", f"{id!r} is govflow's own actor name", "another unit id")
         check_text("name", name, kind="name", max_len=200)
         if not isinstance(level, str) or level not in LEVELS:
             raise ValidationError("level", f"got {level!r}", ", ".join(LEVELS))

@@ -177,6 +177,13 @@ class Replay:
     def _step(self, entry: LedgerEntry) -> Issue:
         data = entry.data
         if entry.trigger == "assign":
+            # Who assigned, and to whom, by the registry the ledger holds (an assign is not a lifecycle step).
+            assigner = self.units(entry.actor)
+            if assigner is None or not assigner.supervisor:
+                raise ValueError(f"{entry.actor!r} may not assign: it is not a registered supervisor unit")
+            for unit_id in (data["lead"], *data.get("cooperating", ())):
+                if self.units(str(unit_id)) is None:
+                    raise ValueError(f"it names the unit {unit_id!r}, which no entry registers")
             if isinstance(data.get("target"), str):
                 self.links[entry.issue_id] = data["target"]
             lifecycle = self._lifecycle(str(data["lifecycle"]), int(data["lifecycle_version"]))

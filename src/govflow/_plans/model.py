@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, Literal
 
 import attrs
 
 from .._core.errors import ValidationError
 from .._core.ledger import canonical_json
-from .._core.model import Issue, LedgerEntry, Responsible
+from .._core.model import Issue, LedgerEntry, Responsible, Unit
+from .._lifecycle.replay import SYSTEM_ACTOR as _SYSTEM_ACTOR
 from .._stores.plans import PlanRow
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "apply_entry",
     "as_issue",
     "from_row",
+    "plan_actor_problem",
     "replay",
     "to_row",
 ]
@@ -131,6 +133,36 @@ def _phases(raw: Iterable[Any]) -> tuple[Phase, ...]:
 
 def _responsible(raw: Mapping[str, Any] | None) -> Responsible | None:
     return None if raw is None else Responsible(first=raw.get("first"), direct=raw.get("direct"))
+
+
+#: Plan steps only a supervisor unit takes.
+_SUPERVISOR_STEPS: Final = frozenset({"add_plan", "activate_plan", "close_plan"})
+
+
+def plan_actor_problem(
+    entry: LedgerEntry, rows: Mapping[str, Plan | Target], units: Callable[[str], Unit | None]
+) -> str | None:
+    """Why the unit that took a plan's or a target's step may not have taken it, by the registry ``units``
+    gives (rebuilt from the ledger when verifying); None when it may. ``rows`` are the plans and targets
+    rebuilt so far. govflow's own steps (the roll-up's ``complete``, the sweep's 滞后 steps) are its own."""
+    if entry.actor == _SYSTEM_ACTOR:
+        return None
+    unit = units(entry.actor)
+    if unit is None:
+        return f"its actor {entry.actor!r} is no registered unit"
+    trigger, current = entry.trigger, rows.get(entry.issue_id)
+    parent_id = entry.data.get("parent") if trigger == "add_target" else getattr(current, "parent", None)
+    above = rows.get(parent_id) if isinstance(parent_id, str) else None
+    above_unit = above.unit if isinstance(above, Target) else None
+    if trigger in _SUPERVISOR_STEPS or trigger in ("add_target", "accept_target", "reject_target"):
+        # The unit holding the target above supervises the targets decomposed from it.
+        allowed = unit.supervisor or (trigger != "add_plan" and trigger not in _SUPERVISOR_STEPS
+                                      and unit.id == above_unit)
+    elif trigger in ("report_progress", "complete") and isinstance(current, Target):
+        allowed = unit.id == current.unit
+    else:
+        return None  # any other step is the lifecycle's and the entry's own checks
+    return None if allowed else f"{entry.actor} may not {trigger} it (by the unit registry in the ledger)"
 
 
 def apply_entry(

@@ -177,8 +177,27 @@ MIGRATIONS: Final = (
     """,
     # 6: the unit registry in the ledger; no table changes: ``adopt_units`` gives every unit already
     # registered its entry, in the same transaction.
+    # Guards, as on SQLite: a units row needs its entry first (an older process still running fails loudly),
+    # and a registered unit does not change.
     """
-    SELECT 1;
+    CREATE FUNCTION units_registered() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM ledger WHERE issue_id = 'unit:' || NEW.id AND issue_seq = 1) THEN
+            RAISE EXCEPTION 'a unit is registered with its ledger entry (unit:%): upgrade govflow', NEW.id;
+        END IF;
+        RETURN NEW;
+    END
+    $$;
+    CREATE TRIGGER units_registered BEFORE INSERT ON units FOR EACH ROW EXECUTE FUNCTION units_registered();
+    CREATE FUNCTION units_unchanged() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'a registered unit does not change';
+    END
+    $$;
+    CREATE TRIGGER units_no_update BEFORE UPDATE OR DELETE ON units
+        FOR EACH ROW EXECUTE FUNCTION units_unchanged();
+    CREATE TRIGGER units_no_truncate BEFORE TRUNCATE ON units
+        FOR EACH STATEMENT EXECUTE FUNCTION units_unchanged();
     """,
 )
 #: The version whose upgrade adopts the units registered before it into the ledger.

@@ -7,7 +7,9 @@ import datetime as dt
 from contextlib import AbstractContextManager
 from typing import Final
 
-from govflow import LedgerDraft, LedgerEntry, Unit
+import psycopg.errors
+
+from govflow import LedgerDraft, LedgerEntry, StoreError, Unit
 from govflow.storage import canonical_json, refuse_other_unit, seal, unit_draft
 
 from ._rows import _Conn
@@ -26,17 +28,34 @@ class Units:
 
     def add_unit(self, unit: Unit, entry: LedgerDraft) -> LedgerEntry | None:
         """Register ``unit`` with its ledger entry in one transaction (see :meth:`govflow.Store.add_unit`)."""
-        with self._connection() as conn, conn.transaction():
-            inserted = conn.execute(
-                f"INSERT INTO units ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
-                (unit.id, unit.name, unit.level, unit.parent, unit.supervisor),
-            ).rowcount
-            if inserted != 1:
-                row = conn.execute(f"SELECT {_COLUMNS} FROM units WHERE id = %s", (unit.id,)).fetchone()
-                assert row is not None  # units are never deleted
-                refuse_other_unit(_unit(row), unit)
-                return None
-            return append_entry(conn, entry)
+        with self._connection() as conn:
+            try:
+                with conn.transaction():
+                    if self._registered(conn, unit) is None:
+                        # The entry first (the schema refuses a units row without one). Another process
+                        # registering the same id waits on the chain head and then fails on the ledger's
+                        # UNIQUE (issue_id, issue_seq): rolled back whole, and answered below.
+                        written = append_entry(conn, entry)
+                        conn.execute(
+                            f"INSERT INTO units ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s)",
+                            (unit.id, unit.name, unit.level, unit.parent, unit.supervisor),
+                        )
+                        return written
+            except psycopg.errors.UniqueViolation:
+                pass
+            if self._registered(conn, unit) is None:
+                raise StoreError(f"unit {unit.id!r} could not be registered and is not stored: try again")
+            return None
+
+    @staticmethod
+    def _registered(conn: _Conn, unit: Unit) -> Unit | None:
+        """The stored unit of ``unit``'s id, or None; refuses another unit under that id."""
+        row = conn.execute(f"SELECT {_COLUMNS} FROM units WHERE id = %s", (unit.id,)).fetchone()
+        if row is None:
+            return None
+        stored = _unit(row)
+        refuse_other_unit(stored, unit)
+        return stored
 
     def units(self) -> list[Unit]:
         """Every unit, in insertion order."""

@@ -146,8 +146,16 @@ MIGRATIONS: Final = (
     """,
     # 7: the unit registry in the ledger. No table changes: the store gives every unit already registered
     # its ledger entry in Python (``_adopt_units``), in the same transaction.
+    # Guards: a units row needs its entry first (a process of an older govflow, still running, fails loudly
+    # instead of writing a unit verify_ledger() would flag), and a registered unit does not change.
     """
-    -- 7: units enter the ledger (see UNITS_IN_LEDGER)
+    CREATE TRIGGER units_registered BEFORE INSERT ON units
+        WHEN NOT EXISTS (SELECT 1 FROM ledger WHERE issue_id = 'unit:' || NEW.id AND issue_seq = 1)
+        BEGIN SELECT RAISE(ABORT, 'a unit is registered with its ledger entry (unit:<id>): upgrade govflow'); END;
+    CREATE TRIGGER units_no_update BEFORE UPDATE ON units
+        BEGIN SELECT RAISE(ABORT, 'a registered unit does not change'); END;
+    CREATE TRIGGER units_no_delete BEFORE DELETE ON units
+        BEGIN SELECT RAISE(ABORT, 'a registered unit does not change'); END;
     """,
 )
 #: The version whose upgrade adopts the units registered before it into the ledger.

@@ -48,13 +48,14 @@ class UnitsMixin:
             return self._insert_unit(unit, entry)
 
     def _insert_unit(self, unit: Unit, draft: LedgerDraft) -> LedgerEntry:
-        """The unit's row at the end of the registry and its sealed entry (inside the open transaction)."""
-        db = self._db
-        db.execute(
+        """The unit's sealed entry and its row at the end of the registry (inside the open transaction; the
+        entry first: the schema refuses a units row without one)."""
+        entry = self._insert_entry(draft)
+        self._db.execute(
             f"INSERT INTO units ({_UNIT_COLUMNS}, position) VALUES (?, ?, ?, ?, ?, (SELECT COUNT(*) FROM units))",
             (unit.id, unit.name, unit.level, unit.parent, int(unit.supervisor)),
         )
-        return self._insert_entry(draft)
+        return entry
 
     def _insert_entry(self, draft: LedgerDraft) -> LedgerEntry:
         entry = self._append_to_chain(draft)

@@ -23,7 +23,7 @@ from .model import LedgerEntry
 
 __all__ = [
     "GENESIS_HASH", "PLAN_SUBJECT_PREFIXES", "SUBJECT_SEPARATOR", "LedgerCheck", "LedgerDraft", "canonical_bytes",
-    "is_issue_subject",
+    "is_issue_subject", "iso_instant",
     "parse_stored_at", "parse_stored_data", "seal", "stored_problem",
 ]
 
@@ -122,6 +122,18 @@ def _encode_entry(
     seq: int, issue_id: str, issue_seq: int, trigger: str, from_state: str | None, to_state: str, actor: str,
     person: str | None, at: dt.datetime | str, data: Mapping[str, Any], prev_hash: str,
 ) -> bytes:
+    at_text = at if isinstance(at, str) else iso_instant(at)
+    if type(seq) is int and type(issue_seq) is int and _plain(issue_id, trigger, to_state, actor, at_text, prev_hash) \
+            and (from_state is None or type(from_state) is str) and (person is None or type(person) is str):
+        # The same text the encoder below writes, with the keys already in sorted order: sealing runs on every
+        # step, and only ``data`` varies in shape. tests/core/test_ledger.py checks both against json.dumps.
+        return (
+            f'{{"actor":{_string(actor)},"at":{_string(at_text)},"data":{_dumps_fast(data)},'
+            f'"from_state":{"null" if from_state is None else _string(from_state)},"issue_id":{_string(issue_id)},'
+            f'"issue_seq":{int.__repr__(issue_seq)},"person":{"null" if person is None else _string(person)},'
+            f'"prev_hash":{_string(prev_hash)},"seq":{int.__repr__(seq)},"to_state":{_string(to_state)},'
+            f'"trigger":{_string(trigger)}}}'
+        ).encode()
     return _dumps_fast(
         {
             "seq": seq,
@@ -132,11 +144,32 @@ def _encode_entry(
             "to_state": to_state,
             "actor": actor,
             "person": person,
-            "at": at if isinstance(at, str) else at.isoformat(),
+            "at": at_text,
             "data": data,
             "prev_hash": prev_hash,
         }
     ).encode("utf-8")
+
+
+def _plain(*values: object) -> bool:
+    return all(type(value) is str for value in values)
+
+
+#: A JSON string literal, as the canonical encoder writes it (non-ASCII kept).
+_string: Final[Callable[[str], str]] = json.encoder.encode_basestring
+_last_instant: tuple[dt.datetime | None, str] = (None, "")
+
+
+def iso_instant(at: dt.datetime) -> str:
+    """``at.isoformat()``, remembered for the last instant: one step writes its time into the entry's hash,
+    its ledger row and its issue row, and the same object comes each time."""
+    global _last_instant
+    last = _last_instant  # one read: another thread may replace it meanwhile
+    if last[0] is at:
+        return last[1]
+    text = at.isoformat()
+    _last_instant = (at, text)
+    return text
 
 
 def entry_hash(entry: LedgerEntry | LedgerDraft, seq: int, prev_hash: str) -> str:

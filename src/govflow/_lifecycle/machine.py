@@ -19,7 +19,7 @@ import attrs
 from transitions import EventData, Machine
 
 from .._core.errors import InvalidTransition, PermissionDenied, ValidationError
-from .._core.model import Actor, Issue, Unit
+from .._core.model import Actor, Issue, Unit, replace_issue
 from .._core.workdays import Calendar, Weekdays
 from .definition import ROLES, LifecycleDefinition, TransitionSpec, load_definition
 from .effects import EFFECTS, Refused, Work
@@ -198,14 +198,11 @@ class Lifecycle:
             # A new due date starts the escalation ladder afresh.
             work.changes["escalation_steps"] = 0
             work.changes["escalation_level"] = 0
-        new = attrs.evolve(
-            issue,
-            state=work.state,
-            version=issue.version + 1,
-            updated_at=now,
-            **work.changes,
-        )
-        return new, ledger_data
+        changes = work.changes
+        changes["state"] = work.state
+        changes["version"] = issue.version + 1
+        changes["updated_at"] = now
+        return replace_issue(issue, changes), ledger_data
 
     def _unknown(self, trigger: object) -> str:
         """Why a trigger is not fired here when it is no trigger of this lifecycle at all ('' when it is one)."""

@@ -149,7 +149,7 @@ def test_a_batch_rolled_back_leaves_no_row_remembered(tmp_path: Path, clock: Fak
         assert stored_row(path, a.id)["state"] == "assigned"
         # A remembered row is the committed row of its version: never the rolled-back version 2 of a.
         remembered = flow.store._rows.get(a.id)
-        assert remembered is None or (remembered[10], remembered[9]) == (1, "assigned")
+        assert remembered is None or (remembered[0][10], remembered[0][9], remembered[1].version) == (1, "assigned", 1)
         flow.reassign(a.id, by="OFFICE", new_lead="BINCHUAN", reason="属地")
         flow.cancel(a.id, by="OFFICE", reason="重复")
         row = stored_row(path, a.id)

@@ -131,7 +131,8 @@ def _encode_entry(
     person: str | None, at: dt.datetime | str, data: Mapping[str, Any], prev_hash: str, data_text: str | None,
 ) -> bytes:
     at_text = at if isinstance(at, str) else iso_instant(at)
-    if type(seq) is int and type(issue_seq) is int and _plain(issue_id, trigger, to_state, actor, at_text, prev_hash) \
+    if type(seq) is int and type(issue_seq) is int and type(issue_id) is str and type(trigger) is str \
+            and type(to_state) is str and type(actor) is str and type(at_text) is str and type(prev_hash) is str \
             and (from_state is None or type(from_state) is str) and (person is None or type(person) is str):
         # The same text the encoder below writes, with the keys already in sorted order: sealing runs on every
         # step, and only ``data`` varies in shape. tests/core/test_ledger.py checks both against json.dumps.
@@ -158,10 +159,6 @@ def _encode_entry(
             "prev_hash": prev_hash,
         }
     ).encode("utf-8")
-
-
-def _plain(*values: object) -> bool:
-    return all(type(value) is str for value in values)
 
 
 #: A JSON string literal, as the canonical encoder writes it (non-ASCII kept).

@@ -416,7 +416,7 @@ class Govflow(UnitsMixin, FieldMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, 
         given = data if None not in data.values() else {key: value for key, value in data.items() if value is not None}
         hook = "after_transition"
         subscribers = self._plugins.subscribers(hook)
-        notify = tuple((hook, name) for name in subscribers)
+        notify = tuple((hook, name) for name in subscribers) if subscribers else ()
 
         def step(issue: Issue) -> UnitOfWork:
             actor = parse_actor(by)
@@ -433,7 +433,7 @@ class Govflow(UnitsMixin, FieldMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, 
                 issue_id=issue.id, issue_seq=new.version, trigger=trigger, from_state=issue.state,
                 to_state=new.state, actor=actor.unit, person=actor.person, at=now, data=ledger_data,
             )
-            if self._plugins.has_guards:
+            if guarded:
                 proposed = ProposedTransition(issue, new, trigger, actor, now, copy.deepcopy(ledger_data))
                 self._plugins.before_transition(proposed)
             units_changed = new.lead != issue.lead or new.cooperating != issue.cooperating
@@ -441,8 +441,9 @@ class Govflow(UnitsMixin, FieldMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, 
 
         # A store that can read the issue inside its write transaction (SQLite) takes the whole step there: one
         # lock instead of a read and a write. Not when plugins vet steps: their code runs outside the store's lock.
+        guarded = self._plugins.has_guards
         in_store = getattr(self._store, "commit_step", None)
-        if in_store is not None and not self._plugins.has_guards and isinstance(issue_id, str):
+        if in_store is not None and not guarded and isinstance(issue_id, str):
             stored: Issue = in_store(issue_id, step)[0]
         else:
             stored = self._store.commit(step(self.get(issue_id)))[0]

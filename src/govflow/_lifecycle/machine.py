@@ -76,6 +76,9 @@ def describe_roles(roles: Iterable[str], exclude: Iterable[str], issue: Issue | 
     return text
 
 
+_NONE: Final[Mapping[str, TransitionSpec]] = {}
+
+
 @attrs.define(eq=False)
 class Lifecycle:
     """A compiled lifecycle: the definition and its one shared Machine."""
@@ -167,7 +170,7 @@ class Lifecycle:
         :class:`ValidationError`; the stored issue is never touched. ``system`` is a step govflow
         takes itself (no role is checked).
         """
-        spec = self._by_state.get(issue.state, {}).get(trigger)
+        spec = self._by_state.get(issue.state, _NONE).get(trigger)
         if spec is None:
             raise InvalidTransition(
                 issue.id, issue.state, trigger, self.allowed(issue, actor.unit, units(actor.unit)),
@@ -220,6 +223,8 @@ class Lifecycle:
         allowed_roles = frozenset(spec.roles)
         excluded = frozenset(spec.exclude)
 
+        requires = spec.requires
+
         def check(event: EventData) -> bool:
             work = cast(Work, event.model)
             issue, actor_unit = work.issue, work.actor.unit
@@ -227,7 +232,7 @@ class Lifecycle:
             roles = roles_of(unit, actor_unit, issue)
             if work.system:
                 pass
-            elif not roles & allowed_roles or roles & excluded:
+            elif roles.isdisjoint(allowed_roles) or not roles.isdisjoint(excluded):
                 if unit is None:
                     reason = "no such unit is registered"
                 elif not roles.isdisjoint(allowed_roles):
@@ -254,7 +259,7 @@ class Lifecycle:
                         name, f"{spec.trigger!r} takes no such keyword",
                         ", ".join(spec.accepts) or "no data keywords", issue.id,
                     )
-            for name in spec.requires:
+            for name in requires:
                 if is_missing(values.get(name)):
                     raise ValidationError(
                         name, f"{spec.trigger!r} requires it",

@@ -205,12 +205,12 @@ def is_missing(value: object) -> bool:
 def parse_actor(by: object) -> Actor:
     """``by`` of a command: a unit id or an :class:`Actor`."""
     # Every command names its actor, and a flow sees few distinct ones: an actor that passed the text rule
-    # is kept (a valid one only: a refused one raises and is not cached). Plain str only, so no subclass's
-    # own __eq__ or __hash__ runs.
+    # is kept (a valid one only: a refused one raises and is not cached). Plain str and Actor only, so no
+    # subclass's own __eq__ or __hash__ runs and a subclass instance is passed on as given.
     if type(by) is str:
         return _checked_actor(by, None)
     if isinstance(by, Actor):
-        if type(by.unit) is str and (by.person is None or type(by.person) is str):
+        if type(by) is Actor and type(by.unit) is str and (by.person is None or type(by.person) is str):
             return _checked_actor(by.unit, by.person)
         return _check_actor(by)
     if isinstance(by, str):

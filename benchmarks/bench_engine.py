@@ -361,10 +361,10 @@ def sqlite_floor_round(path: Path, issues: int, variant: str) -> Callable[[], in
 
     ``indexes``: BEGIN IMMEDIATE; UPDATE the issue row; INSERT a ledger row; COMMIT, on
     govflow's schema. ``bare``: the same on tables without secondary indexes or UNIQUE.
-    ``govflow``: the statements govflow's SQLiteStore runs for one transition today (read
-    the issue; BEGIN IMMEDIATE; UPDATE the columns the step changed; move the chain head by
+    ``govflow``: the statements govflow's SQLiteStore runs for one transition today (BEGIN
+    IMMEDIATE; read the issue; UPDATE the columns the step changed; move the chain head by
     compare-and-set; INSERT the ledger row; COMMIT), with constant hashes. Keep this
-    variant in step with ``SQLiteStore.load`` and ``SQLiteStore.commit``.
+    variant in step with ``SQLiteStore.commit_step``.
     """
     db = connect(path)
     for statement in schema(indexes=variant != "bare"):
@@ -400,8 +400,8 @@ def sqlite_floor_round(path: Path, issues: int, variant: str) -> Callable[[], in
                 version, rework_count = versions[k], reworks[k] + rework
                 seq += 1
                 if variant == "govflow":
-                    execute(load, (this_id,)).fetchone()
                     execute("BEGIN IMMEDIATE")
+                    execute(load, (this_id,)).fetchone()
                     if rework:
                         execute(update_changed[1], (dest, version + 1, rework_count, this_id, version))
                     else:

@@ -260,3 +260,23 @@ def test_an_entry_past_the_chain_head_is_found(ledger_file: Path) -> None:
     db.close()
     error = corruption(ledger_file)
     assert error.seq == seq - 1 and "head" in str(error) and head
+
+
+@pytest.mark.parametrize("person", [None, "王五", 'quote " and \\ backslash'])
+@pytest.mark.parametrize("from_state", [None, "assigned"])
+def test_canonical_bytes_are_json_dumps_of_the_fields(person: str | None, from_state: str | None) -> None:
+    """The hand-written fast path writes what json.dumps writes, escapes and non-ASCII included."""
+    fields = {
+        "seq": 12, "issue_id": "GF-2026-0001", "issue_seq": 3, "trigger": "implement",
+        "from_state": from_state, "to_state": "implemented", "actor": "XIÀNG\tYUN\u2028", "person": person,
+        "at": "2026-03-02T09:00:00+08:00", "data": {"note": "疏通\n\"完成\"", "n": [1, 2.5, True, None]},
+        "prev_hash": GENESIS_HASH,
+    }
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert canonical_bytes(**fields) == text.encode("utf-8")
+    at = dt.datetime(2026, 3, 2, 9, 0, tzinfo=govflow.DEFAULT_ZONE)
+    assert canonical_bytes(**{**fields, "at": at}) == text.replace(fields["at"], at.isoformat()).encode("utf-8")
+    # Values the fast path does not take (a bool where an int goes) are encoded by json as before.
+    odd = {**fields, "seq": True}
+    assert canonical_bytes(**odd) == json.dumps(odd, sort_keys=True, separators=(",", ":"),
+                                                ensure_ascii=False).encode("utf-8")

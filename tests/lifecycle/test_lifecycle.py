@@ -252,3 +252,23 @@ def test_a_lifecycle_registered_by_another_process_is_found(tmp_path: Path, cloc
         assert [(o.issue.id, o.working_days) for o in second.overdue()] == []
         clock.set("2026-03-10T10:00:00+08:00")
         assert [o.issue.id for o in second.overdue()] == [order.id]
+
+
+def test_actors_are_checked_every_time_and_kept_only_when_valid() -> None:
+    """parse_actor keeps the actors that passed the text rule; a refused one is refused again, and an
+    instance of an Actor subclass is passed on as given."""
+    from govflow._lifecycle.fields import parse_actor
+
+    assert parse_actor("OFFICE") == govflow.Actor("OFFICE") and parse_actor("OFFICE") is parse_actor("OFFICE")
+    assert parse_actor(govflow.Actor("OFFICE", "王五")) == govflow.Actor("OFFICE", "王五")
+    for _ in range(2):
+        with pytest.raises(govflow.ValidationError):
+            parse_actor("OFF\u202eICE")
+        with pytest.raises(govflow.ValidationError):
+            parse_actor(govflow.Actor("OFFICE", "a\x00b"))
+
+    class Clerk(govflow.Actor):
+        pass
+
+    clerk = Clerk("OFFICE")
+    assert parse_actor(clerk) is clerk

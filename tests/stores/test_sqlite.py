@@ -151,7 +151,7 @@ def test_a_batch_rolled_back_leaves_no_row_remembered(tmp_path: Path, clock: Fak
         assert stored_row(path, a.id)["state"] == "assigned"
         # A remembered row is the committed row of its version: never the rolled-back version 2 of a.
         remembered = flow.store._rows.get(a.id)
-        assert remembered is None or (remembered[10], remembered[9]) == (1, "assigned")
+        assert remembered is None or (remembered[0][10], remembered[0][9], remembered[1].version) == (1, "assigned", 1)
         flow.reassign(a.id, by="OFFICE", new_lead="BINCHUAN", reason="属地")
         flow.cancel(a.id, by="OFFICE", reason="重复")
         row = stored_row(path, a.id)
@@ -333,3 +333,28 @@ def test_an_error_after_sqlite_rolled_back_by_itself_is_the_one_raised(tmp_path:
         assert [u.id for u in store.units()] == ["OFFICE"] and store.chain_head()[0] == 1
     finally:
         store.close()
+
+
+def test_a_step_reads_the_issue_inside_its_transaction(tmp_path: Path, clock: FakeClock) -> None:
+    """flow.fire on SQLite reads the issue under the write lock: a step another connection committed since this
+    one last read the issue is seen, the caller's expected_version is still checked, and a refused step writes
+    nothing and leaves no row remembered."""
+    path = tmp_path / "step.sqlite3"
+    with govflow.open(path, clock=clock) as first, govflow.open(path, clock=clock) as second:
+        add_units(first)
+        issue = first.assign("道路积水", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        assert first.get(issue.id).version == 1  # remembered by the first connection
+        second.implement(issue.id, by="XIANGYUN", note="疏通")
+        with pytest.raises(ConcurrentUpdateError):
+            first.fire(issue.id, "report", by="XIANGYUN", result="完成", expected_version=1)
+        reported = first.report(issue.id, by="XIANGYUN", result="完成")  # reads version 2 inside
+        assert (reported.version, reported.state) == (3, "feedback")
+        assert second.get(issue.id) == reported
+        with pytest.raises(govflow.ValidationError):
+            first.fire(issue.id, "verify", by="OFFICE", rating=9)
+        assert stored_row(path, issue.id)["version"] == 3
+        assert first.store._rows[issue.id][1] == reported
+        with pytest.raises(govflow.NotFound):
+            first.fire("GF-2026-9999", "implement", by="XIANGYUN", note="n")
+        assert [entry.trigger for entry in first.ledger(issue.id)] == ["assign", "implement", "report"]
+        first.verify_ledger()

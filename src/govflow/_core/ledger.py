@@ -23,8 +23,8 @@ from .model import LedgerEntry
 
 __all__ = [
     "GENESIS_HASH", "PLAN_SUBJECT_PREFIXES", "SUBJECT_SEPARATOR", "LedgerCheck", "LedgerDraft", "canonical_bytes",
-    "is_issue_subject",
-    "parse_stored_at", "parse_stored_data", "seal", "stored_problem",
+    "is_issue_subject", "iso_instant",
+    "parse_stored_at", "parse_stored_data", "seal", "seal_text", "stored_problem",
 ]
 
 #: ``prev_hash`` of the very first ledger entry.
@@ -107,9 +107,17 @@ def canonical_bytes(
     Raises :class:`ValidationError` (field ``data``) for a value JSON cannot hold or UTF-8
     cannot encode (the door checks inputs first; this is the last line).
     """
+    return _canonical(seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, prev_hash)
+
+
+def _canonical(
+    seq: int, issue_id: str, issue_seq: int, trigger: str, from_state: str | None, to_state: str, actor: str,
+    person: str | None, at: dt.datetime | str, data: Mapping[str, Any], prev_hash: str, data_text: str | None = None,
+) -> bytes:
+    """:func:`canonical_bytes` by position; ``data_text`` is ``canonical_json(data)`` when the caller has it."""
     try:
         return _encode_entry(seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data,
-                             prev_hash)
+                             prev_hash, data_text)
     except (TypeError, ValueError, UnicodeEncodeError, RecursionError) as exc:
         raise ValidationError(
             "data", f"the entry cannot be encoded canonically ({type(exc).__name__}: {str(exc)[:200]})",
@@ -120,8 +128,22 @@ def canonical_bytes(
 
 def _encode_entry(
     seq: int, issue_id: str, issue_seq: int, trigger: str, from_state: str | None, to_state: str, actor: str,
-    person: str | None, at: dt.datetime | str, data: Mapping[str, Any], prev_hash: str,
+    person: str | None, at: dt.datetime | str, data: Mapping[str, Any], prev_hash: str, data_text: str | None,
 ) -> bytes:
+    at_text = at if isinstance(at, str) else iso_instant(at)
+    if type(seq) is int and type(issue_seq) is int and type(issue_id) is str and type(trigger) is str \
+            and type(to_state) is str and type(actor) is str and type(at_text) is str and type(prev_hash) is str \
+            and (from_state is None or type(from_state) is str) and (person is None or type(person) is str):
+        # The same text the encoder below writes, with the keys already in sorted order: sealing runs on every
+        # step, and only ``data`` varies in shape. tests/core/test_ledger.py checks both against json.dumps.
+        return (
+            f'{{"actor":{_string(actor)},"at":{_string(at_text)},'
+            f'"data":{_dumps_fast(data) if data_text is None else data_text},'
+            f'"from_state":{"null" if from_state is None else _string(from_state)},"issue_id":{_string(issue_id)},'
+            f'"issue_seq":{int.__repr__(issue_seq)},"person":{"null" if person is None else _string(person)},'
+            f'"prev_hash":{_string(prev_hash)},"seq":{int.__repr__(seq)},"to_state":{_string(to_state)},'
+            f'"trigger":{_string(trigger)}}}'
+        ).encode()
     return _dumps_fast(
         {
             "seq": seq,
@@ -132,34 +154,55 @@ def _encode_entry(
             "to_state": to_state,
             "actor": actor,
             "person": person,
-            "at": at if isinstance(at, str) else at.isoformat(),
+            "at": at_text,
             "data": data,
             "prev_hash": prev_hash,
         }
     ).encode("utf-8")
 
 
-def entry_hash(entry: LedgerEntry | LedgerDraft, seq: int, prev_hash: str) -> str:
-    """The SHA-256 hex digest of ``entry`` placed at ``seq`` after ``prev_hash``."""
+#: A JSON string literal, as the canonical encoder writes it (non-ASCII kept).
+_string: Final[Callable[[str], str]] = json.encoder.encode_basestring
+_last_instant: tuple[dt.datetime | None, str] = (None, "")
+
+
+def iso_instant(at: dt.datetime) -> str:
+    """``at.isoformat()``, remembered for the last instant: one step writes its time into the entry's hash,
+    its ledger row and its issue row, and the same object comes each time."""
+    global _last_instant
+    last = _last_instant  # one read: another thread may replace it meanwhile
+    if last[0] is at:
+        return last[1]
+    text = at.isoformat()
+    _last_instant = (at, text)
+    return text
+
+
+def entry_hash(entry: LedgerEntry | LedgerDraft, seq: int, prev_hash: str, data_text: str | None = None) -> str:
+    """The SHA-256 hex digest of ``entry`` placed at ``seq`` after ``prev_hash`` (``data_text``: as in
+    :func:`seal_text`)."""
     return hashlib.sha256(
-        canonical_bytes(
-            seq=seq,
-            issue_id=entry.issue_id,
-            issue_seq=entry.issue_seq,
-            trigger=entry.trigger,
-            from_state=entry.from_state,
-            to_state=entry.to_state,
-            actor=entry.actor,
-            person=entry.person,
-            at=entry.at,
-            data=entry.data,
-            prev_hash=prev_hash,
-        )
+        _canonical(seq, entry.issue_id, entry.issue_seq, entry.trigger, entry.from_state, entry.to_state,
+                   entry.actor, entry.person, entry.at, entry.data, prev_hash, data_text)
     ).hexdigest()
 
 
 def seal(draft: LedgerDraft, seq: int, prev_hash: str) -> LedgerEntry:
     """Place ``draft`` at ``seq`` in the chain after ``prev_hash``."""
+    return _sealed(draft, seq, prev_hash, entry_hash(draft, seq, prev_hash))
+
+
+def seal_text(draft: LedgerDraft, seq: int, prev_hash: str) -> tuple[LedgerEntry, str]:
+    """:func:`seal`, and the entry's data as the canonical JSON text its hash covers: what a store writes in its
+    ``data`` column, encoded once for both."""
+    try:
+        data_text = _dumps_fast(draft.data)
+    except (TypeError, ValueError, RecursionError):
+        return seal(draft, seq, prev_hash), ""  # seal raises the ValidationError that says why
+    return _sealed(draft, seq, prev_hash, entry_hash(draft, seq, prev_hash, data_text)), data_text
+
+
+def _sealed(draft: LedgerDraft, seq: int, prev_hash: str, digest: str) -> LedgerEntry:
     return LedgerEntry(
         seq=seq,
         issue_id=draft.issue_id,
@@ -172,7 +215,7 @@ def seal(draft: LedgerDraft, seq: int, prev_hash: str) -> LedgerEntry:
         at=draft.at,
         data=draft.data,
         prev_hash=prev_hash,
-        hash=entry_hash(draft, seq, prev_hash),
+        hash=digest,
     )
 
 

@@ -71,19 +71,23 @@ def check_text(
     :data:`MAX_LENGTH`; ``empty`` allows the empty (or all-blank) string.
     """
     limit = MAX_LENGTH[kind] if max_len is None else max_len
-    accepted = f"{_ACCEPTED[kind]}, at most {limit} characters"
     if not isinstance(value, str):
         raise ValidationError(field, f"got {type(value).__name__} {_short(value)}",
-                              f"a string: {accepted}", issue_id)
+                              f"a string: {_accepted(kind, limit)}", issue_id)
     if not empty and not value.strip():
         raise ValidationError(field, "got an empty string" if not value else "got only whitespace",
-                              f"a non-empty string: {accepted}", issue_id)
+                              f"a non-empty string: {_accepted(kind, limit)}", issue_id)
     if len(value) > limit:
-        raise ValidationError(field, f"{len(value)} characters long", accepted, issue_id)
+        raise ValidationError(field, f"{len(value)} characters long", _accepted(kind, limit), issue_id)
     problem = _problem(value, kind)
     if problem is not None:
-        raise ValidationError(field, problem, accepted, issue_id)
+        raise ValidationError(field, problem, _accepted(kind, limit), issue_id)
     return value
+
+
+def _accepted(kind: str, limit: int) -> str:
+    """What ``kind`` accepts, in words (built only for an error: this rule runs on every input)."""
+    return f"{_ACCEPTED[kind]}, at most {limit} characters"
 
 
 def _problem(value: str, kind: str) -> str | None:

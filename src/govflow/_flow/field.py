@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from .._plugins.registries import Calendar
     from .._stores.protocol import Store
 
-__all__ = ["FieldMixin"]
+__all__ = ["FieldMixin", "WithPartners"]
 
 # How far back the sweep looks for assignments not yet accepted (calendar days beyond the limit).
 _ACCEPT_LOOKBACK = dt.timedelta(days=30)
@@ -427,3 +427,10 @@ def _read(file: bytes | str | os.PathLike[str] | IO[bytes]) -> bytes:
         raise ValidationError("file", "the file is empty", "a file with content")
     return data
 
+class WithPartners(Exception):
+    """A step whose effect has another issue take a step with it (并案): raised out of the one-issue commit
+    path, which then writes nothing, so that ``fire`` writes both issues in one transaction."""
+
+    def __init__(self, work: UnitOfWork, partners: Sequence[Partner], actor: Actor, now: dt.datetime) -> None:
+        super().__init__(work.issue.id)
+        self.work, self.partners, self.actor, self.now = work, partners, actor, now

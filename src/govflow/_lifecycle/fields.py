@@ -204,12 +204,26 @@ def is_missing(value: object) -> bool:
 
 def parse_actor(by: object) -> Actor:
     """``by`` of a command: a unit id or an :class:`Actor`."""
+    # Every command names its actor, and a flow sees few distinct ones: an actor that passed the text rule
+    # is kept (a valid one only: a refused one raises and is not cached). Plain str and Actor only, so no
+    # subclass's own __eq__ or __hash__ runs and a subclass instance is passed on as given.
+    if type(by) is str:
+        return _checked_actor(by, None)
     if isinstance(by, Actor):
-        actor = by
-    elif isinstance(by, str):
-        actor = Actor(by)
-    else:
-        raise ValidationError("by", f"got {_short(by)}", "a unit id or a govflow.Actor(unit, person)")
+        if type(by) is Actor and type(by.unit) is str and (by.person is None or type(by.person) is str):
+            return _checked_actor(by.unit, by.person)
+        return _check_actor(by)
+    if isinstance(by, str):
+        return _check_actor(Actor(by))
+    raise ValidationError("by", f"got {_short(by)}", "a unit id or a govflow.Actor(unit, person)")
+
+
+@functools.lru_cache(maxsize=1024)
+def _checked_actor(unit: str, person: str | None) -> Actor:
+    return _check_actor(Actor(unit, person))
+
+
+def _check_actor(actor: Actor) -> Actor:
     check_text("by", actor.unit, kind="id")
     if actor.person is not None:
         check_text("by.person", actor.person, kind="name", max_len=200)

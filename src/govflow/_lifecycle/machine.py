@@ -19,7 +19,7 @@ import attrs
 from transitions import EventData, Machine
 
 from .._core.errors import InvalidTransition, PermissionDenied, ValidationError
-from .._core.model import Actor, Issue, Unit
+from .._core.model import Actor, Issue, Unit, replace_issue
 from .._core.workdays import Calendar, Weekdays
 from .definition import ROLES, LifecycleDefinition, TransitionSpec, load_definition
 from .effects import EFFECTS, EscalateTo, Partner, Refused, Work
@@ -74,6 +74,9 @@ def describe_roles(roles: Iterable[str], exclude: Iterable[str], issue: Issue | 
             f"the {r} unit" if r == "lead" else f"{r} units" for r in excluded
         )
     return text
+
+
+_NONE: Final[Mapping[str, TransitionSpec]] = {}
 
 
 @attrs.define(eq=False)
@@ -192,7 +195,7 @@ class Lifecycle:
         takes itself (no role is checked). ``escalate_to`` is where 提级督办 takes an issue (see
         :data:`~govflow._lifecycle.effects.EscalateTo`; the parent of the supervising office by default).
         """
-        spec = self._by_state.get(issue.state, {}).get(trigger)
+        spec = self._by_state.get(issue.state, _NONE).get(trigger)
         if spec is None:
             raise InvalidTransition(
                 issue.id, issue.state, trigger, self.allowed(issue, actor.unit, units(actor.unit)),
@@ -224,14 +227,11 @@ class Lifecycle:
             # A new due date starts the escalation ladder afresh.
             work.changes["escalation_steps"] = 0
             work.changes["escalation_level"] = 0
-        new = attrs.evolve(
-            issue,
-            state=work.state,
-            version=issue.version + 1,
-            updated_at=now,
-            **work.changes,
-        )
-        return new, ledger_data
+        changes = work.changes
+        changes["state"] = work.state
+        changes["version"] = issue.version + 1
+        changes["updated_at"] = now
+        return replace_issue(issue, changes), ledger_data
 
     def _unknown(self, trigger: object) -> str:
         """Why a trigger is not fired here when it is no trigger of this lifecycle at all ('' when it is one)."""
@@ -249,6 +249,8 @@ class Lifecycle:
         allowed_roles = frozenset(spec.roles)
         excluded = frozenset(spec.exclude)
 
+        requires = spec.requires
+
         def check(event: EventData) -> bool:
             work = cast(Work, event.model)
             issue, actor_unit = work.issue, work.actor.unit
@@ -256,7 +258,7 @@ class Lifecycle:
             roles = roles_of(unit, actor_unit, issue)
             if work.system:
                 pass
-            elif not roles & allowed_roles or roles & excluded:
+            elif roles.isdisjoint(allowed_roles) or not roles.isdisjoint(excluded):
                 if unit is None:
                     reason = "no such unit is registered"
                 elif not roles.isdisjoint(allowed_roles):
@@ -283,7 +285,7 @@ class Lifecycle:
                         name, f"{spec.trigger!r} takes no such keyword",
                         ", ".join(spec.accepts) or "no data keywords", issue.id,
                     )
-            for name in spec.requires:
+            for name in requires:
                 if is_missing(values.get(name)):
                     raise ValidationError(
                         name, f"{spec.trigger!r} requires it",

@@ -107,7 +107,28 @@ class MemoryStore:
 
     def commit(self, work: UnitOfWork) -> tuple[Issue, LedgerEntry]:
         """Write ``work`` atomically (see :meth:`govflow.Store.commit`)."""
-        return self.commit_many([work])[0]
+        if work.id_scope is not None:
+            return self.commit_many([work])[0]
+        # One step on an existing issue (every flow.fire): what commit_many does for it, without its lists.
+        issue = work.issue
+        with self._lock:
+            found = self._issues.get(issue.id)
+            if found is None or found.version != work.expected_version:
+                raise ConcurrentUpdateError(issue.id, work.expected_version, None if found is None else found.version)
+            head = self._head
+            entry = seal(work.entry, head[0] + 1, head[1])  # refuses data that is not JSON: nothing written yet
+            self._head = (entry.seq, entry.hash)
+            self._write(work, issue, entry)
+        return issue, entry
+
+    def _write(self, work: UnitOfWork, issue: Issue, entry: LedgerEntry) -> None:
+        """Plain assignments that cannot fail half-way (the lock is held; versions were checked, the entry sealed)."""
+        self._issues[issue.id] = issue
+        self._entries.append(entry)
+        self._append(issue.id, entry)
+        if entry.trigger == "assign" and isinstance(entry.data.get("target"), str):
+            self._links[issue.id] = entry.data["target"]
+        self._add_outbox(entry, work.notify)
 
     def commit_many(self, works: Sequence[UnitOfWork]) -> list[tuple[Issue, LedgerEntry]]:
         """Write several units of work at once: all of them, or none."""
@@ -120,12 +141,7 @@ class MemoryStore:
                 works, self._issues, lambda w: (w.issue.id, w.issue.version, w.issue, w.entry), numbered)
             # Only now write: plain assignments that cannot fail half-way.
             for work, issue, entry in planned:
-                self._issues[issue.id] = issue
-                self._entries.append(entry)
-                self._append(issue.id, entry)
-                if entry.trigger == "assign" and isinstance(entry.data.get("target"), str):
-                    self._links[issue.id] = entry.data["target"]
-                self._add_outbox(entry, work.notify)
+                self._write(work, issue, entry)
             return [(issue, entry) for _, issue, entry in planned]
 
     def _plan_writes(

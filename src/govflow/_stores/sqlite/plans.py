@@ -45,7 +45,7 @@ class PlansMixin:
 
         def _transaction(self) -> AbstractContextManager[None]: ...
 
-        def _append_to_chain(self, draft: LedgerDraft) -> LedgerEntry: ...
+        def _append_to_chain(self, draft: LedgerDraft) -> tuple[LedgerEntry, str]: ...
 
     def commit_plan(self, works: Sequence[PlanWork]) -> list[tuple[PlanRow, LedgerEntry]]:
         """Write plan and target rows with their entries in one transaction (see :meth:`govflow.Store.commit_plan`)."""
@@ -73,11 +73,11 @@ class PlansMixin:
             ).rowcount
             if moved != 1:
                 raise ConcurrentUpdateError(row.id, work.expected_version, self._plan_version(row.id))
-        entry = self._append_to_chain(draft)
+        entry, data_text = self._append_to_chain(draft)
         db.execute(
             f"INSERT INTO ledger ({LEDGER_COLUMNS}) VALUES ({', '.join('?' * 12)})",
             (entry.seq, entry.issue_id, entry.issue_seq, entry.trigger, entry.from_state, entry.to_state,
-             entry.actor, entry.person, entry.at.isoformat(), canonical_json(entry.data), entry.prev_hash, entry.hash),
+             entry.actor, entry.person, entry.at.isoformat(), data_text, entry.prev_hash, entry.hash),
         )
         if work.notify:
             at = utc(entry.at)

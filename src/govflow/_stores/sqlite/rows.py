@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from ..._core.field import FieldState
-from ..._core.ledger import canonical_json, parse_stored_at, parse_stored_data
+from ..._core.ledger import canonical_json, iso_instant, parse_stored_at, parse_stored_data
 from ..._core.model import ExtensionRequest, Issue, LedgerEntry, Responsible
 from ..protocol import OutboxRow
 
 __all__ = [
     "ISSUE_ASSIGNMENTS", "ISSUE_COLUMNS", "LEDGER_COLUMNS", "OUTBOX_COLUMNS",
-    "entry_from_row", "issue_from_row", "issue_row", "outbox_from_row", "utc",
+    "changed_row", "entry_from_row", "issue_from_row", "issue_row", "outbox_from_row", "utc",
 ]
 
 #: The columns of ``issues``, in the order of :func:`issue_row`.
@@ -56,22 +58,57 @@ def outbox_from_row(row: tuple[Any, ...]) -> OutboxRow:
     )
 
 
+def _iso(value: dt.date) -> str:
+    return value.isoformat()
+
+
+def _optional(encode: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else encode(value)
+
+
+#: How each issue field that is not stored as it is becomes its column's value.
+_ENCODE: Final[Mapping[str, Callable[[Any], Any]]] = {
+    "cooperating": lambda units: _dumps(list(units)),
+    "responsible": _optional(lambda persons: _dumps(persons.as_dict())),
+    "due": _iso,
+    "original_due": _iso,
+    "created_at": _iso,
+    # The step's own time, also written into its ledger entry: encoded once per step.
+    "updated_at": iso_instant,
+    "accepted_at": _optional(_iso),
+    "extension": _optional(lambda request: _dumps(request.as_dict())),
+    "due_provisional": int,
+    "due_basis": _optional(lambda basis: _dumps([basis[0].isoformat(), basis[1]])),
+    "field": _optional(lambda state: _dumps(state.as_dict())),
+}
+_FIELDS: Final = tuple(name.strip() for name in ISSUE_COLUMNS.split(","))
+_ENCODERS: Final = tuple(_ENCODE.get(name) for name in _FIELDS)  # None: the value is stored as it is
+_values: Final = operator.attrgetter(*_FIELDS)
+
+
 def issue_row(issue: Issue) -> tuple[Any, ...]:
     """The values of ``issue`` in the order of ``ISSUE_COLUMNS``."""
-    return (
-        issue.id, issue.title, issue.description, issue.category, issue.lead,
-        _dumps(list(issue.cooperating)),
-        None if issue.responsible is None else _dumps(issue.responsible.as_dict()),
-        issue.due.isoformat(), issue.original_due.isoformat(), issue.state, issue.version,
-        issue.lifecycle, issue.lifecycle_version, issue.rework_count,
-        issue.created_at.isoformat(), issue.updated_at.isoformat(),
-        None if issue.accepted_at is None else issue.accepted_at.isoformat(),
-        None if issue.extension is None else _dumps(issue.extension.as_dict()),
-        issue.extension_count, int(issue.due_provisional),
-        None if issue.due_basis is None else _dumps([issue.due_basis[0].isoformat(), issue.due_basis[1]]),
-        issue.escalation_level, issue.escalation_steps,
-        None if issue.field is None else _dumps(issue.field.as_dict()),
-    )
+    return tuple(value if encode is None else encode(value)
+                 for value, encode in zip(_values(issue), _ENCODERS, strict=True))
+
+
+def changed_row(old: Issue, old_row: tuple[Any, ...], new: Issue) -> tuple[tuple[Any, ...], tuple[int, ...]]:
+    """``issue_row(new)`` made from ``old_row`` (which is ``issue_row(old)``), and the positions whose value differs.
+
+    A step copies the fields it does not change from the old snapshot (the same objects), so only the others are
+    encoded again: on the common step the state, the version and the time.
+    """
+    row = list(old_row)
+    changed = []
+    for position, (before, after) in enumerate(zip(_values(old), _values(new), strict=True)):
+        if before is after:
+            continue
+        encode = _ENCODERS[position]
+        value = after if encode is None else encode(after)
+        if value != row[position]:
+            row[position] = value
+            changed.append(position)
+    return tuple(row), tuple(changed)
 
 
 def issue_from_row(row: tuple[Any, ...]) -> Issue:

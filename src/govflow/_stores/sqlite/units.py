@@ -12,7 +12,7 @@ import threading
 from typing import TYPE_CHECKING, Final
 
 from ..._core.clock import DEFAULT_ZONE
-from ..._core.ledger import LedgerDraft, canonical_json
+from ..._core.ledger import LedgerDraft
 from ..._core.model import LedgerEntry, Unit
 from ..._core.registry import unit_draft
 from ..protocol import refuse_other_unit
@@ -36,7 +36,7 @@ class UnitsMixin:
 
         def _transaction(self) -> AbstractContextManager[None]: ...
 
-        def _append_to_chain(self, draft: LedgerDraft) -> LedgerEntry: ...
+        def _append_to_chain(self, draft: LedgerDraft) -> tuple[LedgerEntry, str]: ...
 
     def add_unit(self, unit: Unit, entry: LedgerDraft) -> LedgerEntry | None:
         """Register ``unit`` with its ledger entry in one transaction (see :meth:`govflow.Store.add_unit`)."""
@@ -58,11 +58,11 @@ class UnitsMixin:
         return entry
 
     def _insert_entry(self, draft: LedgerDraft) -> LedgerEntry:
-        entry = self._append_to_chain(draft)
+        entry, data_text = self._append_to_chain(draft)
         self._db.execute(
             f"INSERT INTO ledger ({LEDGER_COLUMNS}) VALUES ({', '.join('?' * 12)})",
             (entry.seq, entry.issue_id, entry.issue_seq, entry.trigger, entry.from_state, entry.to_state,
-             entry.actor, entry.person, entry.at.isoformat(), canonical_json(entry.data), entry.prev_hash, entry.hash),
+             entry.actor, entry.person, entry.at.isoformat(), data_text, entry.prev_hash, entry.hash),
         )
         return entry
 

@@ -20,6 +20,7 @@ from .._core.field import CALLBACK_RESULTS, EMPTY, FieldState, SuspensionRequest
 from .._core.model import Issue, Unit
 from .._core.workdays import Calendar, CalendarError, Weekdays, add_working_days, working_days_between
 from .effects import Effect, Partner, Refused, Work, set_due
+from .fields import iso_date
 
 __all__ = ["DEFAULT_SETTINGS", "FIELD_EFFECTS", "accept_by", "accept_due", "field_of"]
 
@@ -57,9 +58,9 @@ def accept_by(calendar: Calendar, handed: dt.date, limit: int) -> str | None:
     if not limit:
         return None
     try:
-        return add_working_days(calendar, handed, limit).isoformat()
+        return iso_date(add_working_days(calendar, handed, limit))  # one string per day, shared by its issues
     except CalendarError:
-        return add_working_days(Weekdays(), handed, limit).isoformat()
+        return iso_date(add_working_days(Weekdays(), handed, limit))
 
 
 def _current(work: Work) -> FieldState:

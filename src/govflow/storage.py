@@ -28,7 +28,9 @@ them, and a store may fall back on them. ``PlanRow`` and ``PlanWork`` are what
 ``add_unit`` writes the unit with the entry it is given; a store's schema upgrade that
 brings units registered before the registry entered the ledger gives each one its entry
 with ``unit_draft(unit, at, adopted=True)``, and ``refuse_other_unit`` is what ``add_unit``
-does when the id is taken.
+does when the id is taken. ``new_external_ids(works)`` are the external ids (imported 编号)
+the new issues of a ``commit_many`` carry: a store refuses one that an issue's assign entry
+already holds (:class:`govflow.ConcurrentUpdateError` naming that issue).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from ._core.registry import unit_draft
 from ._plugins.registries import RegisterStorage, StoreFactory
 from ._stores.facts import build_facts, compute_facts, compute_overdue, local_day, overdue_order
 from ._stores.plans import PlanRow, PlanWork, compute_link_states
-from ._stores.protocol import refuse_other_unit
+from ._stores.protocol import new_external_ids, refuse_other_unit
 
 __all__ = [
     "PlanRow",
@@ -51,6 +53,7 @@ __all__ = [
     "compute_link_states",
     "compute_overdue",
     "local_day",
+    "new_external_ids",
     "overdue_order",
     "parse_stored_at",
     "parse_stored_data",

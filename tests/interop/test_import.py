@@ -57,6 +57,43 @@ def test_the_same_file_again_creates_nothing(flow: govflow.Govflow, tmp_path: Pa
     assert not again.created and not again.updated and sorted(again.unchanged) == sorted(first.created)
 
 
+def test_two_imports_of_one_list_at_once_give_each_row_one_issue(
+    flow: govflow.Govflow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other import lands between this one's reading of the ledger and its write: the store refuses the
+    rows it gave issues to (ConcurrentUpdateError naming one), nothing of this import is written, and it reads
+    the list again and finds every row done."""
+    path = office_workbook(tmp_path / "清单.xlsx")
+    read, raised = flow._known, []
+
+    def racing(wanted: Any) -> Any:
+        found = read(wanted)
+        if not raised and not found:
+            raised.append(None)
+            flow.import_issues(path, by=Actor("OFFICE", "另一位督查员"))  # the other import, committed first
+        return found
+
+    commit_many = flow.store.commit_many
+
+    def watched(works: Any) -> Any:
+        try:
+            return commit_many(works)
+        except govflow.ConcurrentUpdateError as exc:
+            raised.append(exc)
+            raise
+
+    monkeypatch.setattr(flow, "_known", racing)
+    monkeypatch.setattr(flow.store, "commit_many", watched)
+    report = flow.import_issues(path, by="OFFICE")
+    assert not report.created and len(report.unchanged) == 6, report.text("en")
+    conflict = raised[1]
+    assert isinstance(conflict, govflow.ConcurrentUpdateError) and conflict.issue_id.startswith("GF-")
+    assigns = [e for e in flow.ledger() if e.trigger == "assign"]
+    assert len(assigns) == 6 and {e.person for e in assigns} == {"另一位督查员"}
+    assert len({e.data["external_id"] for e in assigns}) == 6
+    flow.verify_ledger()
+
+
 def test_a_gb18030_csv_imports_the_same(flow: govflow.Govflow, tmp_path: Path) -> None:
     path = office_csv(tmp_path / "清单.csv")
     with pytest.raises(UnicodeDecodeError):

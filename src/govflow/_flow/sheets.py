@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .._core.errors import ImportRejected, PermissionDenied, ValidationError
+from .._core.errors import ConcurrentUpdateError, ImportRejected, PermissionDenied, ValidationError
 from .._core.model import Issue, LedgerEntry, Unit
 from .._interop.export import ExportData, write_issues
 from .._interop.plan import ImportContext, external_id_of, plan_import
@@ -95,7 +95,20 @@ class SheetsMixin:
         alone, a changed one is a problem unless ``update``, which fires 改派 (reassign) for a new lead
         unit and a request and approval of an extension for a later due date. ``progress(done, total)``
         is called as rows are checked. docs/spreadsheets.md has the details.
+
+        Two imports of one list at once give its rows one issue each: the second finds, when it writes,
+        the issues the first gave them, writes nothing, and reads the list again (once).
         """
+        try:
+            return self._import_once(source, by, sheet, dry_run, update, progress)
+        except ConcurrentUpdateError:
+            # Written since the list was read (another import, another step on an issue it updates).
+            return self._import_once(source, by, sheet, dry_run, update, progress)
+
+    def _import_once(
+        self, source: str | os.PathLike[str], by: ActorLike, sheet: str | None, dry_run: bool, update: bool,
+        progress: Callable[[int, int], None] | None,
+    ) -> ImportReport:
         actor = parse_actor(by)
         for name, flag in (("dry_run", dry_run), ("update", update)):
             if not isinstance(flag, bool):

@@ -14,7 +14,7 @@ from .._core.ledger import GENESIS_HASH, LedgerDraft, seal
 from .._core.model import Issue, LedgerEntry, Unit
 from .facts import FactsQuery, OverdueAtEnd, UnitFacts, compute_facts, compute_overdue
 from .plans import PlanRow, PlanWork, compute_link_states
-from .protocol import IssueQuery, OutboxRow, UnitOfWork, refuse_other_unit
+from .protocol import IssueQuery, OutboxRow, UnitOfWork, external_ids_taken, refuse_other_unit
 
 __all__ = ["MemoryStore"]
 
@@ -60,6 +60,7 @@ class MemoryStore:
         self._claims: dict[int, dt.datetime] = {}
         self._plan_rows: dict[str, PlanRow] = {}
         self._links: dict[str, str] = {}  # issue id -> target id, from the assign entries
+        self._external: dict[str, str] = {}  # external id (imported 编号) -> issue id, from the assign entries
 
     def add_unit(self, unit: Unit, entry: LedgerDraft) -> LedgerEntry | None:
         """Register ``unit`` with its ledger entry (see :meth:`govflow.Store.add_unit`)."""
@@ -128,6 +129,8 @@ class MemoryStore:
         self._append(issue.id, entry)
         if entry.trigger == "assign" and isinstance(entry.data.get("target"), str):
             self._links[issue.id] = entry.data["target"]
+        if entry.trigger == "assign" and isinstance(entry.data.get("external_id"), str):
+            self._external[entry.data["external_id"]] = issue.id
         self._add_outbox(entry, work.notify)
 
     def commit_many(self, works: Sequence[UnitOfWork]) -> list[tuple[Issue, LedgerEntry]]:
@@ -137,6 +140,9 @@ class MemoryStore:
             return attrs.evolve(work.issue, id=new_id), attrs.evolve(work.entry, issue_id=new_id)
 
         with self._lock:
+            taken = external_ids_taken(works, self._external)
+            if taken is not None:
+                raise ConcurrentUpdateError(taken, 0, self._issues[taken].version)
             planned = self._plan_writes(
                 works, self._issues, lambda w: (w.issue.id, w.issue.version, w.issue, w.entry), numbered)
             # Only now write: plain assignments that cannot fail half-way.

@@ -14,7 +14,9 @@ from .._core.model import Issue, LedgerEntry, Unit
 from .facts import FactsQuery, OverdueAtEnd, UnitFacts
 from .plans import PlanRow, PlanWork
 
-__all__ = ["IssueQuery", "OutboxRow", "Store", "UnitOfWork", "refuse_other_unit"]
+__all__ = [
+    "IssueQuery", "OutboxRow", "Store", "UnitOfWork", "external_ids_taken", "new_external_ids", "refuse_other_unit",
+]
 
 
 @attrs.frozen
@@ -89,6 +91,23 @@ class IssueQuery:
         return True
 
 
+def new_external_ids(works: Sequence[UnitOfWork]) -> list[str]:
+    """The external ids (an imported row's 编号) the new issues among ``works`` carry in their assign entries."""
+    return [
+        work.entry.data["external_id"] for work in works
+        if work.id_scope is not None and isinstance(work.entry.data.get("external_id"), str)
+    ]
+
+
+def external_ids_taken(works: Sequence[UnitOfWork], held: Mapping[str, str]) -> str | None:
+    """The issue that already holds an external id one of the new issues in ``works`` carries (``held``:
+    external id -> issue id), or None. Two imports of one list at once: the second writes nothing."""
+    for external_id in new_external_ids(works):
+        if external_id in held:
+            return held[external_id]
+    return None
+
+
 def refuse_other_unit(existing: Unit, unit: Unit) -> None:
     """What :meth:`Store.add_unit` does when ``existing`` has the id of ``unit``: nothing if they are the
     same unit, else :class:`ValidationError` (a registered unit does not change)."""
@@ -135,7 +154,9 @@ class Store(Protocol):
         """Write several units of work in one transaction: all of them, in order, or none.
 
         An issue may appear more than once, each unit naming the version the one
-        before it writes. Raises :class:`ConcurrentUpdateError` as :meth:`commit` does.
+        before it writes. Raises :class:`ConcurrentUpdateError` as :meth:`commit` does, and
+        for a new issue whose assign entry carries an ``external_id`` that an issue's assign
+        entry already holds (naming that issue: it exists where the import expected none).
         """
 
     def ledger(

@@ -178,7 +178,7 @@ MIGRATIONS: Final = (
     # 6: the unit registry in the ledger; no table changes: ``adopt_units`` gives every unit already
     # registered its entry, in the same transaction.
     # Guards, as on SQLite: a units row needs its entry first (an older process still running fails loudly),
-    # and a registered unit does not change.
+    # and a registered unit does not change. The imported rows' external ids, found by index.
     """
     CREATE FUNCTION units_registered() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -198,6 +198,7 @@ MIGRATIONS: Final = (
         FOR EACH ROW EXECUTE FUNCTION units_unchanged();
     CREATE TRIGGER units_no_truncate BEFORE TRUNCATE ON units
         FOR EACH STATEMENT EXECUTE FUNCTION units_unchanged();
+    CREATE INDEX ledger_external_id ON ledger ((data::jsonb ->> 'external_id')) WHERE trigger = 'assign';
     """,
 )
 #: The version whose upgrade adopts the units registered before it into the ledger.

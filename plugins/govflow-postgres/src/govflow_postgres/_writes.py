@@ -12,7 +12,7 @@ import psycopg
 import psycopg.errors
 
 from govflow import ConcurrentUpdateError, Issue, LedgerDraft, LedgerEntry, OutcomeUnknown, StoreError, UnitOfWork
-from govflow.storage import canonical_json
+from govflow.storage import canonical_json, new_external_ids
 
 from ._rows import (
     _APPEND,
@@ -31,6 +31,14 @@ from ._rows import (
 )
 
 __all__ = ["Writes"]
+
+_LOCK_EXTERNAL_IDS: Final = (
+    "SELECT pg_advisory_xact_lock(25976, hashtext(x)) FROM unnest(%s::text[]) AS x ORDER BY x"  # 25976: "ex"
+)
+# The partial index ledger_external_id (migration 6) answers it.
+_HELD_EXTERNAL_ID: Final = (
+    "SELECT issue_id FROM ledger WHERE trigger = 'assign' AND (data::jsonb ->> 'external_id') = ANY(%s) LIMIT 1"
+)
 
 #: Written and committed synchronously after a group commit, to wait for the disk (see ``_wait_for_disk``).
 _FLUSH: Final = b"SELECT pg_logical_emit_message(true, 'govflow', '')"
@@ -144,6 +152,14 @@ class Writes:
         end sends them."""
         if self.group_commit:
             conn.execute("SET LOCAL synchronous_commit TO off")
+        external = sorted(set(new_external_ids(works)))
+        if external:
+            # Imported rows: an 编号 another import has just given an issue is not given a second. Each id's
+            # lock is held to COMMIT, so the check below, a statement after the wait, sees that import's rows.
+            conn.execute(_LOCK_EXTERNAL_IDS, (external,))
+            held = conn.execute(_HELD_EXTERNAL_ID, (external,)).fetchone()
+            if held is not None:
+                raise _Stale(str(held[0]), 0)
         existing = sorted({w.issue.id for w in works if w.id_scope is None})
         if existing and (len(works) > 1 or any(w.units_changed for w in works)):
             # Lock every issue row first, in id order: two batches never wait on each other in a cycle, and

@@ -146,7 +146,8 @@ MIGRATIONS: Final = (
     """,
     # 7: the unit registry in the ledger. No table changes: the store gives every unit already registered
     # its ledger entry in Python (``_adopt_units``), in the same transaction.
-    # Guards: a units row needs its entry first (a process of an older govflow, still running, fails loudly
+    # The imported rows' external ids, found by index (two imports of one list at once: the second writes
+    # nothing). Guards: a units row needs its entry first (a process of an older govflow, still running, fails loudly
     # instead of writing a unit verify_ledger() would flag), and a registered unit does not change.
     """
     CREATE TRIGGER units_registered BEFORE INSERT ON units
@@ -156,6 +157,8 @@ MIGRATIONS: Final = (
         BEGIN SELECT RAISE(ABORT, 'a registered unit does not change'); END;
     CREATE TRIGGER units_no_delete BEFORE DELETE ON units
         BEGIN SELECT RAISE(ABORT, 'a registered unit does not change'); END;
+    CREATE INDEX ledger_external_id ON ledger (json_extract(data, '$.external_id'))
+        WHERE trigger = 'assign' AND json_extract(data, '$.external_id') IS NOT NULL;
     """,
 )
 #: The version whose upgrade adopts the units registered before it into the ledger.

@@ -46,6 +46,12 @@ from .units import UnitsMixin
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
+# The issue whose assign entry holds an external id (the partial index ledger_external_id answers it).
+_HELD_EXTERNAL_ID: Final = (
+    "SELECT issue_id FROM ledger WHERE trigger = 'assign' AND json_extract(data, '$.external_id') IS NOT NULL"
+    " AND json_extract(data, '$.external_id') = ? LIMIT 1"
+)
+
 
 
 class SQLiteStore(UnitsMixin, PlansMixin):
@@ -204,6 +210,11 @@ class SQLiteStore(UnitsMixin, PlansMixin):
         db = self._db
         issue, draft = work.issue, work.entry
         if work.id_scope is not None:
+            external_id = draft.data.get("external_id")
+            if isinstance(external_id, str):  # an imported row: its 编号 must not be another issue's already
+                held = db.execute(_HELD_EXTERNAL_ID, (external_id,)).fetchone()
+                if held is not None:
+                    raise ConcurrentUpdateError(held[0], 0, self._version(held[0]))
             row = db.execute(
                 "SELECT value FROM counters WHERE scope = ?", (work.id_scope,)
             ).fetchone()

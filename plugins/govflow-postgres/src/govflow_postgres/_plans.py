@@ -15,9 +15,9 @@ from typing import Any, Final
 import attrs
 
 from govflow import ConcurrentUpdateError, LedgerEntry
-from govflow.storage import PlanRow, PlanWork, canonical_json, seal
+from govflow.storage import PlanRow, PlanWork
 
-from ._rows import _LEDGER_COLUMNS, _Conn, _entry
+from ._rows import _LEDGER_COLUMNS, _Conn, _entry, append_entries
 
 __all__ = ["Plans"]
 
@@ -74,28 +74,8 @@ class Plans:
                 if moved != 1:
                     raise _StalePlan(row.id, work.expected_version)
             rows.append((work, row, draft))
-        head = conn.execute("SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE").fetchone()
-        assert head is not None
-        seq, prev = int(head[0]), str(head[1])
-        written: list[tuple[PlanRow, LedgerEntry]] = []
-        for work, row, draft in rows:
-            entry = seal(draft, seq + 1, prev)
-            seq, prev = entry.seq, entry.hash
-            conn.execute(
-                "INSERT INTO ledger (seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at,"
-                " at_utc, data, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (entry.seq, entry.issue_id, entry.issue_seq, entry.trigger, entry.from_state, entry.to_state,
-                 entry.actor, entry.person, entry.at.isoformat(), entry.at, canonical_json(entry.data),
-                 entry.prev_hash, entry.hash),
-            )
-            for hook, plugin in work.notify:
-                conn.execute(
-                    "INSERT INTO outbox (seq, hook, plugin, status, attempts, next_attempt_at, created_at)"
-                    " VALUES (%s, %s, %s, 'pending', 0, %s, %s)", (entry.seq, hook, plugin, entry.at, entry.at),
-                )
-            written.append((row, entry))
-        conn.execute("UPDATE chain_head SET seq = %s, hash = %s WHERE id = 1", (seq, prev))
-        return written
+        entries = append_entries(conn, [(draft, work.notify) for work, _, draft in rows])
+        return [(row, entry) for (_, row, _), entry in zip(rows, entries, strict=True)]
 
     def _plan_version(self, row_id: str) -> int | None:
         with self._connection() as conn:

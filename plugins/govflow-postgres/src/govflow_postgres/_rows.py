@@ -21,7 +21,7 @@ from govflow import (
     StoreError,
     canonical_bytes,
 )
-from govflow.storage import canonical_json, parse_stored_at, parse_stored_data
+from govflow.storage import canonical_json, parse_stored_at, parse_stored_data, seal
 
 _Conn = psycopg.Connection[tuple[Any, ...]]
 
@@ -214,3 +214,34 @@ def write_cooperation(conn: _Conn, issue: Issue, *, delete: bool) -> None:
             "INSERT INTO cooperation (unit, issue_id) SELECT unnest(%s::text[]), %s",
             (list(issue.cooperating), issue.id),
         )
+
+
+def append_entries(
+    conn: _Conn, drafts: Sequence[tuple[LedgerDraft, Sequence[tuple[str, str]]]]
+) -> list[LedgerEntry]:
+    """Seal ``drafts`` after the chain head, in order, with their outbox rows ``(hook, plugin)``, and move
+    the head once (locked until the transaction ends): the plain path of the writes that are not issue
+    steps (plans and targets, units), which are few."""
+    head = conn.execute("SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE").fetchone()
+    assert head is not None  # migration 1 writes the row
+    seq, prev = int(head[0]), str(head[1])
+    written: list[LedgerEntry] = []
+    for draft, notify in drafts:
+        entry = seal(draft, seq + 1, prev)
+        seq, prev = entry.seq, entry.hash
+        conn.execute(
+            "INSERT INTO ledger (seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at,"
+            " at_utc, data, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (entry.seq, entry.issue_id, entry.issue_seq, entry.trigger, entry.from_state, entry.to_state,
+             entry.actor, entry.person, entry.at.isoformat(), entry.at, canonical_json(entry.data),
+             entry.prev_hash, entry.hash),
+        )
+        for hook, plugin in notify:
+            conn.execute(
+                "INSERT INTO outbox (seq, hook, plugin, status, attempts, next_attempt_at, created_at)"
+                " VALUES (%s, %s, %s, 'pending', 0, %s, %s)", (entry.seq, hook, plugin, entry.at, entry.at),
+            )
+        written.append(entry)
+    if written:
+        conn.execute("UPDATE chain_head SET seq = %s, hash = %s WHERE id = 1", (seq, prev))
+    return written

@@ -10,9 +10,9 @@ from typing import Final
 import psycopg.errors
 
 from govflow import LedgerDraft, LedgerEntry, StoreError, Unit
-from govflow.storage import canonical_json, refuse_other_unit, seal, unit_draft
+from govflow.storage import refuse_other_unit, unit_draft
 
-from ._rows import _Conn
+from ._rows import _Conn, append_entries
 
 __all__ = ["Units", "adopt_units"]
 
@@ -35,7 +35,7 @@ class Units:
                         # The entry first (the schema refuses a units row without one). Another process
                         # registering the same id waits on the chain head and then fails on the ledger's
                         # UNIQUE (issue_id, issue_seq): rolled back whole, and answered below.
-                        written = append_entry(conn, entry)
+                        (written,) = append_entries(conn, [(entry, ())])
                         conn.execute(
                             f"INSERT INTO units ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s)",
                             (unit.id, unit.name, unit.level, unit.parent, unit.supervisor),
@@ -64,27 +64,11 @@ class Units:
         return [_unit(row) for row in rows]
 
 
-def append_entry(conn: _Conn, draft: LedgerDraft) -> LedgerEntry:
-    """Seal ``draft`` after the chain head (locked until the transaction ends), write it and move the head."""
-    head = conn.execute("SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE").fetchone()
-    assert head is not None
-    entry = seal(draft, int(head[0]) + 1, str(head[1]))
-    conn.execute(
-        "INSERT INTO ledger (seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at,"
-        " at_utc, data, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (entry.seq, entry.issue_id, entry.issue_seq, entry.trigger, entry.from_state, entry.to_state,
-         entry.actor, entry.person, entry.at.isoformat(), entry.at, canonical_json(entry.data),
-         entry.prev_hash, entry.hash),
-    )
-    conn.execute("UPDATE chain_head SET seq = %s, hash = %s WHERE id = 1", (entry.seq, entry.hash))
-    return entry
-
-
 def adopt_units(conn: _Conn) -> None:
     """Schema 6: an entry for every unit already registered, as its row stands (inside the migration)."""
     at = dt.datetime.now(_SHANGHAI)
-    for row in conn.execute(f"SELECT {_COLUMNS} FROM units ORDER BY position").fetchall():
-        append_entry(conn, unit_draft(_unit(row), at, adopted=True))
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM units ORDER BY position").fetchall()
+    append_entries(conn, [(unit_draft(_unit(row), at, adopted=True), ()) for row in rows])
 
 
 def _unit(row: tuple[object, ...]) -> Unit:

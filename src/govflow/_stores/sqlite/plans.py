@@ -19,7 +19,7 @@ from ..._core.errors import ConcurrentUpdateError
 from ..._core.ledger import LedgerDraft, canonical_json
 from ..._core.model import LedgerEntry
 from ..plans import PlanRow, PlanWork
-from .rows import LEDGER_COLUMNS, entry_from_row, utc
+from .rows import LEDGER_COLUMNS, entry_from_row
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -45,7 +45,7 @@ class PlansMixin:
 
         def _transaction(self) -> AbstractContextManager[None]: ...
 
-        def _append_to_chain(self, draft: LedgerDraft) -> tuple[LedgerEntry, str]: ...
+        def _append_entry(self, draft: LedgerDraft, notify: tuple[tuple[str, str], ...] = ()) -> LedgerEntry: ...
 
     def commit_plan(self, works: Sequence[PlanWork]) -> list[tuple[PlanRow, LedgerEntry]]:
         """Write plan and target rows with their entries in one transaction (see :meth:`govflow.Store.commit_plan`)."""
@@ -73,20 +73,7 @@ class PlansMixin:
             ).rowcount
             if moved != 1:
                 raise ConcurrentUpdateError(row.id, work.expected_version, self._plan_version(row.id))
-        entry, data_text = self._append_to_chain(draft)
-        db.execute(
-            f"INSERT INTO ledger ({LEDGER_COLUMNS}) VALUES ({', '.join('?' * 12)})",
-            (entry.seq, entry.issue_id, entry.issue_seq, entry.trigger, entry.from_state, entry.to_state,
-             entry.actor, entry.person, entry.at.isoformat(), data_text, entry.prev_hash, entry.hash),
-        )
-        if work.notify:
-            at = utc(entry.at)
-            db.executemany(
-                "INSERT INTO outbox (seq, hook, plugin, status, attempts, next_attempt_at, created_at)"
-                " VALUES (?, ?, ?, 'pending', 0, ?, ?)",
-                [(entry.seq, hook, plugin, at, at) for hook, plugin in work.notify],
-            )
-        return row, entry
+        return row, self._append_entry(draft, work.notify)
 
     def _plan_version(self, row_id: str) -> int | None:
         found = self._db.execute("SELECT version FROM plan_rows WHERE id = ?", (row_id,)).fetchone()

@@ -261,6 +261,12 @@ class SQLiteStore(UnitsMixin, PlansMixin):
                     [(unit, issue.id) for unit in issue.cooperating],
                 )
         self._written.append((row, issue))
+        return issue, self._append_entry(draft, work.notify)
+
+    def _append_entry(self, draft: LedgerDraft, notify: tuple[tuple[str, str], ...] = ()) -> LedgerEntry:
+        """Seal ``draft`` after the chain head, write its ledger row and its outbox rows (inside the open
+        transaction): every subject's entries (issues, plans and targets, units) are written here."""
+        db = self._db
         entry, data_text = self._append_to_chain(draft)
         db.execute(
             _INSERT_ENTRY,
@@ -270,14 +276,14 @@ class SQLiteStore(UnitsMixin, PlansMixin):
                 data_text, entry.prev_hash, entry.hash,
             ),
         )
-        if work.notify:
+        if notify:
             at = utc(entry.at)
             db.executemany(
                 "INSERT INTO outbox (seq, hook, plugin, status, attempts, next_attempt_at, created_at)"
                 " VALUES (?, ?, ?, 'pending', 0, ?, ?)",
-                [(entry.seq, hook, plugin, at, at) for hook, plugin in work.notify],
+                [(entry.seq, hook, plugin, at, at) for hook, plugin in notify],
             )
-        return issue, entry
+        return entry
 
     def _append_to_chain(self, draft: LedgerDraft) -> tuple[LedgerEntry, str]:
         """Seal ``draft`` after the chain head and move the head (inside the open transaction).

@@ -16,7 +16,6 @@ from ..._core.ledger import LedgerDraft
 from ..._core.model import LedgerEntry, Unit
 from ..._core.registry import unit_draft
 from ..protocol import refuse_other_unit
-from .rows import LEDGER_COLUMNS
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -36,7 +35,7 @@ class UnitsMixin:
 
         def _transaction(self) -> AbstractContextManager[None]: ...
 
-        def _append_to_chain(self, draft: LedgerDraft) -> tuple[LedgerEntry, str]: ...
+        def _append_entry(self, draft: LedgerDraft, notify: tuple[tuple[str, str], ...] = ()) -> LedgerEntry: ...
 
     def add_unit(self, unit: Unit, entry: LedgerDraft) -> LedgerEntry | None:
         """Register ``unit`` with its ledger entry in one transaction (see :meth:`govflow.Store.add_unit`)."""
@@ -50,19 +49,10 @@ class UnitsMixin:
     def _insert_unit(self, unit: Unit, draft: LedgerDraft) -> LedgerEntry:
         """The unit's sealed entry and its row at the end of the registry (inside the open transaction; the
         entry first: the schema refuses a units row without one)."""
-        entry = self._insert_entry(draft)
+        entry = self._append_entry(draft)
         self._db.execute(
             f"INSERT INTO units ({_UNIT_COLUMNS}, position) VALUES (?, ?, ?, ?, ?, (SELECT COUNT(*) FROM units))",
             (unit.id, unit.name, unit.level, unit.parent, int(unit.supervisor)),
-        )
-        return entry
-
-    def _insert_entry(self, draft: LedgerDraft) -> LedgerEntry:
-        entry, data_text = self._append_to_chain(draft)
-        self._db.execute(
-            f"INSERT INTO ledger ({LEDGER_COLUMNS}) VALUES ({', '.join('?' * 12)})",
-            (entry.seq, entry.issue_id, entry.issue_seq, entry.trigger, entry.from_state, entry.to_state,
-             entry.actor, entry.person, entry.at.isoformat(), data_text, entry.prev_hash, entry.hash),
         )
         return entry
 
@@ -77,7 +67,7 @@ class UnitsMixin:
         migration's transaction)."""
         at = dt.datetime.now(DEFAULT_ZONE)
         for row in self._db.execute(f"SELECT {_UNIT_COLUMNS} FROM units ORDER BY position").fetchall():
-            self._insert_entry(unit_draft(_unit(row), at, adopted=True))
+            self._append_entry(unit_draft(_unit(row), at, adopted=True))
 
 
 def _unit(row: tuple[object, ...]) -> Unit:

@@ -18,8 +18,9 @@ from typing import Any, Final
 
 import attrs
 
+from .construct import positional
 from .errors import LedgerCorrupted, ValidationError
-from .model import LedgerEntry
+from .model import LedgerEntry, new_entry
 
 __all__ = [
     "GENESIS_HASH", "PLAN_SUBJECT_PREFIXES", "SUBJECT_SEPARATOR", "LedgerCheck", "LedgerDraft", "canonical_bytes",
@@ -31,7 +32,7 @@ __all__ = [
 GENESIS_HASH: Final = "0" * 64
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)  # see construct.positional: every step makes one
 class LedgerDraft:
     """A ledger entry before the store gives it its place in the chain."""
 
@@ -44,6 +45,10 @@ class LedgerDraft:
     person: str | None
     at: dt.datetime
     data: Mapping[str, Any]
+
+
+#: ``LedgerDraft(*fields)`` by position: what every step runs.
+new_draft: Final = positional(LedgerDraft)
 
 
 @attrs.frozen
@@ -203,20 +208,8 @@ def seal_text(draft: LedgerDraft, seq: int, prev_hash: str) -> tuple[LedgerEntry
 
 
 def _sealed(draft: LedgerDraft, seq: int, prev_hash: str, digest: str) -> LedgerEntry:
-    return LedgerEntry(
-        seq=seq,
-        issue_id=draft.issue_id,
-        issue_seq=draft.issue_seq,
-        trigger=draft.trigger,
-        from_state=draft.from_state,
-        to_state=draft.to_state,
-        actor=draft.actor,
-        person=draft.person,
-        at=draft.at,
-        data=draft.data,
-        prev_hash=prev_hash,
-        hash=digest,
-    )
+    return new_entry(seq, draft.issue_id, draft.issue_seq, draft.trigger, draft.from_state, draft.to_state,
+                     draft.actor, draft.person, draft.at, draft.data, prev_hash, digest, None)
 
 
 #: What separates a subject's kind from its id in the ledger's ``issue_id`` (``unit:OFFICE``); issue ids never hold it.

@@ -14,6 +14,7 @@ from typing import Any, Final, Literal
 
 import attrs
 
+from .construct import positional
 from .field import FieldState
 
 __all__ = [
@@ -110,7 +111,7 @@ class ExtensionRequest:
         )
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)  # no weakref slot: see construct.positional, which builds every snapshot
 class Issue:
     """One item of the problem list (问题), as of one ``version``.
 
@@ -156,7 +157,7 @@ class Issue:
         return unit == self.lead or unit in self.cooperating
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)  # see construct.positional, which builds every sealed entry
 class LedgerEntry:
     """One step in the ledger (台账): append-only and hash-chained.
 
@@ -188,6 +189,9 @@ class LedgerEntry:
 _ISSUE_FIELDS: Final = tuple(field.name for field in attrs.fields(Issue))
 _ISSUE_POSITION: Final = {name: position for position, name in enumerate(_ISSUE_FIELDS)}
 _issue_values: Final = operator.attrgetter(*_ISSUE_FIELDS)
+_new_issue: Final = positional(Issue)
+#: ``LedgerEntry(*fields)``, every field (``stored`` too) by position: what sealing runs on every step.
+new_entry: Final = positional(LedgerEntry)
 
 
 def replace_issue(issue: Issue, changes: Mapping[str, Any]) -> Issue:
@@ -199,4 +203,4 @@ def replace_issue(issue: Issue, changes: Mapping[str, Any]) -> Issue:
         if position is None:
             raise TypeError(f"Issue has no field {name!r}")
         values[position] = value
-    return Issue(*values)
+    return _new_issue(*values)

@@ -28,7 +28,7 @@ from .._core.errors import (
     ValidationError,
 )
 from .._core.events import ProposedTransition
-from .._core.ledger import PLAN_SUBJECT_PREFIXES, LedgerDraft
+from .._core.ledger import PLAN_SUBJECT_PREFIXES, LedgerDraft, new_draft
 from .._core.model import Issue, Responsible
 from .._core.text import check_text
 from .._deadlines.calendar import Fallback, WorkingDays, resolve_due
@@ -43,7 +43,7 @@ from .._plugins.outbox import Courier, DeliveryReport, Outbox, RetryPolicy
 from .._plugins.registries import Calendar, calendar_registry, renderer_registry
 from .._plugins.retry import retry_on_conflict
 from .._reports.scoring import ScoringPolicy
-from .._stores.protocol import Store, UnitOfWork
+from .._stores.protocol import Store, UnitOfWork, new_work
 from .builtin import DEFAULT_PLUGINS
 from .closed import ClosedStore
 from .deadlines import DeadlinesMixin
@@ -434,15 +434,13 @@ class Govflow(UnitsMixin, FieldMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, 
                 issue, trigger, actor, given, now, self._find_unit, self._calendar, self._max_extensions,
                 escalate_to=self._escalate_to,
             )
-            draft = LedgerDraft(
-                issue_id=issue.id, issue_seq=new.version, trigger=trigger, from_state=issue.state,
-                to_state=new.state, actor=actor.unit, person=actor.person, at=now, data=ledger_data,
-            )
+            draft = new_draft(issue.id, new.version, trigger, issue.state, new.state, actor.unit, actor.person, now,
+                              ledger_data)
             if guarded:
                 proposed = ProposedTransition(issue, new, trigger, actor, now, copy.deepcopy(ledger_data))
                 self._plugins.before_transition(proposed)
             units_changed = new.lead != issue.lead or new.cooperating != issue.cooperating
-            work = UnitOfWork(new, issue.version, draft, units_changed=units_changed, notify=notify)
+            work = new_work(new, issue.version, draft, None, units_changed, notify)
             partners = lifecycle.partners(issue.state, trigger)
             if partners:  # another issue takes its step with this one (并案): several issues, written below
                 raise WithPartners(work, partners, actor, now)

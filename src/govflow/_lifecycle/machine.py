@@ -87,6 +87,7 @@ class Lifecycle:
     machine: Machine = attrs.field(init=False)
     _by_state: dict[str, dict[str, TransitionSpec]] = attrs.field(init=False)
     _final: frozenset[str] = attrs.field(init=False)
+    _partners: dict[tuple[str, str], tuple[Partner, ...]] = attrs.field(init=False)
     #: States in which the lead unit has something to do (it may fire a transition from them): the
     #: deadline clock runs there. In the default lifecycle ``assigned`` and ``implemented``.
     lead_states: frozenset[str] = attrs.field(init=False)
@@ -106,10 +107,14 @@ class Lifecycle:
             spec.dest for spec in d.transitions if spec.dest is not None and "record_verification" in spec.effects
         }
         self._by_state = {state: {} for state in d.states}
+        self._partners = {}
         config = []
         for spec in d.transitions:
+            partners = tuple(p for p in (EFFECTS[name].partner for name in spec.effects) if p is not None)
             for source in spec.source:
                 self._by_state[source][spec.trigger] = spec
+                if partners:  # looked up on every step: only the few that have partners are kept
+                    self._partners[source, spec.trigger] = partners
             config.append(
                 {
                     "trigger": spec.trigger,
@@ -145,10 +150,7 @@ class Lifecycle:
 
     def partners(self, state: str, trigger: str) -> tuple[Partner, ...]:
         """The steps other issues take with ``trigger`` from ``state`` (by its effects' ``partner``)."""
-        spec = self._by_state.get(state, {}).get(trigger)
-        if spec is None:
-            return ()
-        return tuple(p for p in (EFFECTS[name].partner for name in spec.effects) if p is not None)
+        return self._partners.get((state, trigger), ())
 
     def partner_trigger(self, state: str, effect: str) -> str | None:
         """The trigger leaving ``state`` that has ``effect`` (how an issue takes a partner's step), or None."""
@@ -202,10 +204,10 @@ class Lifecycle:
                 self._unknown(trigger),
             )
         d = self.definition
-        work = Work(state=issue.state, issue=issue, actor=actor, now=now, units=units,
-                    values=dict(data), calendar=calendar or Weekdays(), max_extensions=max_extensions,
-                    recorded=recorded, settings=d.settings, initial=d.initial, system=system,
-                    escalate_to=escalate_to)
+        # By position (every step makes one): state, issue, actor, now, units, values, changes, calendar,
+        # max_extensions, recorded, settings, initial, system, escalate_to.
+        work = Work(issue.state, issue, actor, now, units, dict(data), {}, calendar or Weekdays(), max_extensions,
+                    recorded, d.settings, d.initial, system, escalate_to)
         # The condition raises rather than returns False, so a refused transition
         # always says why; the working copy is simply dropped.
         try:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Final, Protocol, runtime_checkable
 
 import attrs
 
+from .._core.construct import positional
 from .._core.errors import ValidationError
 from .._core.ledger import LedgerDraft
 from .._core.model import Issue, LedgerEntry, Unit
@@ -19,7 +20,7 @@ __all__ = [
 ]
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)  # see construct.positional: every step makes one
 class UnitOfWork:
     """Everything one command writes, committed together or not at all.
 
@@ -36,6 +37,10 @@ class UnitOfWork:
     id_scope: str | None = None
     units_changed: bool = False
     notify: tuple[tuple[str, str], ...] = ()
+
+
+#: ``UnitOfWork(*fields)`` by position: what every step runs.
+new_work: Final = positional(UnitOfWork)
 
 
 @attrs.frozen

@@ -89,6 +89,9 @@ class SQLiteStore(UnitsMixin, PlansMixin):
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
+            # The write path's statements run on one cursor kept for them (under the lock): a step runs five,
+            # and Connection.execute makes a new cursor for each.
+            self._writer = self._db.cursor()
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self._db.close()
@@ -149,7 +152,7 @@ class SQLiteStore(UnitsMixin, PlansMixin):
         with self._lock:
             self._written.clear()
             with self._transaction():
-                row = self._db.execute(_LOAD, (issue_id,)).fetchone()
+                row = self._writer.execute(_LOAD, (issue_id,)).fetchone()
                 if row is None:
                     raise NotFound("issue", issue_id)
                 done = self._write(step(self._issue(row)))
@@ -207,7 +210,7 @@ class SQLiteStore(UnitsMixin, PlansMixin):
 
     def _write(self, work: UnitOfWork) -> tuple[Issue, LedgerEntry]:
         """One unit of work, inside the open transaction."""
-        db = self._db
+        db = self._writer
         issue, draft = work.issue, work.entry
         if work.id_scope is not None:
             external_id = draft.data.get("external_id")
@@ -266,7 +269,7 @@ class SQLiteStore(UnitsMixin, PlansMixin):
     def _append_entry(self, draft: LedgerDraft, notify: tuple[tuple[str, str], ...] = ()) -> LedgerEntry:
         """Seal ``draft`` after the chain head, write its ledger row and its outbox rows (inside the open
         transaction): every subject's entries (issues, plans and targets, units) are written here."""
-        db = self._db
+        db = self._writer
         entry, data_text = self._append_to_chain(draft)
         db.execute(
             _INSERT_ENTRY,
@@ -292,7 +295,7 @@ class SQLiteStore(UnitsMixin, PlansMixin):
         compare-and-set on it: only when another connection appended since is
         the head read again (one statement fewer on the common path).
         """
-        db = self._db
+        db = self._writer
         head = self._head
         if head is not None:
             entry, data_text = seal_text(draft, head[0] + 1, head[1])

@@ -362,9 +362,9 @@ def sqlite_floor_round(path: Path, issues: int, variant: str) -> Callable[[], in
     ``indexes``: BEGIN IMMEDIATE; UPDATE the issue row; INSERT a ledger row; COMMIT, on
     govflow's schema. ``bare``: the same on tables without secondary indexes or UNIQUE.
     ``govflow``: the statements govflow's SQLiteStore runs for one transition today (BEGIN
-    IMMEDIATE; read the issue; UPDATE the columns the step changed; move the chain head by
-    compare-and-set; INSERT the ledger row; COMMIT), with constant hashes. Keep this
-    variant in step with ``SQLiteStore.commit_step``.
+    IMMEDIATE; read the issue's version and time, its row being cached; UPDATE the columns
+    the step changed; move the chain head by compare-and-set; INSERT the ledger row; COMMIT),
+    with constant hashes. Keep this variant in step with ``SQLiteStore.commit_step``.
     """
     db = connect(path)
     for statement in schema(indexes=variant != "bare"):
@@ -375,7 +375,7 @@ def sqlite_floor_round(path: Path, issues: int, variant: str) -> Callable[[], in
     reworks = [0] * issues
     at = NOW.isoformat()
     fake_hash = "f" * 64
-    load = f"SELECT {_ISSUE_COLUMNS} FROM issues WHERE id = ?"
+    probe = "SELECT version, updated_at FROM issues WHERE id = ?"
     update = (
         "UPDATE issues SET state = ?, version = ?, rework_count = ?, updated_at = ?"
         " WHERE id = ? AND version = ?"
@@ -401,7 +401,7 @@ def sqlite_floor_round(path: Path, issues: int, variant: str) -> Callable[[], in
                 seq += 1
                 if variant == "govflow":
                     execute("BEGIN IMMEDIATE")
-                    execute(load, (this_id,)).fetchone()
+                    execute(probe, (this_id,)).fetchone()
                     if rework:
                         execute(update_changed[1], (dest, version + 1, rework_count, this_id, version))
                     else:

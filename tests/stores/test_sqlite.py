@@ -131,6 +131,55 @@ def test_a_row_changed_by_another_connection_is_written_whole(tmp_path: Path, cl
         assert first.verify_ledger().entries == U + 4
 
 
+def test_a_step_on_a_cached_row_reads_only_its_version_and_time(tmp_path: Path, clock: FakeClock) -> None:
+    """The whole row is read when this connection has not cached it, or when it moved since; else two columns."""
+    path = tmp_path / "probe.sqlite3"
+    with govflow.open(path, clock=clock) as first, govflow.open(path, clock=clock) as second:
+        add_units(first)
+        issue = first.assign("道路积水", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        statements: list[str] = []
+        first.store._db.set_trace_callback(statements.append)
+
+        def reads() -> list[str]:
+            found = [s.split(" FROM")[0] for s in statements if s.startswith("SELECT") and "FROM issues" in s]
+            statements.clear()
+            return found
+
+        first.implement(issue.id, by="XIANGYUN", note="n")  # assigned here: the row is cached
+        assert reads() == ["SELECT version, updated_at"]
+        clock.advance(dt.timedelta(hours=1))
+        second.report(issue.id, by="XIANGYUN", result="r")  # the other connection moves the row
+        first.reject(issue.id, by="OFFICE", reason="x")
+        read = reads()
+        assert read[0] == "SELECT version, updated_at" and read[1].startswith("SELECT id, title")
+        assert first.get(issue.id).rework_count == 1 and first.get(issue.id).state == "assigned"
+        statements.clear()
+        first.store._rows.clear()  # nothing cached: the whole row at once, no probe first
+        first.implement(issue.id, by="XIANGYUN", note="again")
+        assert [r[:14] for r in reads()] == ["SELECT id, tit"]
+        first.store._db.set_trace_callback(None)
+        assert second.get(issue.id).version == 5
+        assert first.verify_ledger().entries == U + 5
+
+
+def test_a_row_edited_in_place_without_a_step_is_read_again_when_its_time_moved(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """A restored or hand-edited row whose version is the cached one but whose time differs is read whole."""
+    path = tmp_path / "edited.sqlite3"
+    with govflow.open(path, clock=clock) as flow:
+        add_units(flow)
+        issue = flow.assign("道路积水", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        flow.get(issue.id)
+        db = sqlite3.connect(path)
+        with db:
+            db.execute("UPDATE issues SET title = '改过', updated_at = '2026-03-01T00:00:00+08:00' WHERE id = ?",
+                       (issue.id,))
+        db.close()
+        moved = flow.implement(issue.id, by="XIANGYUN", note="n")
+        assert moved.title == "改过"  # the row as stored, not the snapshot cached before the edit
+
+
 def test_a_batch_rolled_back_leaves_no_row_remembered(tmp_path: Path, clock: FakeClock) -> None:
     """Rows are remembered only once their transaction commits."""
     path = tmp_path / "batch.sqlite3"

@@ -8,6 +8,7 @@ through their old names in :mod:`govflow._stores.sqlite.store`).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import operator
 from collections.abc import Callable, Mapping
@@ -84,6 +85,7 @@ _ENCODE: Final[Mapping[str, Callable[[Any], Any]]] = {
 _FIELDS: Final = tuple(name.strip() for name in ISSUE_COLUMNS.split(","))
 _ENCODERS: Final = tuple(_ENCODE.get(name) for name in _FIELDS)  # None: the value is stored as it is
 _values: Final = operator.attrgetter(*_FIELDS)
+_POSITIONS: Final = tuple(range(len(_FIELDS)))
 
 
 def issue_row(issue: Issue) -> tuple[Any, ...]:
@@ -100,10 +102,11 @@ def changed_row(old: Issue, old_row: tuple[Any, ...], new: Issue) -> tuple[tuple
     """
     row = list(old_row)
     changed = []
-    for position, (before, after) in enumerate(zip(_values(old), _values(new), strict=True)):
-        if before is after:
-            continue
+    after_values = _values(new)
+    # The positions whose value is another object, found in C (map and compress): most fields are the same.
+    for position in itertools.compress(_POSITIONS, map(operator.is_not, _values(old), after_values)):
         encode = _ENCODERS[position]
+        after = after_values[position]
         value = after if encode is None else encode(after)
         if value != row[position]:
             row[position] = value

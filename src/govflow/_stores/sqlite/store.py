@@ -152,12 +152,26 @@ class SQLiteStore(UnitsMixin, PlansMixin):
         with self._lock:
             self._written.clear()
             with self._transaction():
-                row = self._writer.execute(_LOAD, (issue_id,)).fetchone()
-                if row is None:
-                    raise NotFound("issue", issue_id)
-                done = self._write(step(self._issue(row)))
+                done = self._write(step(self._current(issue_id)))
             self._committed()
         return done
+
+    def _current(self, issue_id: str) -> Issue:
+        """The issue's committed snapshot, inside the write transaction (the lock is held).
+
+        When this connection cached the row, only its version and time are read: every write moves the
+        version and sets the step's time, so a row with the cached pair is the cached row (reading two columns
+        instead of the whole row is most of a step's read). Otherwise the whole row is read and parsed.
+        """
+        known = self._rows.get(issue_id)
+        if known is not None:
+            probe = self._writer.execute(_PROBE, (issue_id,)).fetchone()
+            if probe is not None and probe[0] == known[0][_VERSION] and probe[1] == known[0][_UPDATED_AT]:
+                return known[1]
+        row = self._writer.execute(_LOAD, (issue_id,)).fetchone()
+        if row is None:
+            raise NotFound("issue", issue_id)
+        return self._issue(row)
 
     def query(self, query: IssueQuery) -> list[Issue]:
         """The issues matching ``query``, ordered by id."""
@@ -489,7 +503,9 @@ class SQLiteStore(UnitsMixin, PlansMixin):
 _ROWS_KEPT: Final = 4096
 _COLUMN_NAMES: Final = tuple(name.strip() for name in ISSUE_COLUMNS.split(","))
 _VERSION: Final = _COLUMN_NAMES.index("version")
+_UPDATED_AT: Final = _COLUMN_NAMES.index("updated_at")
 _LOAD: Final = f"SELECT {ISSUE_COLUMNS} FROM issues WHERE id = ?"
+_PROBE: Final = "SELECT version, updated_at FROM issues WHERE id = ?"
 _INSERT_ENTRY: Final = f"INSERT INTO ledger ({LEDGER_COLUMNS}) VALUES ({', '.join('?' * 12)})"
 
 

@@ -117,7 +117,7 @@ class SQLiteStore(UnitsMixin, PlansMixin):
                 self._db.execute(f"PRAGMA user_version = {version}")
 
     def _transaction(self) -> _Transaction:
-        return _Transaction(self._db, self._lock, self.path)
+        return _Transaction(self._db, self._lock, self.path, self._writer)
 
     def load(self, issue_id: str) -> Issue | None:
         """The current snapshot of one issue, or None."""

@@ -20,11 +20,13 @@ class Transaction:
     db: sqlite3.Connection
     lock: threading.RLock
     path: str = ""
+    #: Where BEGIN and COMMIT run (the store's write cursor); the connection when None.
+    cursor: sqlite3.Cursor | None = None
 
     def __enter__(self) -> None:
         self.lock.acquire()
         try:
-            self.db.execute("BEGIN IMMEDIATE")
+            (self.cursor or self.db).execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             self.lock.release()
             raise busy(self.path, exc) from exc
@@ -36,7 +38,7 @@ class Transaction:
         try:
             if kind is None:
                 try:
-                    self.db.execute("COMMIT")
+                    (self.cursor or self.db).execute("COMMIT")
                 except BaseException as exc:
                     # A COMMIT that fails (a deferred constraint, SQLITE_BUSY, a full disk) may leave the
                     # transaction open: roll it back, or this connection's reads would see writes that never

@@ -318,23 +318,39 @@ def test_a_ledger_read_in_many_pages_is_the_ledger(
 
 class _FailingCommit(sqlite3.Connection):
     """A connection whose next COMMIT fails: ``busy`` raises as SQLITE_BUSY does (the transaction stays
-    open), ``deferred`` makes SQLite itself refuse it (a deferred foreign key broken in the transaction)."""
+    open), ``deferred`` makes SQLite itself refuse it (a deferred foreign key broken in the transaction).
+    Its cursors fail the same way (the store runs BEGIN and COMMIT on its write cursor)."""
 
     fail: str | None = None
 
+    def cursor(self, factory: Any = None) -> Any:
+        return super().cursor(factory or _FailingCursor)
+
     def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        return self.run(sql, lambda: super(_FailingCommit, self).execute(sql, parameters))
+
+    def run(self, sql: str, statement: Any) -> sqlite3.Cursor:
         if self.fail == "deferred" and sql == "BEGIN IMMEDIATE":
             self.fail = None
-            cursor = super().execute(sql)
+            cursor: sqlite3.Cursor = statement()
             # Checked only at COMMIT: the step's own writes all go in before the refusal.
-            super().execute("PRAGMA defer_foreign_keys = ON")
-            super().execute("INSERT INTO outbox (seq, hook, plugin, status, attempts, next_attempt_at, created_at)"
-                            " VALUES (999999, 'after_transition', 'ghost', 'pending', 0, '2026-03-02', '2026-03-02')")
+            sqlite3.Connection.execute(self, "PRAGMA defer_foreign_keys = ON")
+            sqlite3.Connection.execute(
+                self, "INSERT INTO outbox (seq, hook, plugin, status, attempts, next_attempt_at, created_at)"
+                " VALUES (999999, 'after_transition', 'ghost', 'pending', 0, '2026-03-02', '2026-03-02')")
             return cursor
         if self.fail == "busy" and sql == "COMMIT":
             self.fail = None
             raise sqlite3.OperationalError("database is locked")
-        return super().execute(sql, parameters)
+        result: sqlite3.Cursor = statement()
+        return result
+
+
+class _FailingCursor(sqlite3.Cursor):
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        connection = self.connection
+        assert isinstance(connection, _FailingCommit)
+        return connection.run(sql, lambda: super(_FailingCursor, self).execute(sql, parameters))
 
 
 @pytest.mark.parametrize(("fail", "error"), [("busy", govflow.StoreBusy), ("deferred", sqlite3.IntegrityError)])

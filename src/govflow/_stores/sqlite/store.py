@@ -2,8 +2,9 @@
 
 The schema and its migrations are in :mod:`govflow._stores.sqlite.schema`, the row
 layout in :mod:`govflow._stores.sqlite.rows`, the paged ledger reads in
-:mod:`govflow._stores.sqlite.ledger` and the period facts' SQL in
-:mod:`govflow._stores.sqlite.facts`; this module opens the file, writes in
+:mod:`govflow._stores.sqlite.ledger`, the period facts' SQL in
+:mod:`govflow._stores.sqlite.facts`, the outbox in :mod:`govflow._stores.sqlite.outbox`, units and plans in
+their own mixins; this module opens the file, writes in
 ``BEGIN IMMEDIATE`` transactions and answers the rest of :class:`govflow.Store`.
 """
 
@@ -24,20 +25,19 @@ from ..._core.errors import ConcurrentUpdateError, NotFound, SchemaVersionError,
 from ..._core.ledger import LedgerDraft, iso_instant, seal_text
 from ..._core.model import Issue, LedgerEntry
 from ..facts import FactsQuery, OverdueAtEnd, UnitFacts, build_facts
-from ..protocol import IssueQuery, OutboxRow, UnitOfWork
+from ..protocol import IssueQuery, UnitOfWork
 from .facts import FACTS_SQL, facts_args, parse_facts_rows
 from .ledger import read_ledger
+from .outbox import OutboxMixin
 from .plans import PlansMixin
 from .rows import (
     ISSUE_ASSIGNMENTS,
     ISSUE_COLUMNS,
     LEDGER_COLUMNS,
-    OUTBOX_COLUMNS,
     changed_row,
     entry_from_row,
     issue_from_row,
     issue_row,
-    outbox_from_row,
     utc,
 )
 from .schema import MIGRATIONS, SCHEMA_VERSION, UNITS_IN_LEDGER, split_script
@@ -54,7 +54,7 @@ _HELD_EXTERNAL_ID: Final = (
 
 
 
-class SQLiteStore(UnitsMixin, PlansMixin):
+class SQLiteStore(UnitsMixin, PlansMixin, OutboxMixin):
     """A :class:`~govflow.Store` in one SQLite file, in WAL mode.
 
     Several processes may open the same file: every commit runs in a
@@ -439,59 +439,6 @@ class SQLiteStore(UnitsMixin, PlansMixin):
                 "SELECT name, version, definition FROM lifecycles ORDER BY name, version"
             ).fetchall()
         return [(r[0], int(r[1]), r[2]) for r in rows]
-
-    def claim_outbox(self, now: dt.datetime, lease: dt.timedelta, limit: int) -> list[OutboxRow]:
-        """Claim due pending rows no other worker holds (see :meth:`govflow.Store.claim_outbox`)."""
-        at = utc(now)
-        with self._transaction():
-            rows = self._db.execute(
-                f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
-                " AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY id LIMIT ?",
-                (at, at, limit),
-            ).fetchall()
-            self._db.executemany(
-                "UPDATE outbox SET claimed_until = ? WHERE id = ?",
-                [(utc(now + lease), row[0]) for row in rows],
-            )
-        return [outbox_from_row(row) for row in rows]
-
-    def finish_outbox(self, row_id: int, *, error: str | None, retry_at: dt.datetime | None) -> None:
-        """Record an attempt on a row."""
-        with self._transaction():
-            if error is None:
-                self._db.execute(
-                    "UPDATE outbox SET status = 'done', attempts = attempts + 1, claimed_until = NULL"
-                    " WHERE id = ?", (row_id,),
-                )
-            else:
-                self._db.execute(
-                    "UPDATE outbox SET status = ?, attempts = attempts + 1, claimed_until = NULL,"
-                    " last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at) WHERE id = ?",
-                    ("pending" if retry_at else "dead", error, retry_at and utc(retry_at), row_id),
-                )
-
-    def release_outbox(self, row_id: int) -> None:
-        """Give a claimed row back untouched."""
-        with self._transaction():
-            self._db.execute("UPDATE outbox SET claimed_until = NULL WHERE id = ?", (row_id,))
-
-    def outbox(self, status: str) -> list[OutboxRow]:
-        """The rows in ``status``, by id."""
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = ? ORDER BY id", (status,)
-            ).fetchall()
-        return [outbox_from_row(row) for row in rows]
-
-    def requeue_outbox(self, row_ids: list[int] | None, now: dt.datetime) -> int:
-        """Make dead rows pending again."""
-        sql = "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ? WHERE status = 'dead'"
-        args: list[Any] = [utc(now)]
-        if row_ids is not None:
-            sql += f" AND id IN ({', '.join('?' * len(row_ids))})"
-            args.extend(row_ids)
-        with self._transaction():
-            return int(self._db.execute(sql, args).rowcount)
 
     def close(self) -> None:
         """Close the connection."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -418,33 +419,8 @@ class Govflow(UnitsMixin, FieldMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, 
         ):
             raise ValidationError("expected_version", f"got {type(expected_version).__name__}", "an integer or None")
         given = data if None not in data.values() else {key: value for key, value in data.items() if value is not None}
-        hook = "after_transition"
-        subscribers = self._plugins.subscribers(hook)
-        notify = tuple((hook, name) for name in subscribers) if subscribers else ()
-
-        def step(issue: Issue) -> UnitOfWork:
-            actor = parse_actor(by)
-            if expected_version is not None and expected_version != issue.version:
-                raise ConcurrentUpdateError(issue.id, expected_version, issue.version)
-            # The compiled lifecycles are kept by (name, version): only a miss needs the checked lookup.
-            lifecycle = self._lifecycles.get((issue.lifecycle, issue.lifecycle_version)) \
-                or self._lifecycle(issue.lifecycle, issue.lifecycle_version)
-            now = self.now()
-            new, ledger_data = lifecycle.fire(
-                issue, trigger, actor, given, now, self._find_unit, self._calendar, self._max_extensions,
-                escalate_to=self._escalate_to,
-            )
-            draft = new_draft(issue.id, new.version, trigger, issue.state, new.state, actor.unit, actor.person, now,
-                              ledger_data)
-            if guarded:
-                proposed = ProposedTransition(issue, new, trigger, actor, now, copy.deepcopy(ledger_data))
-                self._plugins.before_transition(proposed)
-            units_changed = new.lead != issue.lead or new.cooperating != issue.cooperating
-            work = new_work(new, issue.version, draft, None, units_changed, notify)
-            partners = lifecycle.partners(issue.state, trigger)
-            if partners:  # another issue takes its step with this one (并案): several issues, written below
-                raise WithPartners(work, partners, actor, now)
-            return work
+        subscribers = self._plugins.subscribers("after_transition")
+        notify = tuple(("after_transition", name) for name in subscribers) if subscribers else ()
 
         # A store that can read the issue inside its write transaction (SQLite) takes the whole step there: one
         # lock instead of a read and a write. Not when plugins vet steps: their code runs outside the store's lock.
@@ -452,14 +428,42 @@ class Govflow(UnitsMixin, FieldMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, 
         in_store = getattr(self._store, "commit_step", None)
         try:
             if in_store is not None and not guarded and isinstance(issue_id, str):
+                step = functools.partial(self._step, trigger, by, given, expected_version, notify, guarded)
                 stored: Issue = in_store(issue_id, step)[0]
             else:
-                stored = self._store.commit(step(self.get(issue_id)))[0]
+                work = self._step(trigger, by, given, expected_version, notify, guarded, self.get(issue_id))
+                stored = self._store.commit(work)[0]
         except WithPartners as found:  # nothing was written: both issues now, in one transaction
             return self._commit_with_partners(found.work, found.partners, found.actor, found.now)
         if subscribers:
             self._start_delivery()
         return stored
+
+    def _step(self, trigger: str, by: ActorLike, given: Mapping[str, Any], expected_version: int | None,
+              notify: tuple[tuple[str, str], ...], guarded: bool, issue: Issue) -> UnitOfWork:
+        """The unit of work of ``fire`` on ``issue`` as read (a method, not a closure: no cells per step)."""
+        actor = parse_actor(by)
+        if expected_version is not None and expected_version != issue.version:
+            raise ConcurrentUpdateError(issue.id, expected_version, issue.version)
+        # The compiled lifecycles are kept by (name, version): only a miss needs the checked lookup.
+        lifecycle = self._lifecycles.get((issue.lifecycle, issue.lifecycle_version)) \
+            or self._lifecycle(issue.lifecycle, issue.lifecycle_version)
+        now = self.now()
+        new, ledger_data = lifecycle.fire(
+            issue, trigger, actor, given, now, self._find_unit, self._calendar, self._max_extensions,
+            escalate_to=self._escalate_to,
+        )
+        draft = new_draft(issue.id, new.version, trigger, issue.state, new.state, actor.unit, actor.person, now,
+                          ledger_data)
+        if guarded:
+            proposed = ProposedTransition(issue, new, trigger, actor, now, copy.deepcopy(ledger_data))
+            self._plugins.before_transition(proposed)
+        units_changed = new.lead != issue.lead or new.cooperating != issue.cooperating
+        work = new_work(new, issue.version, draft, None, units_changed, notify)
+        partners = lifecycle.partners(issue.state, trigger)
+        if partners:  # another issue takes its step with this one (并案): several issues, written below
+            raise WithPartners(work, partners, actor, now)
+        return work
 
     def _commit(self, work: UnitOfWork, hook: str = "after_transition") -> Issue:
         subscribers = self._plugins.subscribers(hook)

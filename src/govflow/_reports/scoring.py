@@ -32,6 +32,7 @@ __all__ = [
     "UnitEvaluation",
     "UnitScore",
     "grade",
+    "grade_name",
     "indicator_rates",
     "rank_within_levels",
     "target_completion",
@@ -148,7 +149,16 @@ class ScoringPolicy:
         """The grade of a total (None for None); with ``lang="en"`` the default grades in English
         (优秀 excellent, 良好 good, 合格 pass, 不合格 fail), a deployment's own names as they are."""
         found = grade(total, self.grades, self.fail_grade)
-        return DEFAULT_GRADE_NAMES.get(found, found) if lang == "en" and found is not None else found
+        return None if found is None else grade_name(found, lang)
+
+
+def grade_name(grade: str | None, lang: str = "zh") -> str:
+    """A grade in ``lang``: the default grades (优秀, 良好, 合格, 不合格) have English names; others stay as given."""
+    if grade is None:
+        return ""
+    if lang == "en":
+        return DEFAULT_GRADE_NAMES.get(grade, grade)
+    return grade
 
 
 def grade(total: float | None, grades: Sequence[tuple[float, str]] = DEFAULT_GRADES, fail: str = "不合格") -> (

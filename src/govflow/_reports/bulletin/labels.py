@@ -7,7 +7,7 @@ from typing import Final
 
 from ..._core.errors import ValidationError
 from ..._deadlines.ladder import STEP_LABELS
-from ..scoring import DEFAULT_GRADE_NAMES
+from ..scoring import DEFAULT_GRADE_NAMES, grade_name
 
 __all__ = ["BULLETIN_LABELS", "DEFAULT_GRADE_NAMES", "LANGS", "check_lang", "grade_name", "label"]
 
@@ -141,15 +141,6 @@ BULLETIN_LABELS: Final[Mapping[str, tuple[str, str]]] = {
     # the escalation ladder's steps
     **{f"step_{step}": (names["zh"], names["en"]) for step, names in STEP_LABELS.items()},
 }
-
-
-def grade_name(grade: str | None, lang: str = "zh") -> str:
-    """A grade in ``lang``: the default grades (优秀, 良好, 合格, 不合格) have English names; others stay as given."""
-    if grade is None:
-        return ""
-    if lang == "en":
-        return DEFAULT_GRADE_NAMES.get(grade, grade)
-    return grade
 
 
 def check_lang(lang: object) -> str:

@@ -30,7 +30,7 @@ from .._core.text import check_text
 from .._core.workdays import WorkingDays
 from .._deadlines.calendar import CalendarError
 from .._lifecycle.effects import EscalateTo, Partner
-from .._lifecycle.field_effects import accept_by, accept_due, field_of
+from .._lifecycle.field_effects import DEFAULT_SETTINGS, accept_by, accept_due, field_of
 from .._lifecycle.fields import parse_actor
 from .._plugins.blobs import BlobStore, sha256_of
 from .._stores.facts import CALLBACK_COUNTS, UnitFacts
@@ -133,7 +133,7 @@ class FieldMixin:
         setting) into ``data["accept_by"]``: lifecycles with an acceptance step only, and a limit > 0."""
         if not any("record_acceptance" in spec.effects for spec in definition.transitions):
             return
-        limit = data.get("accept_limit", definition.settings.get("accept_limit", 0))
+        limit = data.get("accept_limit", definition.settings.get("accept_limit", DEFAULT_SETTINGS["accept_limit"]))
         last = accept_by(self._calendar, today, int(limit))
         if last is not None:
             data["accept_by"] = last

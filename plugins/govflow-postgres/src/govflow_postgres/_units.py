@@ -9,7 +9,7 @@ from typing import Final
 
 import psycopg.errors
 
-from govflow import LedgerDraft, LedgerEntry, StoreError, Unit
+from govflow import DEFAULT_ZONE, LedgerDraft, LedgerEntry, StoreError, Unit
 from govflow.storage import refuse_other_unit, unit_draft
 
 from ._rows import _Conn, append_entries
@@ -17,7 +17,6 @@ from ._rows import _Conn, append_entries
 __all__ = ["Units", "adopt_units"]
 
 _COLUMNS: Final = "id, name, level, parent, supervisor"
-_SHANGHAI: Final = dt.timezone(dt.timedelta(hours=8))
 
 
 class Units:
@@ -66,7 +65,7 @@ class Units:
 
 def adopt_units(conn: _Conn) -> None:
     """Schema 6: an entry for every unit already registered, as its row stands (inside the migration)."""
-    at = dt.datetime.now(_SHANGHAI)
+    at = dt.datetime.now(DEFAULT_ZONE)
     rows = conn.execute(f"SELECT {_COLUMNS} FROM units ORDER BY position").fetchall()
     append_entries(conn, [(unit_draft(_unit(row), at, adopted=True), ()) for row in rows])
 

@@ -575,31 +575,45 @@ def test_a_merged_duplicate_is_not_counted_against_its_lead(flow: govflow.Govflo
     assert (facts["BINCHUAN"].due, facts["BINCHUAN"].overdue_at_end) == (0, 0)
 
 
+def slow_lifecycle(flow: govflow.Govflow) -> None:
+    """Register ``slow``: version 2's rules with an acceptance limit of 3 working days (the policy's is 1)."""
+    from govflow._lifecycle.issue_list import ISSUE_LIST_V2
+
+    flow.register_lifecycle({**ISSUE_LIST_V2, "name": "slow", "settings": {**ISSUE_LIST_V2["settings"],
+                                                                          "accept_limit": 3}})
+
+
 def test_acceptance_counts_within_each_issue_s_own_limit(flow: govflow.Govflow, clock: FakeClock) -> None:
-    """及时签收率: each issue's own acceptance limit (its accept_limit, else its lifecycle's 1 working day);
-    an issue without one (0, or a lifecycle without the setting) by ScoringPolicy.accept_within (1)."""
+    """及时签收率: each issue's own acceptance limit (its accept_limit, else its lifecycle's: 1 working day in
+    version 2, 3 in ``slow``); an issue without one (0, or a lifecycle without the setting) by
+    ScoringPolicy.accept_within (1)."""
     from govflow._lifecycle.issue_list import ISSUE_LIST
 
     flow.register_lifecycle({**ISSUE_LIST, "name": "legacy"})  # version 1's rules: no acceptance limit setting
+    slow_lifecycle(flow)
     at(clock, "2026-03-02")  # Monday
     three = new_issue(flow, accept_limit=3)
     lifecycle_s = new_issue(flow)
+    slow = new_issue(flow, lifecycle="slow")
+    slow_none = new_issue(flow, lifecycle="slow", accept_limit=0)
     none = new_issue(flow, accept_limit=0)
     legacy_late = new_issue(flow, lifecycle="legacy")
     legacy = new_issue(flow, lifecycle="legacy")
     assert flow.ledger(three.id)[0].data["accept_by"] == "2026-03-05"  # the 3rd working day
-    assert flow.ledger(lifecycle_s.id)[0].data["accept_by"] == "2026-03-03"
-    assert "accept_by" not in flow.ledger(none.id)[0].data and "accept_by" not in flow.ledger(legacy.id)[0].data
+    # The lifecycle's limit is counted from the lifecycle: the entry keeps to the five keys every issue has.
+    assert sorted(flow.ledger(lifecycle_s.id)[0].data) == ["due", "lead", "lifecycle", "lifecycle_version", "title"]
+    for issue in (lifecycle_s, slow, slow_none, none, legacy):
+        assert "accept_by" not in flow.ledger(issue.id)[0].data
     at(clock, "2026-03-03")
     flow.accept(legacy.id, by="XIANGYUN")  # the policy's next working day: on time
     at(clock, "2026-03-05")  # Thursday: the 3rd working day
-    for issue in (three, lifecycle_s, none, legacy_late):
+    for issue in (three, lifecycle_s, slow, slow_none, none, legacy_late):
         flow.accept(issue.id, by="XIANGYUN")
     at(clock, "2026-04-01")
     facts = flow.facts("2026-03")["XIANGYUN"]
-    assert (facts.assigned, facts.accepted_on_time) == (5, 2)  # three and legacy
+    assert (facts.assigned, facts.accepted_on_time) == (7, 3)  # three, slow and legacy
     score = next(s for s in flow.scores("2026-03") if s.unit == "XIANGYUN")
-    assert {i.name: i for i in score.breakdown}["accepted_on_time"].value == pytest.approx(40.0)
+    assert {i.name: i for i in score.breakdown}["accepted_on_time"].value == pytest.approx(300 / 7)
 
 
 def test_a_reassignment_counts_by_the_issue_s_own_limit(flow: govflow.Govflow, clock: FakeClock) -> None:
@@ -614,6 +628,26 @@ def test_a_reassignment_counts_by_the_issue_s_own_limit(flow: govflow.Govflow, c
     facts = flow.facts("2026-03")
     assert (facts["BINCHUAN"].assigned, facts["BINCHUAN"].accepted_on_time) == (1, 1)
     assert (facts["XIANGYUN"].assigned, facts["XIANGYUN"].accepted_on_time) == (1, 0)
+    flow.verify_ledger()
+
+
+def test_a_reassignment_counts_by_the_lifecycle_s_limit(flow: govflow.Govflow, clock: FakeClock) -> None:
+    """An issue without a limit of its own: its reassignment is held to its lifecycle's limit from the day it
+    was reassigned (recorded nowhere, counted from the lifecycle)."""
+    slow_lifecycle(flow)
+    at(clock, "2026-03-02")
+    slow = new_issue(flow, lifecycle="slow")
+    own_none = new_issue(flow, lifecycle="slow", accept_limit=0)
+    at(clock, "2026-03-03")  # Tuesday
+    for issue in (slow, own_none):
+        flow.reassign(issue.id, by="OFFICE", new_lead="BINCHUAN", reason="属地调整")
+        assert "accept_by" not in flow.ledger(issue.id)[-1].data
+    at(clock, "2026-03-06")  # Friday: the 3rd working day after Tuesday (the policy's limit was Wednesday)
+    for issue in (slow, own_none):
+        flow.accept(issue.id, by="BINCHUAN")
+    at(clock, "2026-04-01")
+    facts = flow.facts("2026-03")["BINCHUAN"]
+    assert (facts.assigned, facts.accepted_on_time) == (2, 1)  # slow, by its lifecycle's 3 days
     flow.verify_ledger()
 
 

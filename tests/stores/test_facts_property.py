@@ -75,9 +75,12 @@ class ZonedClock:
 
 def open_flows(tmp: Path, clock: ZonedClock, *, postgres: bool = False) -> list[govflow.Govflow]:
     """A SQLite and a memory flow (and a PostgreSQL one, in a schema of its own, with ``postgres``)."""
-    flows = [govflow.open(str(tmp / "facts.sqlite3"), clock=clock), govflow.open(":memory:", clock=clock)]
+    # The policy's acceptance limit (2 working days) differs from the lifecycle's (1): the facts count both.
+    scoring = govflow.ScoringPolicy(accept_within=2)
+    flows = [govflow.open(str(tmp / "facts.sqlite3"), clock=clock, scoring=scoring),
+             govflow.open(":memory:", clock=clock, scoring=scoring)]
     if postgres:
-        flows.append(govflow.open(postgres_store(tmp), clock=clock))
+        flows.append(govflow.open(postgres_store(tmp), clock=clock, scoring=scoring))
     for flow in flows:
         flow.add_unit("OFFICE", "大理州领导小组办公室", level="prefecture", supervisor=True)
         flow.add_unit("INSPECT", "州督查室", level="department", supervisor=True)
@@ -166,7 +169,7 @@ class History:
         if not isinstance(due, govflow.WorkingDays) and self.rng.random() < 0.5:
             due = due.isoformat()
         responsible = self.rng.choice([None, {"first": "张三"}, {"first": "李四", "direct": "王五"}])
-        # 签收时限: the lifecycle's (1 working day), or the issue's own (0: none, the policy's counts)
+        # 签收时限: the lifecycle's (1 working day), or the issue's own (0: none, the policy's 2 count)
         accept_limit = self.rng.choice([None, None, 0, 1, 2, 5])
         self.each(
             f"assign {lead} due {due} accept_limit {accept_limit}",
@@ -302,6 +305,7 @@ def check_periods(flows: list[govflow.Govflow]) -> None:
     results = []
     for text in PERIODS:
         query = sqlite._facts_query(Period.parse(text))
+        assert [key for key, _ in query.lifecycle_accept_by] == ["issue-list@2"]
         expected = compute_facts(ledger, query)
         got = store.period_facts(query)
         assert counted(got) == counted(expected), f"{text}: SQLite facts differ from the reference"

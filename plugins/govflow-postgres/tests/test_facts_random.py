@@ -2,7 +2,8 @@
 
 The contract suite checks one scripted scenario; here random valid steps, clock jumps
 and deadline sweeps make histories with reassignments, rejections, extensions, merges,
-acceptance limits of each issue's own and ladder steps across period boundaries.
+acceptance limits of each issue's own, its lifecycle's and the policy's (each different) and ladder steps
+across period boundaries.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import contextlib
 import datetime as dt
 import random
 
+import attrs
 import pytest
 from _pg_workers import COUNTIES, SUPERVISOR, one_step
 from govflow_postgres import PostgresStore
@@ -28,7 +30,9 @@ def test_facts_agree_with_the_reference_on_a_random_history(dsn: str, schema: st
     rng = random.Random(seed)
     field = random.Random(-seed)  # the field loop's draws (acceptance limits, merges) apart
     clock = FakeClock("2026-01-05T09:00:00+08:00")
-    flow = govflow.open(PostgresStore(dsn, schema=schema), clock=clock, delivery="manual", calendar="weekdays")
+    # The policy's acceptance limit (3 days) differs from the lifecycle's (1): both are counted.
+    flow = govflow.open(PostgresStore(dsn, schema=schema), clock=clock, delivery="manual", calendar="weekdays",
+                        scoring=govflow.ScoringPolicy(accept_within=3))
     try:
         flow.add_unit(SUPERVISOR, "州领导小组办公室", level="prefecture", supervisor=True)
         for county in COUNTIES:
@@ -42,6 +46,10 @@ def test_facts_agree_with_the_reference_on_a_random_history(dsn: str, schema: st
                 ids.append(flow.assign("问题", lead=lead, due=due.isoformat(), by=SUPERVISOR,
                                        cooperating=rng.sample(others, rng.randint(0, 2)),
                                        accept_limit=field.choice([None, None, 0, 2, 5])).id)  # 签收时限
+            elif field.random() < 0.1:
+                # 签收 soon after an assignment: within the lifecycle's limit, the policy's, or neither
+                with contextlib.suppress(InvalidTransition, ValidationError):
+                    flow.accept(ids[-1], by=flow.get(ids[-1]).lead)
             elif len(ids) > 1 and field.random() < 0.05:
                 # 并案 by a plain fire: the original takes the duplicate in, and the duplicate's lead is
                 # not counted for it; refused when either issue is closed
@@ -58,11 +66,16 @@ def test_facts_agree_with_the_reference_on_a_random_history(dsn: str, schema: st
         ledger = list(flow.store.ledger())
         assert any(e.trigger == "deadline" for e in ledger) and any(e.trigger == "reassign" for e in ledger)
         assert any(e.trigger == "take_merged" for e in ledger) and any("accept_by" in e.data for e in ledger)
+        by_lifecycle = 0  # periods where the lifecycle's acceptance limit changes a figure
         for text in PERIODS:
             period = Period.parse(text)
             query = flow._facts_query(period, period.end)
-            assert flow.store.period_facts(query) == compute_facts(ledger, query), text
+            assert [key for key, _ in query.lifecycle_accept_by] == ["issue-list@2"]
+            expected = compute_facts(ledger, query)
+            assert flow.store.period_facts(query) == expected, text
             assert flow.store.overdue_at_end(query) == compute_overdue(ledger, query), text
+            by_lifecycle += expected != compute_facts(ledger, attrs.evolve(query, lifecycle_accept_by=()))
+        assert by_lifecycle, "the history should have acceptances the lifecycle's limit judges"
         flow.verify_ledger()
     finally:
         flow.close()
@@ -96,7 +109,8 @@ def test_a_clock_set_back_is_counted_as_the_reference_counts_it(dsn: str, schema
     """Entries in sequence order need not be in time order: an acceptance dated before the period that
     follows an assignment in it still answers that assignment (in the reference, and so here)."""
     clock = FakeClock("2026-03-02T09:00:00+08:00")
-    flow = govflow.open(PostgresStore(dsn, schema=schema), clock=clock, delivery="manual", calendar="weekdays")
+    flow = govflow.open(PostgresStore(dsn, schema=schema), clock=clock, delivery="manual", calendar="weekdays",
+                        scoring=govflow.ScoringPolicy(accept_within=2))  # the lifecycle's limit (1) is counted
     try:
         flow.add_unit(SUPERVISOR, "州领导小组办公室", level="prefecture", supervisor=True)
         for county in COUNTIES[:2]:

@@ -30,7 +30,7 @@ from .._core.text import check_text
 from .._core.workdays import WorkingDays
 from .._deadlines.calendar import CalendarError
 from .._lifecycle.effects import EscalateTo, Partner
-from .._lifecycle.field_effects import DEFAULT_SETTINGS, accept_by, accept_due, field_of
+from .._lifecycle.field_effects import accept_by, accept_due, default_accept_limit, field_of
 from .._lifecycle.fields import parse_actor
 from .._plugins.blobs import BlobStore, sha256_of
 from .._stores.facts import CALLBACK_COUNTS, UnitFacts
@@ -129,11 +129,13 @@ class FieldMixin:
         return FieldState(countersign=None if mode == "none" else mode, accept_limit=accept_limit)
 
     def _accept_by_at_assign(self, definition: LifecycleDefinition, data: dict[str, Any], today: dt.date) -> None:
-        """The last day of a new issue's own acceptance limit (its ``accept_limit``, else its lifecycle's
-        setting) into ``data["accept_by"]``: lifecycles with an acceptance step only, and a limit > 0."""
-        if not any("record_acceptance" in spec.effects for spec in definition.transitions):
+        """The last day of a new issue's own acceptance limit (its ``accept_limit`` > 0) into
+        ``data["accept_by"]``. An issue held to its lifecycle's setting records nothing: the period facts
+        count that limit from the lifecycle (``FactsQuery.lifecycle_accept_by``), so most issues carry no
+        sixth key (a larger dict for every issue a store keeps)."""
+        limit = data.get("accept_limit")
+        if not limit or not any("record_acceptance" in spec.effects for spec in definition.transitions):
             return
-        limit = data.get("accept_limit", definition.settings.get("accept_limit", DEFAULT_SETTINGS["accept_limit"]))
         last = accept_by(self._calendar, today, int(limit))
         if last is not None:
             data["accept_by"] = last
@@ -371,7 +373,7 @@ class FieldMixin:
         seen: set[str] = set()
         events: list[DeadlineEvent] = []
         since = when - _ACCEPT_LOOKBACK - dt.timedelta(days=2 * max(
-            [lc.definition.settings.get("accept_limit", 0) for lc in lifecycles.values()] or [0]))
+            [default_accept_limit(lc.definition) for lc in lifecycles.values()] or [0]))
         for entry in [*self._store.ledger(since=since, trigger="assign"),
                       *self._store.ledger(since=since, trigger="reassign")]:
             if entry.issue_id in seen:
@@ -383,7 +385,7 @@ class FieldMixin:
                 continue
             state = field_of(issue)
             limit = state.accept_limit if state.accept_limit is not None else \
-                lifecycle.definition.settings.get("accept_limit", 0)
+                default_accept_limit(lifecycle.definition)
             steps = lifecycle.triggers_from(issue.state).values()
             accepting = any("record_acceptance" in spec.effects for spec in steps)
             if not limit or state.accept_overdue or not accepting:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, cast
 from .._core.errors import ValidationError
 from .._core.model import LEVELS, Unit
 from .._deadlines.calendar import CalendarError, Weekdays, add_working_days
+from .._lifecycle.field_effects import default_accept_limit
 from .._plans.rollup import rollup_facts
 from .._reports.bulletin.build import Bulletin, build_bulletin
 from .._reports.bulletin.plans import add_plan_section
@@ -92,11 +93,21 @@ class PeriodsMixin:
             (f"{name}@{version}", tuple(sorted(lifecycle.lead_states)))
             for (name, version), lifecycle in sorted(list(self._lifecycles.items()))
         )
-        return FactsQuery(period.start, end, self._accept_limits(period), lead_states, by_lifecycle)
-
-    def _accept_limits(self, period: Period) -> tuple[tuple[dt.date, dt.date], ...]:
-        """Each day of ``period`` and the last day an assignment made on it may be accepted on time."""
         within = self._scoring.accept_within
+        # An issue without an acceptance limit of its own is held to its lifecycle's (its entries record no
+        # day); one the same as the policy's needs no second list.
+        lifecycle_accept_by = tuple(
+            (f"{name}@{version}", self._accept_limits(period, limit))
+            for (name, version), lifecycle in sorted(list(self._lifecycles.items()))
+            if (limit := default_accept_limit(lifecycle.definition)) and limit != within
+        )
+        return FactsQuery(period.start, end, self._accept_limits(period), lead_states, by_lifecycle,
+                          lifecycle_accept_by)
+
+    def _accept_limits(self, period: Period, within: int | None = None) -> tuple[tuple[dt.date, dt.date], ...]:
+        """Each day of ``period`` and the last day an assignment made on it may be accepted on time: within
+        ``within`` working days (by default the scoring policy's ``accept_within``)."""
+        within = self._scoring.accept_within if within is None else within
         limits = []
         day = period.first_day
         while day <= period.last_day:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
@@ -22,7 +22,10 @@ from .._core.workdays import Calendar, CalendarError, Weekdays, add_working_days
 from .effects import Effect, Partner, Refused, Work, set_due
 from .fields import iso_date
 
-__all__ = ["DEFAULT_SETTINGS", "FIELD_EFFECTS", "accept_by", "accept_due", "field_of"]
+if TYPE_CHECKING:  # the definition module reads DEFAULT_SETTINGS from here
+    from .definition import LifecycleDefinition
+
+__all__ = ["DEFAULT_SETTINGS", "FIELD_EFFECTS", "accept_by", "accept_due", "default_accept_limit", "field_of"]
 
 #: The field loop's settings a lifecycle definition may change (``settings``): after how many transfers
 #: or reworks an issue is escalated one level, and for how many days after verification it may be reopened.
@@ -39,6 +42,14 @@ DEFAULT_SETTINGS: Final[Mapping[str, int]] = {
 def field_of(issue: Issue) -> FieldState:
     """The issue's field record (the shared empty one when it has none)."""
     return issue.field if issue.field is not None else EMPTY
+
+
+def default_accept_limit(definition: LifecycleDefinition) -> int:
+    """The acceptance limit (签收时限, working days) a lifecycle holds an issue without one of its own to: its
+    ``accept_limit`` setting when it has an acceptance step (``record_acceptance``), else 0 (none)."""
+    if not any("record_acceptance" in spec.effects for spec in definition.transitions):
+        return 0
+    return int(definition.settings.get("accept_limit", DEFAULT_SETTINGS["accept_limit"]))
 
 
 def accept_due(issue: Issue, calendar: Calendar, default_limit: int) -> dt.date:
@@ -82,11 +93,11 @@ def _setting(work: Work, name: str) -> int:
 
 
 def _hand_over(work: Work) -> None:
-    # The new lead's acceptance clock starts now; the entry says until when (the facts' 及时签收率).
+    # The new lead's acceptance clock starts now. An issue with a limit of its own records until when (the
+    # facts' 及时签收率); the facts count the lifecycle's setting from the lifecycle.
     state = _update(work, handed_at=work.now, accept_overdue=False)
-    if work.recorded is None:
-        limit = state.accept_limit if state.accept_limit is not None else _setting(work, "accept_limit")
-        last = accept_by(work.calendar, work.now.date(), limit)
+    if work.recorded is None and state.accept_limit:
+        last = accept_by(work.calendar, work.now.date(), state.accept_limit)
         if last is not None:
             work.values["accept_by"] = last
 

@@ -18,9 +18,11 @@ The rules, by trigger name (custom lifecycles are counted the same way):
 * **accepted_on_time**: of those assignments, the ones whose ``accept`` (before
   any later reassignment and before the period's end) fell on or before the
   acceptance limit: the issue's own, the day the entry records as ``accept_by``
-  (``issue-list`` v2 writes it from the issue's ``accept_limit`` or its lifecycle's),
-  else the ``accept_within``-th working day after the day of the assignment
-  (``FactsQuery.accept_by``; by default 1: accept by the end of the next working day).
+  (written from the issue's ``accept_limit`` when it has one > 0); for an issue whose
+  ``assign`` entry has no ``accept_limit``, its lifecycle's (``FactsQuery.lifecycle_accept_by``,
+  ``issue-list`` v2: 1 working day); else the ``accept_within``-th working day after the
+  day of the assignment (``FactsQuery.accept_by``; by default 1: accept by the end of
+  the next working day).
 * **cooperating**: ``assign`` entries in the period naming the unit in ``data["cooperating"]``.
 * **due**: issues whose original due date (``assign`` data ``due``, or the latest
   ``original_due`` in an entry's data: a provisional date counted again) falls in the
@@ -135,7 +137,10 @@ class FactsQuery:
 
     ``[start, end)`` is the period; ``accept_by`` maps each day an assignment may
     fall on (the period's days) to the last day an acceptance is on time, for
-    assignments whose entry records no ``accept_by`` day of its own (the issue's own limit);
+    assignments whose entry records no ``accept_by`` day of its own (the issue's own limit)
+    and whose lifecycle sets none; ``lifecycle_accept_by`` holds such a map for each lifecycle
+    (``"name@version"``) whose own acceptance limit (``settings["accept_limit"]``) applies to its
+    issues without a limit of their own (an ``assign`` entry without ``accept_limit``);
     ``lead_states`` are the states in which the lead unit has to act, in any
     lifecycle; ``lifecycle_lead_states`` narrows them per lifecycle
     (``("issue-list@1", ("assigned", "implemented"))``, ...): an issue is
@@ -148,6 +153,7 @@ class FactsQuery:
     accept_by: tuple[tuple[dt.date, dt.date], ...]
     lead_states: tuple[str, ...]
     lifecycle_lead_states: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    lifecycle_accept_by: tuple[tuple[str, tuple[tuple[dt.date, dt.date], ...]], ...] = ()
 
     def is_lead(self, lifecycle: str | None, state: str) -> bool:
         """Whether the lead unit has to act in ``state`` of an issue of ``lifecycle`` (``"name@version"``)."""
@@ -236,6 +242,8 @@ def compute_facts(
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     escalations: dict[str, Counter[str]] = defaultdict(Counter)
     accept_by = {day.isoformat(): limit.isoformat() for day, limit in query.accept_by}
+    by_lifecycle = {key: {day.isoformat(): limit.isoformat() for day, limit in days}
+                    for key, days in query.lifecycle_accept_by}
     start_day, end_day = local_day(query.start), local_day(query.end)
     for steps in by_issue.values():
         lead: str | None = None
@@ -247,6 +255,10 @@ def compute_facts(
         # (unit, day, in period, its own last day to accept) of the last assignment
         awaiting: tuple[str | None, str, bool, str | None] | None = None
         merged = any(entry.trigger == "merge" for entry in steps)  # counted in the issue it repeats
+        first = steps[0].data if steps[0].trigger == "assign" else {}
+        lifecycle = f"{first.get('lifecycle')}@{first.get('lifecycle_version')}"
+        # the limits of its assignments that record no day of their own: its lifecycle's, unless it has its own
+        limits = accept_by if "accept_limit" in first else by_lifecycle.get(lifecycle, accept_by)
         for entry in steps:
             data: Mapping[str, Any] = entry.data
             trigger, day, in_period = entry.trigger, local_day(entry.at), entry.at >= query.start
@@ -269,7 +281,7 @@ def compute_facts(
                 awaiting = (lead, day, in_period and not merged, own if isinstance(own, str) else None)
             elif trigger == "accept" and awaiting is not None:
                 unit, assigned_on, counted, own = awaiting
-                limit = own if own is not None else accept_by.get(assigned_on)
+                limit = own if own is not None else limits.get(assigned_on)
                 if counted and unit is not None and limit is not None and day <= limit:
                     counts[unit]["accepted_on_time"] += 1
                 awaiting = None
@@ -307,8 +319,6 @@ def compute_facts(
             counts[lead]["due"] += 1
             if first_report is not None and first_report <= original_due:
                 counts[lead]["fed_back_on_time"] += 1
-        first = steps[0].data if steps[0].trigger == "assign" else {}
-        lifecycle = f"{first.get('lifecycle')}@{first.get('lifecycle_version')}"
         if query.is_lead(lifecycle, steps[-1].to_state) and due is not None and due < end_day:
             counts[lead]["overdue_at_end"] += 1
             if overdue is not None:

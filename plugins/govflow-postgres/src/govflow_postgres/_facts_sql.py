@@ -114,6 +114,7 @@ per_issue AS MATERIALIZED (
             AS last_due,
         min(seq) FILTER (WHERE trigger = 'request_extension') AS first_request,
         max(seq) FILTER (WHERE trigger = 'approve_extension') AS last_approve,
+        min(limit_lifecycle) AS limit_lifecycle,  -- set on the assignment only
         {_last("to_state")} AS state,
         -- an entry dated before the period after one in it (a clock set back)
         coalesce(max(seq) FILTER (WHERE at_utc < %(start)s) > min(seq) FILTER (WHERE at_utc >= %(start)s), false)
@@ -123,7 +124,10 @@ per_issue AS MATERIALIZED (
             CASE trigger WHEN 'assign' THEN j ->> 'lead' WHEN 'reassign' THEN j ->> 'new_lead' END AS who,
             CASE WHEN trigger NOT IN ('request_extension', 'deadline', 'approve_extension') THEN j ->> 'due' END
                 AS due,
-            CASE WHEN trigger <> 'assign' THEN j ->> 'original_due' END AS odue_set
+            CASE WHEN trigger <> 'assign' THEN j ->> 'original_due' END AS odue_set,
+            -- an assignment without an acceptance limit of its own: its lifecycle's applies, when the query has one
+            CASE WHEN %(lifecycle_limits)s AND trigger = 'assign' AND NOT j ? 'accept_limit'
+                 THEN (j ->> 'lifecycle') || '@' || (j ->> 'lifecycle_version') END AS limit_lifecycle
         FROM (
             SELECT seq, issue_id, trigger, to_state, at_utc,
                 CASE WHEN trigger IN ('assign', 'reassign') OR strpos(data, '"due":') > 0
@@ -160,7 +164,7 @@ _CTES: Final = "WITH" + _IN_PERIOD + "," + _issues_to_end("p") + f""",
 x AS MATERIALIZED (
     -- the entries in the period, with the lead at the time
     SELECT p.seq, p.issue_id, p.trigger, p.at_utc, p.unit, p.step, p.rating, p.coop, p.own_limit, i.first_reject,
-        i.merged,
+        i.merged, i.limit_lifecycle,
         CASE WHEN i.reassigns = 0 OR p.trigger = 'assign' THEN i.assign_lead
              ELSE coalesce((SELECT r.data::jsonb ->> 'new_lead' FROM ledger r
                             WHERE r.issue_id = p.issue_id AND r.trigger = 'reassign' AND r.seq <= p.seq
@@ -171,21 +175,23 @@ x AS MATERIALIZED (
 answers AS (
     -- the assignments in the period and what can answer them (acceptances, reassignments), there or (only after
     -- a clock was set back) before it
-    SELECT issue_id, seq, trigger, at_utc, lead, own_limit, merged FROM x
+    SELECT issue_id, seq, trigger, at_utc, lead, own_limit, limit_lifecycle, merged FROM x
     WHERE trigger IN ('assign', 'reassign', 'accept')
     UNION ALL
-    SELECT issue_id, seq, trigger, at_utc, NULL, NULL, NULL FROM ledger
+    SELECT issue_id, seq, trigger, at_utc, NULL, NULL, NULL, NULL FROM ledger
     WHERE issue_id = ANY(ARRAY(SELECT issue_id FROM per_issue WHERE set_back))
       AND trigger IN ('accept', 'reassign') AND at_utc < %(start)s
 ),
 accepted AS (
     -- each assignment in the period, and whether the next acceptance (before any reassignment) was on time:
     -- the next answer in sequence order, by a window (no join to go wrong on a poor estimate); on time by the
-    -- issue's own limit, else the policy's; not the assignments of an issue merged into another
-    SELECT lead, next_trigger = 'accept'
-        AND {_day("next_at")} <= coalesce(own_limit, %(accept_by)s::jsonb ->> {_day("at_utc")}) AS on_time
+    -- issue's own limit, else its lifecycle's, else the policy's; not the assignments of an issue merged into
+    -- another
+    SELECT lead, next_trigger = 'accept' AND {_day("next_at")} <= coalesce(
+            own_limit, %(lifecycle_accept_by)s::jsonb -> limit_lifecycle ->> {_day("at_utc")},
+            %(accept_by)s::jsonb ->> {_day("at_utc")}) AS on_time
     FROM (
-        SELECT issue_id, trigger, at_utc, lead, own_limit, merged,
+        SELECT issue_id, trigger, at_utc, lead, own_limit, limit_lifecycle, merged,
             lead(trigger) OVER w AS next_trigger, lead(at_utc) OVER w AS next_at
         FROM answers WINDOW w AS (PARTITION BY issue_id ORDER BY seq)
     ) AS a
@@ -244,6 +250,9 @@ def facts_args(query: FactsQuery) -> dict[str, Any]:
         "any_lifecycle": not query.lifecycle_lead_states,
         "lead_keys": list(query.lead_keys()),
         "accept_by": json.dumps({day.isoformat(): until.isoformat() for day, until in query.accept_by}),
+        "lifecycle_limits": bool(query.lifecycle_accept_by),
+        "lifecycle_accept_by": json.dumps({key: {day.isoformat(): until.isoformat() for day, until in days}
+                                           for key, days in query.lifecycle_accept_by}),
     }
 
 

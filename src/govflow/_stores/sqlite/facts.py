@@ -101,7 +101,12 @@ e AS MATERIALIZED (
         -- an assignment's own last day to accept (the issue's acceptance limit), when its entry records one
         CASE WHEN trigger IN ('assign', 'reassign') AND instr(data, '"accept_by":')
                   AND json_type(data, '$.accept_by') = 'text'
-             THEN json_extract(data, '$.accept_by') END AS own_limit
+             THEN json_extract(data, '$.accept_by') END AS own_limit,
+        -- an assignment without an acceptance limit of its own: its lifecycle's applies, when the query has one
+        CASE WHEN :lifecycle_limits AND trigger = 'assign'
+                  AND NOT (instr(data, '"accept_limit":') AND json_type(data, '$.accept_limit') IS NOT NULL)
+             THEN json_extract(data, '$.lifecycle') || '@' || json_extract(data, '$.lifecycle_version') END
+            AS limit_lifecycle
     FROM (
         -- Entries are read in time order (the `at` index, nearly sequential in the file) from some weeks
         -- before the period, and through the issue index only for issues older than that.
@@ -128,7 +133,8 @@ per_issue AS MATERIALIZED (
         max(trigger = 'merge') AS merged,
         max(CASE WHEN due IS NOT NULL THEN {_PAD} || due END) AS last_due,
         min(CASE WHEN trigger = 'request_extension' THEN seq END) AS first_request,
-        max(CASE WHEN trigger = 'approve_extension' THEN seq END) AS last_approve
+        max(CASE WHEN trigger = 'approve_extension' THEN seq END) AS last_approve,
+        max(limit_lifecycle) AS limit_lifecycle  -- set on the assignment only
     FROM e
     WHERE trigger IN ({_PER_ISSUE_TRIGGERS}) OR due IS NOT NULL OR odue_set IS NOT NULL
     GROUP BY issue_id
@@ -157,7 +163,7 @@ issue_end AS MATERIALIZED (
     )
 ),
 x AS MATERIALIZED (
-    SELECT e.seq, e.issue_id, e.trigger, e.at, e.who, e.extra, e.own_limit, p.first_reject, p.merged,
+    SELECT e.seq, e.issue_id, e.trigger, e.at, e.who, e.extra, e.own_limit, p.first_reject, p.merged, p.limit_lifecycle,
         CASE WHEN p.reassigns = 0 OR e.trigger = 'assign' THEN p.assign_lead
              ELSE coalesce((SELECT json_extract(r.data, '$.new_lead') FROM ledger r
                             WHERE r.issue_id = e.issue_id AND r.trigger = 'reassign' AND r.seq <= e.seq
@@ -168,17 +174,25 @@ x AS MATERIALIZED (
 limits AS MATERIALIZED (
     SELECT json_extract(value, '$[0]') AS day, json_extract(value, '$[1]') AS until FROM json_each(:accept_by)
 ),
+lifecycle_limits AS MATERIALIZED (
+    SELECT json_extract(value, '$[0]') AS lifecycle, json_extract(value, '$[1]') AS day,
+        json_extract(value, '$[2]') AS until
+    FROM json_each(:lifecycle_accept_by)
+),
 assignments AS MATERIALIZED (
     -- not those of an issue merged into another: it counts in the issue it repeats
-    SELECT issue_id, seq, lead, {_day()} AS day, own_limit FROM x WHERE trigger IN ('assign', 'reassign') AND NOT merged
+    SELECT issue_id, seq, lead, {_day()} AS day, own_limit, limit_lifecycle FROM x
+    WHERE trigger IN ('assign', 'reassign') AND NOT merged
 ),
 accepted AS (
     -- each assignment in the period, and whether the next acceptance (before any reassignment) was on time
-    -- (by the issue's own limit, else the policy's): with one min() in a group, SQLite takes the other
-    -- columns from the row that has it
-    SELECT a.lead, min(n.seq), n.trigger = 'accept' AND {_day("n.at")} <= coalesce(a.own_limit, limits.until)
+    -- (by the issue's own limit, else its lifecycle's, else the policy's): with one min() in a group, SQLite
+    -- takes the other columns from the row that has it
+    SELECT a.lead, min(n.seq),
+        n.trigger = 'accept' AND {_day("n.at")} <= coalesce(a.own_limit, lifecycle_limits.until, limits.until)
         AS on_time
     FROM assignments a LEFT JOIN limits ON limits.day = a.day
+    LEFT JOIN lifecycle_limits ON lifecycle_limits.lifecycle = a.limit_lifecycle AND lifecycle_limits.day = a.day
     JOIN e n ON n.issue_id = a.issue_id AND n.seq > a.seq AND n.trigger IN ('accept', 'reassign')
     GROUP BY a.seq
 )
@@ -226,6 +240,9 @@ def facts_args(query: FactsQuery) -> dict[str, str]:
         "any_lifecycle": "0" if query.lifecycle_lead_states else "1",
         "lead_keys": json.dumps(list(query.lead_keys())),
         "accept_by": json.dumps([[day.isoformat(), until.isoformat()] for day, until in query.accept_by]),
+        "lifecycle_limits": "1" if query.lifecycle_accept_by else "0",
+        "lifecycle_accept_by": json.dumps([[key, day.isoformat(), until.isoformat()]
+                                           for key, days in query.lifecycle_accept_by for day, until in days]),
     }
 
 

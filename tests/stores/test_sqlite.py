@@ -131,8 +131,10 @@ def test_a_row_changed_by_another_connection_is_written_whole(tmp_path: Path, cl
         assert first.verify_ledger().entries == U + 4
 
 
-def test_a_step_on_a_cached_row_reads_only_its_version_and_time(tmp_path: Path, clock: FakeClock) -> None:
-    """The whole row is read when this connection has not cached it, or when it moved since; else two columns."""
+def test_a_step_on_a_cached_row_reads_nothing_before_its_write(tmp_path: Path, clock: FakeClock) -> None:
+    """A step on a row this connection cached runs on the snapshot, and its UPDATE names the snapshot's version
+    and time: no read at all. When another connection moved the row, the UPDATE matches nothing and the step
+    runs again on the row read whole; an error on a stale snapshot is checked against the row first."""
     path = tmp_path / "probe.sqlite3"
     with govflow.open(path, clock=clock) as first, govflow.open(path, clock=clock) as second:
         add_units(first)
@@ -141,25 +143,42 @@ def test_a_step_on_a_cached_row_reads_only_its_version_and_time(tmp_path: Path, 
         first.store._db.set_trace_callback(statements.append)
 
         def reads() -> list[str]:
-            found = [s.split(" FROM")[0] for s in statements if s.startswith("SELECT") and "FROM issues" in s]
+            found = [s.split(" FROM")[0][:14] for s in statements if s.startswith("SELECT") and "FROM issues" in s]
             statements.clear()
             return found
 
         first.implement(issue.id, by="XIANGYUN", note="n")  # assigned here: the row is cached
-        assert reads() == ["SELECT version, updated_at"]
+        assert any(s.startswith("UPDATE issues") and "AND updated_at = " in s for s in statements)
+        assert reads() == []
+        # The other connection moves the row without changing its state: the step succeeds on the stale
+        # snapshot, its UPDATE matches nothing, and it runs again on the row as stored.
         clock.advance(dt.timedelta(hours=1))
-        second.report(issue.id, by="XIANGYUN", result="r")  # the other connection moves the row
-        first.reject(issue.id, by="OFFICE", reason="x")
-        read = reads()
-        assert read[0] == "SELECT version, updated_at" and read[1].startswith("SELECT id, title")
-        assert first.get(issue.id).rework_count == 1 and first.get(issue.id).state == "assigned"
-        statements.clear()
-        first.store._rows.clear()  # nothing cached: the whole row at once, no probe first
+        second.request_extension(issue.id, by="XIANGYUN", due="2026-04-30", reason="雨季")
+        reported = first.report(issue.id, by="XIANGYUN", result="r")
+        assert reads() == ["SELECT id, tit"]
+        assert reported.version == 4 and reported.extension is not None  # the other step is kept
+        # The other connection moves it on: the stale snapshot refuses the step (it is in feedback there, assigned
+        # now), the row is checked, and the step runs on it.
+        second.reject(issue.id, by="OFFICE", reason="x")
         first.implement(issue.id, by="XIANGYUN", note="again")
-        assert [r[:14] for r in reads()] == ["SELECT id, tit"]
+        assert reads() == ["SELECT version", "SELECT id, tit"]
+        assert first.get(issue.id).rework_count == 1 and first.get(issue.id).state == "implemented"
+        # A caller who read the newer version elsewhere: the stale snapshot's older version is no conflict.
+        version = second.report(issue.id, by="XIANGYUN", result="r2").version
+        moved = first.fire(issue.id, "reject", by="OFFICE", reason="y", expected_version=version)
+        assert moved.version == version + 1
+        statements.clear()
+        # A refusal on a current snapshot stands, after one check of the row; nothing is written.
+        with pytest.raises(govflow.InvalidTransition):
+            first.verify(issue.id, by="OFFICE")
+        assert reads() == ["SELECT version"]
+        assert not any(s.startswith(("UPDATE", "INSERT")) for s in statements)
+        first.store._rows.clear()  # nothing cached: the whole row at once
+        first.implement(issue.id, by="XIANGYUN", note="third")
+        assert reads() == ["SELECT id, tit"]
         first.store._db.set_trace_callback(None)
-        assert second.get(issue.id).version == 5
-        assert first.verify_ledger().entries == U + 5
+        assert second.get(issue.id) == first.get(issue.id)
+        assert first.verify_ledger().entries == U + 9
 
 
 def test_a_row_edited_in_place_without_a_step_is_read_again_when_its_time_moved(

@@ -3,7 +3,8 @@
 The schema and its migrations are in :mod:`govflow._stores.sqlite.schema`, the row
 layout in :mod:`govflow._stores.sqlite.rows`, the paged ledger reads in
 :mod:`govflow._stores.sqlite.ledger`, the period facts' SQL in
-:mod:`govflow._stores.sqlite.facts`, the outbox in :mod:`govflow._stores.sqlite.outbox`, units and plans in
+:mod:`govflow._stores.sqlite.facts` (read by :mod:`govflow._stores.sqlite.period`), the outbox in
+:mod:`govflow._stores.sqlite.outbox`, units and plans in
 their own mixins; this module opens the file, writes in
 ``BEGIN IMMEDIATE`` transactions and answers the rest of :class:`govflow.Store`.
 """
@@ -15,7 +16,6 @@ import functools
 import os
 import sqlite3
 import threading
-import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
@@ -24,11 +24,11 @@ import attrs
 from ..._core.errors import ConcurrentUpdateError, NotFound, SchemaVersionError, StoreError
 from ..._core.ledger import LedgerDraft, iso_instant, seal_text
 from ..._core.model import Issue, LedgerEntry
-from ..facts import FactsQuery, OverdueAtEnd, UnitFacts, build_facts
+from ..facts import FactsQuery, OverdueAtEnd
 from ..protocol import IssueQuery, UnitOfWork
-from .facts import FACTS_SQL, facts_args, parse_facts_rows
 from .ledger import read_ledger
 from .outbox import OutboxMixin
+from .period import PeriodFactsMixin
 from .plans import PlansMixin
 from .rows import (
     ISSUE_ASSIGNMENTS,
@@ -54,7 +54,7 @@ _HELD_EXTERNAL_ID: Final = (
 
 
 
-class SQLiteStore(UnitsMixin, PlansMixin, OutboxMixin):
+class SQLiteStore(UnitsMixin, PlansMixin, OutboxMixin, PeriodFactsMixin):
     """A :class:`~govflow.Store` in one SQLite file, in WAL mode.
 
     Several processes may open the same file: every commit runs in a
@@ -152,22 +152,47 @@ class SQLiteStore(UnitsMixin, PlansMixin, OutboxMixin):
         with self._lock:
             self._written.clear()
             with self._transaction():
-                done = self._write(step(self._current(issue_id)))
+                done = self._step_on_cache(issue_id, step)
+                if done is None:
+                    done = self._write(step(self._current(issue_id)))
             self._committed()
         return done
 
-    def _current(self, issue_id: str) -> Issue:
-        """The issue's committed snapshot, inside the write transaction (the lock is held).
+    def _step_on_cache(
+        self, issue_id: str, step: Callable[[Issue], UnitOfWork]
+    ) -> tuple[Issue, LedgerEntry] | None:
+        """The step run on the snapshot this connection cached, inside the write transaction; None when the
+        stored row is no longer that snapshot (another connection wrote it), and nothing was written.
 
-        When this connection cached the row, only its version and time are read: every write moves the
-        version and sets the step's time, so a row with the cached pair is the cached row (reading two columns
-        instead of the whole row is most of a step's read). Otherwise the whole row is read and parsed.
+        Every write moves the version and sets the step's time, so a row with the cached pair is the cached
+        row: the UPDATE names both, and matching no row is the sign to read it (no read before the write).
+        An error from ``step`` stands only if the cached row was current; otherwise the step runs again on
+        the row as stored.
         """
         known = self._rows.get(issue_id)
-        if known is not None:
-            probe = self._writer.execute(_PROBE, (issue_id,)).fetchone()
-            if probe is not None and probe[0] == known[0][_VERSION] and probe[1] == known[0][_UPDATED_AT]:
-                return known[1]
+        if known is None:
+            return None
+        row = known[0]
+        try:
+            work = step(known[1])
+        except Exception:
+            if self._is_current(issue_id, row):
+                raise
+            return None
+        if work.issue.id != issue_id or work.expected_version != row[_VERSION] or work.id_scope is not None:
+            return self._write(work)  # not a plain step on the snapshot: the general path decides
+        try:
+            return self._write(work, cached_at=row[_UPDATED_AT])
+        except _StaleCache:
+            return None
+
+    def _is_current(self, issue_id: str, row: tuple[Any, ...]) -> bool:
+        """Whether the stored row still has the version and time of ``row`` (inside the transaction)."""
+        probe = self._writer.execute(_PROBE, (issue_id,)).fetchone()
+        return probe is not None and probe[0] == row[_VERSION] and probe[1] == row[_UPDATED_AT]
+
+    def _current(self, issue_id: str) -> Issue:
+        """The issue's committed snapshot, read whole inside the write transaction (the lock is held)."""
         row = self._writer.execute(_LOAD, (issue_id,)).fetchone()
         if row is None:
             raise NotFound("issue", issue_id)
@@ -222,8 +247,13 @@ class SQLiteStore(UnitsMixin, PlansMixin, OutboxMixin):
             self._remember(row, issue)
         self._written.clear()
 
-    def _write(self, work: UnitOfWork) -> tuple[Issue, LedgerEntry]:
-        """One unit of work, inside the open transaction."""
+    def _write(self, work: UnitOfWork, cached_at: str | None = None) -> tuple[Issue, LedgerEntry]:
+        """One unit of work, inside the open transaction.
+
+        With ``cached_at`` (a step on the cached snapshot, whose time that is) the UPDATE also names the
+        time, and a row that matches neither is not a conflict but a stale cache: :class:`_StaleCache`, with
+        nothing written.
+        """
         db = self._writer
         issue, draft = work.issue, work.entry
         if work.id_scope is not None:
@@ -256,10 +286,18 @@ class SQLiteStore(UnitsMixin, PlansMixin, OutboxMixin):
                 # Only the columns the step changed: an index on an unchanged column (the lead's)
                 # is not rewritten. The version check below still guards the whole row.
                 row, changed = changed_row(known[1], known[0], issue)
-                cursor = db.execute(
-                    f"UPDATE issues SET {_assignments(changed)} WHERE id = ? AND version = ?",
-                    (*[row[i] for i in changed], issue.id, work.expected_version),
-                )
+                if cached_at is not None:
+                    cursor = db.execute(
+                        f"UPDATE issues SET {_assignments(changed)} WHERE id = ? AND version = ? AND updated_at = ?",
+                        (*[row[i] for i in changed], issue.id, work.expected_version, cached_at),
+                    )
+                    if cursor.rowcount != 1:
+                        raise _StaleCache
+                else:
+                    cursor = db.execute(
+                        f"UPDATE issues SET {_assignments(changed)} WHERE id = ? AND version = ?",
+                        (*[row[i] for i in changed], issue.id, work.expected_version),
+                    )
             else:
                 # Every column, so that a lifecycle's effect on any field is kept.
                 row = issue_row(issue)
@@ -345,66 +383,6 @@ class SQLiteStore(UnitsMixin, PlansMixin, OutboxMixin):
         """
         return read_ledger(self._db, self._lock, issue_id, since=since, until=until, trigger=trigger)
 
-    def period_facts(self, query: FactsQuery) -> dict[str, UnitFacts]:
-        """Per-unit facts of a period, aggregated in one SQL statement (see :meth:`govflow.Store.period_facts`).
-
-        Runs on a connection of its own, so that facts of several periods can be computed at once
-        (SQLite reads in parallel in WAL mode) without holding up this store's writes.
-        """
-        return self._facts(query)[0]
-
-    def overdue_at_end(self, query: FactsQuery) -> list[OverdueAtEnd]:
-        """The issues overdue at the period's end (see :meth:`govflow.Store.overdue_at_end`).
-
-        They come with the facts: those of the last few queries are kept while the ledger stays as it is
-        (a bulletin asks for them right after the facts).
-        """
-        with self._lock:
-            head = self._db.execute("SELECT seq FROM chain_head").fetchone()[0]
-            kept = self._overdue.get(query)
-            if kept is not None and kept[0] == head:
-                return list(kept[1])
-        return list(self._facts(query)[1])
-
-    def _facts(self, query: FactsQuery) -> tuple[dict[str, UnitFacts], list[OverdueAtEnd]]:
-        """The facts and the overdue issues of one query, read in one snapshot; the overdue ones kept."""
-        if not self._file:  # a database that exists only on this connection
-            with self._lock:
-                rows, head = self._read_facts(self._db, query)
-        else:
-            reader = self._reader()
-            try:
-                rows, head = self._read_facts(reader, query)
-            finally:
-                reader.close()
-        counts, escalations, overdue = parse_facts_rows(rows)
-        with self._lock:
-            self._overdue[query] = (head, overdue)
-            while len(self._overdue) > 4:
-                del self._overdue[next(iter(self._overdue))]
-        return build_facts(counts, escalations), overdue
-
-    def _read_facts(self, db: sqlite3.Connection, query: FactsQuery) -> tuple[list[Any], int]:
-        """The rows of FACTS_SQL and the chain head they belong to, in one snapshot."""
-        try:
-            db.execute("BEGIN")
-            try:
-                rows = db.execute(FACTS_SQL, facts_args(query)).fetchall()
-                head = int(db.execute("SELECT seq FROM chain_head").fetchone()[0])
-            finally:
-                db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot read period facts from {self.path!r}: {exc}") from exc
-        return rows, head
-
-    def _reader(self) -> sqlite3.Connection:
-        """A new read-only connection for one long read (on the file this store opened, wherever the cwd is now)."""
-        uri = f"file:{urllib.parse.quote(self._file)}?mode=ro"
-        try:
-            return sqlite3.connect(uri, uri=True, timeout=self._timeout, isolation_level=None, check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open SQLite file {self.path!r}: {exc}") from exc
-
     def entry(self, seq: int) -> LedgerEntry | None:
         """One ledger entry by its global sequence number."""
         with self._lock:
@@ -452,6 +430,11 @@ _COLUMN_NAMES: Final = tuple(name.strip() for name in ISSUE_COLUMNS.split(","))
 _VERSION: Final = _COLUMN_NAMES.index("version")
 _UPDATED_AT: Final = _COLUMN_NAMES.index("updated_at")
 _LOAD: Final = f"SELECT {ISSUE_COLUMNS} FROM issues WHERE id = ?"
+
+
+class _StaleCache(Exception):
+    """The stored row is no longer the snapshot a step ran on (another connection wrote it)."""
+
 _PROBE: Final = "SELECT version, updated_at FROM issues WHERE id = ?"
 _INSERT_ENTRY: Final = f"INSERT INTO ledger ({LEDGER_COLUMNS}) VALUES ({', '.join('?' * 12)})"
 

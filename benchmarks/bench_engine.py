@@ -362,8 +362,8 @@ def sqlite_floor_round(path: Path, issues: int, variant: str) -> Callable[[], in
     ``indexes``: BEGIN IMMEDIATE; UPDATE the issue row; INSERT a ledger row; COMMIT, on
     govflow's schema. ``bare``: the same on tables without secondary indexes or UNIQUE.
     ``govflow``: the statements govflow's SQLiteStore runs for one transition today (BEGIN
-    IMMEDIATE; read the issue's version and time, its row being cached; UPDATE the columns
-    the step changed; move the chain head by compare-and-set; INSERT the ledger row; COMMIT),
+    IMMEDIATE; UPDATE the columns the step changed, naming the cached row's version and time
+    (no read first); move the chain head by compare-and-set; INSERT the ledger row; COMMIT),
     with constant hashes. Keep this variant in step with ``SQLiteStore.commit_step``.
     """
     db = connect(path)
@@ -375,15 +375,14 @@ def sqlite_floor_round(path: Path, issues: int, variant: str) -> Callable[[], in
     reworks = [0] * issues
     at = NOW.isoformat()
     fake_hash = "f" * 64
-    probe = "SELECT version, updated_at FROM issues WHERE id = ?"
     update = (
         "UPDATE issues SET state = ?, version = ?, rework_count = ?, updated_at = ?"
         " WHERE id = ? AND version = ?"
     )
     # The store updates only the columns a step changed: here state, version and, on reject, rework_count.
     update_changed = (
-        "UPDATE issues SET state = ?, version = ? WHERE id = ? AND version = ?",
-        "UPDATE issues SET state = ?, version = ?, rework_count = ? WHERE id = ? AND version = ?",
+        "UPDATE issues SET state = ?, version = ? WHERE id = ? AND version = ? AND updated_at = ?",
+        "UPDATE issues SET state = ?, version = ?, rework_count = ? WHERE id = ? AND version = ? AND updated_at = ?",
     )
     move_head = "UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ?"
     db.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", (seq, fake_hash))
@@ -401,11 +400,10 @@ def sqlite_floor_round(path: Path, issues: int, variant: str) -> Callable[[], in
                 seq += 1
                 if variant == "govflow":
                     execute("BEGIN IMMEDIATE")
-                    execute(probe, (this_id,)).fetchone()
                     if rework:
-                        execute(update_changed[1], (dest, version + 1, rework_count, this_id, version))
+                        execute(update_changed[1], (dest, version + 1, rework_count, this_id, version, at))
                     else:
-                        execute(update_changed[0], (dest, version + 1, this_id, version))
+                        execute(update_changed[0], (dest, version + 1, this_id, version, at))
                     execute(move_head, (seq, fake_hash, seq - 1, fake_hash))
                 else:
                     execute("BEGIN IMMEDIATE")

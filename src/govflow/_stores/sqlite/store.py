@@ -182,7 +182,7 @@ class SQLiteStore(UnitsMixin, PlansMixin, OutboxMixin, PeriodFactsMixin):
         if work.issue.id != issue_id or work.expected_version != row[_VERSION] or work.id_scope is not None:
             return self._write(work)  # not a plain step on the snapshot: the general path decides
         try:
-            return self._write(work, cached_at=row[_UPDATED_AT])
+            return self._write(work, cached=known)
         except _StaleCache:
             return None
 
@@ -247,12 +247,14 @@ class SQLiteStore(UnitsMixin, PlansMixin, OutboxMixin, PeriodFactsMixin):
             self._remember(row, issue)
         self._written.clear()
 
-    def _write(self, work: UnitOfWork, cached_at: str | None = None) -> tuple[Issue, LedgerEntry]:
+    def _write(
+        self, work: UnitOfWork, cached: tuple[tuple[Any, ...], Issue] | None = None
+    ) -> tuple[Issue, LedgerEntry]:
         """One unit of work, inside the open transaction.
 
-        With ``cached_at`` (a step on the cached snapshot, whose time that is) the UPDATE also names the
-        time, and a row that matches neither is not a conflict but a stale cache: :class:`_StaleCache`, with
-        nothing written.
+        With ``cached`` (the cached row and snapshot a step ran on) the UPDATE also names the row's time, and a
+        row that matches neither version nor time is not a conflict but a stale cache: :class:`_StaleCache`,
+        with nothing written.
         """
         db = self._writer
         issue, draft = work.issue, work.entry
@@ -281,15 +283,15 @@ class SQLiteStore(UnitsMixin, PlansMixin, OutboxMixin, PeriodFactsMixin):
                 [(unit, issue.id) for unit in issue.cooperating],
             )
         else:
-            known = self._rows.get(issue.id)
+            known = cached if cached is not None else self._rows.get(issue.id)
             if known is not None and known[0][_VERSION] == work.expected_version:
                 # Only the columns the step changed: an index on an unchanged column (the lead's)
                 # is not rewritten. The version check below still guards the whole row.
                 row, changed = changed_row(known[1], known[0], issue)
-                if cached_at is not None:
+                if cached is not None:
                     cursor = db.execute(
                         f"UPDATE issues SET {_assignments(changed)} WHERE id = ? AND version = ? AND updated_at = ?",
-                        (*[row[i] for i in changed], issue.id, work.expected_version, cached_at),
+                        (*[row[i] for i in changed], issue.id, work.expected_version, known[0][_UPDATED_AT]),
                     )
                     if cursor.rowcount != 1:
                         raise _StaleCache

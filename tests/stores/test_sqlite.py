@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 import govflow
@@ -179,6 +180,40 @@ def test_a_step_on_a_cached_row_reads_nothing_before_its_write(tmp_path: Path, c
         first.store._db.set_trace_callback(None)
         assert second.get(issue.id) == first.get(issue.id)
         assert first.verify_ledger().entries == U + 9
+
+
+def test_a_step_on_a_stale_snapshot_runs_again_whatever_it_did_to_the_cache(tmp_path: Path, clock: FakeClock) -> None:
+    """The step writes against the snapshot it ran on, even when running it dropped that row from the cache
+    (a step may read other issues); a unit of work that is not a plain step on the snapshot is written only
+    when the snapshot is the stored row."""
+    path = tmp_path / "stale.sqlite3"
+    with govflow.open(path, clock=clock) as first, govflow.open(path, clock=clock) as second:
+        add_units(first)
+        issue = first.assign("道路积水", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
+        second.request_extension(issue.id, by="XIANGYUN", due="2026-04-30", reason="雨季")  # first's copy is stale
+        store = first.store
+        assert isinstance(store, govflow.SQLiteStore)
+
+        def forgetful(snapshot: govflow.Issue) -> govflow.UnitOfWork:
+            store._rows.clear()
+            return first._step("implement", "XIANGYUN", {"note": "n"}, None, (), False, snapshot)
+
+        moved, _ = store.commit_step(issue.id, forgetful)
+        assert (moved.version, moved.state) == (3, "implemented") and moved.extension is not None
+
+        # A unit of work for another version than the snapshot's: not written from a stale snapshot.
+        second.approve_extension(issue.id, by="OFFICE")  # version 4; first still has version 3 cached
+        calls: list[int] = []
+
+        def other_version(snapshot: govflow.Issue) -> govflow.UnitOfWork:
+            calls.append(snapshot.version)
+            work = first._step("report", "XIANGYUN", {"result": "r"}, None, (), False, snapshot)
+            return attrs.evolve(work, expected_version=snapshot.version + 7) if len(calls) == 1 else work
+
+        reported, _ = store.commit_step(issue.id, other_version)
+        assert calls == [3, 4] and (reported.version, reported.state) == (5, "feedback")
+        assert second.get(issue.id) == reported
+        assert first.verify_ledger().entries == U + 5
 
 
 def test_a_row_edited_in_place_without_a_step_is_read_again_when_its_time_moved(

@@ -786,6 +786,40 @@ def test_period_facts_agree_with_the_reference_semantics(store: Store, period: s
     assert all(not facts.is_empty() for facts in found.values())
 
 
+def test_acceptance_is_held_to_the_issue_s_the_lifecycle_s_or_the_policy_s_limit(store: Store) -> None:
+    """及时签收: an assignment recording its own day is held to it; one of an issue without a limit of its own to
+    its lifecycle's day in ``lifecycle_accept_by`` (the policy's for a day that list lacks); one of an issue whose
+    own limit is 0 to the policy's. Every store agrees with the reference."""
+    from govflow._stores.facts import FactsQuery, compute_facts
+
+    from ..conftest import add_units
+
+    clock = FakeClock("2026-03-02T09:00:00+08:00", tick=dt.timedelta(minutes=1))  # a Monday
+    flow = govflow.open(store, clock=clock)
+    add_units(flow)
+    lifecycle_s = flow.assign("甲", lead="XIANGYUN", due="2026-03-20", by="OFFICE")  # the lifecycle's: 1 day
+    none = flow.assign("乙", lead="XIANGYUN", due="2026-03-20", by="OFFICE", accept_limit=0)  # the policy's
+    own = flow.assign("丙", lead="XIANGYUN", due="2026-03-20", by="OFFICE", accept_limit=2)  # its own: 03-04
+    assert "accept_by" not in flow.ledger(lifecycle_s.id)[0].data
+    clock.set("2026-03-04T10:00:00+08:00")  # the second working day
+    for issue in (lifecycle_s, none, own):
+        flow.accept(issue.id, by="XIANGYUN")
+    march = govflow.Period.parse("2026-03")
+    policy = flow._accept_limits(march, 3)
+    one_day = flow._accept_limits(march, 1)
+    ledger = list(store.ledger())
+    for lifecycle_days, on_time in (
+        (one_day, 2),  # the lifecycle's Tuesday: late; the policy's Thursday and its own Wednesday: on time
+        (tuple(d for d in one_day if d[0] != dt.date(2026, 3, 2)), 3),  # the list lacks Monday: the policy's
+        ((), 3),
+    ):
+        query = FactsQuery(march.start, march.end, policy, ("assigned", "implemented"),
+                           lifecycle_accept_by=(("issue-list@2", lifecycle_days),))
+        found = store.period_facts(query)
+        assert found == compute_facts(ledger, query)
+        assert found["XIANGYUN"].accepted_on_time == on_time, lifecycle_days[:1]
+
+
 @pytest.mark.parametrize("period", ["2026-03", "2026-Q1", "2026-04"])
 def test_overdue_at_end_agrees_with_the_reference_semantics(store: Store, period: str) -> None:
     from govflow._stores.facts import FactsQuery, compute_overdue

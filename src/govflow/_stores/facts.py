@@ -140,7 +140,8 @@ class FactsQuery:
     assignments whose entry records no ``accept_by`` day of its own (the issue's own limit)
     and whose lifecycle sets none; ``lifecycle_accept_by`` holds such a map for each lifecycle
     (``"name@version"``) whose own acceptance limit (``settings["accept_limit"]``) applies to its
-    issues without a limit of their own (an ``assign`` entry without ``accept_limit``);
+    issues without a limit of their own (an ``assign`` entry without ``accept_limit``; a day its
+    list lacks falls back on ``accept_by``);
     ``lead_states`` are the states in which the lead unit has to act, in any
     lifecycle; ``lifecycle_lead_states`` narrows them per lifecycle
     (``("issue-list@1", ("assigned", "implemented"))``, ...): an issue is
@@ -257,8 +258,9 @@ def compute_facts(
         merged = any(entry.trigger == "merge" for entry in steps)  # counted in the issue it repeats
         first = steps[0].data if steps[0].trigger == "assign" else {}
         lifecycle = f"{first.get('lifecycle')}@{first.get('lifecycle_version')}"
-        # the limits of its assignments that record no day of their own: its lifecycle's, unless it has its own
-        limits = accept_by if "accept_limit" in first else by_lifecycle.get(lifecycle, accept_by)
+        # the days its assignments that record none of their own are held to: its lifecycle's, unless it has a
+        # limit of its own (then, and for a day the lifecycle's list lacks, the policy's)
+        lifecycle_days = {} if "accept_limit" in first else by_lifecycle.get(lifecycle, {})
         for entry in steps:
             data: Mapping[str, Any] = entry.data
             trigger, day, in_period = entry.trigger, local_day(entry.at), entry.at >= query.start
@@ -281,7 +283,7 @@ def compute_facts(
                 awaiting = (lead, day, in_period and not merged, own if isinstance(own, str) else None)
             elif trigger == "accept" and awaiting is not None:
                 unit, assigned_on, counted, own = awaiting
-                limit = own if own is not None else limits.get(assigned_on)
+                limit = own if own is not None else lifecycle_days.get(assigned_on, accept_by.get(assigned_on))
                 if counted and unit is not None and limit is not None and day <= limit:
                     counts[unit]["accepted_on_time"] += 1
                 awaiting = None

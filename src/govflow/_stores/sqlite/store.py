@@ -180,7 +180,8 @@ class SQLiteStore(UnitsMixin, PlansMixin, OutboxMixin, PeriodFactsMixin):
                 raise
             return None
         if work.issue.id != issue_id or work.expected_version != row[_VERSION] or work.id_scope is not None:
-            return self._write(work)  # not a plain step on the snapshot: the general path decides
+            # not a plain step on the snapshot: written as made only if the snapshot is the stored row
+            return self._write(work) if self._is_current(issue_id, row) else None
         try:
             return self._write(work, cached=known)
         except _StaleCache:

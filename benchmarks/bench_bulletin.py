@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import json
 import os
 import platform
 import random
@@ -51,9 +52,11 @@ from typing import Any
 os.environ.setdefault("GOVFLOW_DISABLE_PLUGINS", "webhook,smtp,postgres")
 
 import govflow
-from govflow import DEFAULT_ZONE, Issue, Responsible, Unit, canonical_bytes
+from govflow import DEFAULT_ZONE, LedgerEntry, Responsible, Unit, canonical_bytes
 
-# Private on purpose: the floor must run govflow's own schema and row format, which are not API.
+# Private on purpose: the floor must run govflow's own schema and row format, which are not API, and the issue
+# rows are what govflow's own replay makes of the entries.
+from govflow._lifecycle.replay import Replay
 from govflow._stores.sqlite.rows import ISSUE_COLUMNS as _ISSUE_COLUMNS
 from govflow._stores.sqlite.rows import issue_row as _issue_row
 from govflow.storage import canonical_json
@@ -94,8 +97,11 @@ def at_text(when: dt.datetime) -> str:
 
 
 def simulate(rng: random.Random, number: int, leads: list[str], profile: dict[str, tuple[float, float, float]]
-             ) -> tuple[list[tuple[Any, ...]], Issue]:
-    """One issue's steps ``(at, trigger, from, to, actor, person, data)`` up to the horizon, and the issue then."""
+             ) -> list[tuple[Any, ...]]:
+    """One issue's steps ``(issue id, issue seq, at, trigger, from, to, actor, person, data)`` up to the horizon.
+
+    The issue rows are not simulated: they are what govflow's own replay makes of these steps (see :func:`build`).
+    """
     issue_id = f"{SCOPE}{number:04d}"
     created = YEAR_START + dt.timedelta(minutes=rng.randrange(0, 355 * 24 * 60))
     created = created.replace(hour=rng.randrange(8, 18))
@@ -103,7 +109,6 @@ def simulate(rng: random.Random, number: int, leads: list[str], profile: dict[st
     speed, lateness, rejection = profile[lead]
     span = rng.randrange(10, 31)
     due = (created + span * DAY).date()
-    original_due = due
     responsible = Responsible(first=person(rng), direct=person(rng))
     cooperating = [rng.choice(leads)] if rng.random() < 0.2 else []
     cooperating = [c for c in cooperating if c != lead]
@@ -127,7 +132,6 @@ def simulate(rng: random.Random, number: int, leads: list[str], profile: dict[st
     accepted_at = t + dt.timedelta(hours=rng.randrange(1, 20 if speed > 0.5 else 90))
     steps.append((accepted_at, "accept", state, state, lead, None, {}))
     t = accepted_at
-    extension_count = 0
     if rng.random() < 0.08:
         t += DAY * rng.randrange(1, 5)
         wanted = due + DAY * rng.randrange(5, 16)
@@ -137,14 +141,12 @@ def simulate(rng: random.Random, number: int, leads: list[str], profile: dict[st
             t += dt.timedelta(hours=rng.randrange(2, 40))
             steps.append((t, "approve_extension", state, state, "OFFICE", None, {}))
             due = wanted
-            extension_count = 1
     if rng.random() < 0.01:
         t += DAY
         steps.append((t, "cancel", state, "cancelled", "OFFICE", None, {"reason": "重复交办"}))
         state = "cancelled"
     rework = 0
-    escalation_steps = 0
-    escalation_level = 0
+    taken = 0  # the ladder's steps taken for the current due date
     ladder = (("due_soon", -3, 1), ("overdue", 1, 2), ("urge", 3, 2), ("supervise", 6, 3), ("interview", 11, 4))
     while state == "assigned":
         late = rng.random() < lateness
@@ -152,7 +154,7 @@ def simulate(rng: random.Random, number: int, leads: list[str], profile: dict[st
         report_at = created + (due - created.date()).days * factor * DAY
         report_at = max(report_at, t + dt.timedelta(hours=4))
         implement_at = max(report_at - dt.timedelta(hours=rng.randrange(2, 30)), t + dt.timedelta(minutes=30))
-        for step, offset, level in ladder[escalation_steps:]:
+        for step, offset, level in ladder[taken:]:
             when = dt.datetime.combine(due + offset * DAY, dt.time(0, 5), SH)
             if when >= report_at or when < t:
                 break
@@ -160,8 +162,7 @@ def simulate(rng: random.Random, number: int, leads: list[str], profile: dict[st
             steps.append((when, "deadline", now_in, now_in, "system", None,
                           {"step": step, "level": level, "due": due.isoformat(), "working_days": offset,
                            "unit": lead}))
-            escalation_steps += 1
-            escalation_level = max(escalation_level, level)
+            taken += 1
         steps.append((implement_at, "implement", "assigned", "implemented", lead, None, {"note": "已整改"}))
         steps.append((max(report_at, t + dt.timedelta(hours=1)), "report", "implemented", "feedback", lead, None,
                       {"result": "整改完成"}))
@@ -172,44 +173,40 @@ def simulate(rng: random.Random, number: int, leads: list[str], profile: dict[st
             steps.append((t, "reject", "feedback", "assigned", "OFFICE", None,
                           {"reason": "整改不到位", "due": new_due.isoformat()}))
             due = new_due
-            escalation_steps = 0  # a new due date starts the ladder again
+            taken = 0  # a new due date starts the ladder again
         else:
             steps.append((t, "verify", "feedback", "verified", "OFFICE", None,
                           {"rating": rng.choice((3, 4, 4, 5, 5, 5) if speed > 0.5 else (2, 3, 3, 4, 5))}))
             state = "verified"
     kept = [s for s in steps if s[0] < HORIZON]
     kept.sort(key=lambda s: s[0])
-    final = kept[-1]
-    issue = Issue(
-        id=issue_id, title=data["title"], lead=lead, due=due, original_due=original_due, state=final[3],
-        version=len(kept), lifecycle="issue-list", lifecycle_version=1, created_at=created,
-        updated_at=final[0], cooperating=tuple(cooperating), responsible=responsible,
-        rework_count=sum(1 for s in kept if s[1] == "reject"),
-        accepted_at=accepted_at if accepted_at < HORIZON else None, extension_count=extension_count,
-        escalation_level=escalation_level, escalation_steps=escalation_steps,
-    )
-    return [(issue_id, i + 1, *s) for i, s in enumerate(kept)], issue
+    return [(issue_id, i + 1, *s) for i, s in enumerate(kept)]
 
 
 def build(path: Path, issues: int, seed: int) -> tuple[int, float]:
-    """Write the store; return (ledger entries, seconds)."""
+    """Write the store; return (ledger entries, seconds).
+
+    The entries are sealed into one chain in time order; each issue row is what govflow's own replay (the one
+    ``verify_ledger()`` runs) makes of the issue's entries, so the store is consistent by construction.
+    """
     began = time.perf_counter()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     rng = random.Random(seed)
     units = build_units(rng, 30, 269)
-    with govflow.open(path) as flow:
+    flow = govflow.open(path)
+    try:
         for unit in units:
             flow.add_unit(unit.id, unit.name, level=unit.level, parent=unit.parent, supervisor=unit.supervisor)
+        replay = Replay(flow._lifecycle_of, flow._find_unit, flow.calendar)
+    finally:
+        flow.close()
     leads = [u.id for u in units if not u.supervisor]
     profile = {u: (rng.random(), rng.choice((0.05, 0.15, 0.3, 0.6)), rng.choice((0.15, 0.3, 0.5, 0.7)))
                for u in leads}
     rows: list[tuple[Any, ...]] = []
-    issue_rows = []
     for number in range(1, issues + 1):
-        steps, issue = simulate(rng, number, leads, profile)
-        rows.extend(steps)
-        issue_rows.append(_issue_row(issue))
+        rows.extend(simulate(rng, number, leads, profile))
     rows.sort(key=lambda r: (r[2], r[0], r[1]))
     db = sqlite3.connect(path)
     db.execute("PRAGMA journal_mode = WAL")
@@ -224,14 +221,19 @@ def build(path: Path, issues: int, seed: int) -> tuple[int, float]:
                                         data=data, prev_hash=prev)).hexdigest()
         ledger.append((seq, issue_id, issue_seq, trigger, source, dest, actor, who, at,
                        canonical_json(data), prev, digest))
+        replay.feed(LedgerEntry(seq, issue_id, issue_seq, trigger, source, dest, actor, who, when, data, prev,
+                                digest))
         prev = digest
+    if replay.problem is not None:
+        raise SystemExit(f"the simulation wrote a step govflow would not take: {replay.problem}")
+    issue_rows = [_issue_row(issue) for issue in replay.issues.values()]
     with db:
         marks = ", ".join("?" * len(issue_rows[0]))
         db.executemany(f"INSERT INTO issues ({_ISSUE_COLUMNS}) VALUES ({marks})", issue_rows)
         db.executemany("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ledger)
         db.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1", (first + len(ledger), prev))
         db.execute("INSERT OR REPLACE INTO counters VALUES (?, ?)", (SCOPE, issues))
-        cooperation = [(u, r[0]) for r in issue_rows for u in __import__("json").loads(r[5])]
+        cooperation = [(u, r[0]) for r in issue_rows for u in json.loads(r[5])]
         db.executemany("INSERT INTO cooperation VALUES (?, ?)", cooperation)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.execute("ANALYZE")

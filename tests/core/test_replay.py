@@ -150,6 +150,30 @@ def test_checkpoints_read_back_from_their_text(kind: str, tmp_path: Path, clock:
 
 
 @pytest.mark.parametrize("kind", STORES)
+def test_a_checkpoint_before_an_instant_is_its_last_entry_however_far_back(
+    kind: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The last hour is looked at first, then the last day, week and everything: the answer is the same."""
+    with open_flow(kind, tmp_path, clock) as flow:
+        add_units(flow)
+        clock.set("2026-03-02T09:00:00+08:00")
+        issue = flow.assign("道路积水", lead="XIANGYUN", due="2026-03-30", by="OFFICE")
+        for when, step, data in (("2026-03-02T09:30:00", "accept", {}),
+                                 ("2026-03-02T12:00:00", "implement", {"note": "n"}),
+                                 ("2026-03-04T10:00:00", "report", {"result": "r"})):
+            clock.set(f"{when}+08:00")
+            flow.fire(issue.id, step, by="XIANGYUN", **data)
+        entries = flow.ledger()
+        zone = govflow.DEFAULT_ZONE
+        for before in (dt.datetime(2026, 3, 2, 9, 45, tzinfo=zone), dt.datetime(2026, 3, 2, 17, tzinfo=zone),
+                       dt.datetime(2026, 3, 8, tzinfo=zone), dt.datetime(2026, 5, 1, tzinfo=zone)):
+            last = max((e for e in flow.store.ledger() if e.at < before), key=lambda e: e.seq)
+            point = flow.checkpoint(before=before)
+            assert (point.seq, point.hash, point.at) == (last.seq, last.hash, last.at), before
+        assert flow.checkpoint(before=dt.datetime(2026, 5, 1, tzinfo=zone)).seq == entries[-1].seq
+
+
+@pytest.mark.parametrize("kind", STORES)
 def test_the_bulletin_prints_the_checkpoint_of_its_period_end(kind: str, tmp_path: Path, clock: FakeClock) -> None:
     with open_flow(kind, tmp_path, clock) as flow:
         add_units(flow)

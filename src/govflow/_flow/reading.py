@@ -247,8 +247,12 @@ class ReadingMixin:
             return Checkpoint(seq, digest, entry.at if entry is not None else None)
         require_aware("before", before)
         last: LedgerEntry | None = None
-        # The last week first (the index on time); the whole span before it only if that week was quiet.
-        for since in (before - dt.timedelta(days=7), None):
+        # The last hour first (the index on time), then the last day, the last week, and the whole span before
+        # only if those were quiet: a busy ledger's last hour holds a few entries where its last week holds
+        # thousands, each read whole. (An entry dated more than that window before an earlier entry, by a
+        # clock set back, is not looked for behind a window that has entries.)
+        for since in (before - dt.timedelta(hours=1), before - dt.timedelta(days=1), before - dt.timedelta(days=7),
+                      None):
             for entry in store.ledger(since=since, until=before):
                 if last is None or entry.seq > last.seq:
                     last = entry

@@ -142,12 +142,14 @@ class SQLiteStore(UnitsMixin, PlansMixin, OutboxMixin, PeriodFactsMixin):
             del rows[next(iter(rows))]
 
     def commit_step(self, issue_id: str, step: Callable[[Issue], UnitOfWork]) -> tuple[Issue, LedgerEntry]:
-        """Read the issue, make its unit of work with ``step`` and write it, in one write transaction.
+        """Make the issue's unit of work with ``step`` and write it, in one write transaction.
 
         The facade's ``fire`` when no plugin vets steps: one lock taken instead of a read and then a write, and no
         other writer can come in between (``step`` still checks the caller's ``expected_version``, and the UPDATE
-        still names the version read). :class:`NotFound` if there is no such issue; whatever ``step`` raises
-        leaves nothing written.
+        still names the version the step ran on). ``step`` runs on the snapshot this connection cached, if any,
+        and again on the row read whole when that snapshot turns out stale (so it may run twice; nothing is
+        written by the first run). :class:`NotFound` if there is no such issue; whatever ``step`` raises leaves
+        nothing written.
         """
         with self._lock:
             self._written.clear()
@@ -254,7 +256,7 @@ class SQLiteStore(UnitsMixin, PlansMixin, OutboxMixin, PeriodFactsMixin):
         """One unit of work, inside the open transaction.
 
         With ``cached`` (the cached row and snapshot a step ran on) the UPDATE also names the row's time, and a
-        row that matches neither version nor time is not a conflict but a stale cache: :class:`_StaleCache`,
+        stored row whose version or time differs is not a conflict but a stale cache: :class:`_StaleCache`,
         with nothing written.
         """
         db = self._writer

@@ -8,7 +8,7 @@ issues, 300 units and 1M ledger entries takes under 2 s.
 
 The store is built fast and kept under ``build/bench/`` for the next run
 (``--rebuild`` builds it again): ``govflow.open(path)`` creates the schema and
-the units (registered the day before the year begins) (a prefecture office, 30 counties, 269 townships); then a seeded
+the units (a prefecture office, 30 counties, 269 townships, registered the day before the year); then a seeded
 simulation of 2026 writes, in govflow's own row formats, every issue's ledger
 entries (assign, accept, reassign, request/approve extension, implement,
 report, reject, verify with a rating, cancel, and the escalation ladder's
@@ -127,7 +127,6 @@ def simulate(rng: random.Random, number: int, leads: list[str], profile: dict[st
         if new_lead != lead:
             steps.append((t, "reassign", state, state, "OFFICE", None, {"new_lead": new_lead, "reason": "属地调整"}))
             lead = new_lead
-            cooperating = [c for c in cooperating if c != lead]
             speed, lateness, rejection = profile[lead]
     accepted_at = t + dt.timedelta(hours=rng.randrange(1, 20 if speed > 0.5 else 90))
     steps.append((accepted_at, "accept", state, state, lead, None, {}))

@@ -18,6 +18,7 @@ from govflow import ConcurrentUpdateError, SchemaVersionError, SQLiteStore, Stor
 from govflow.storage import unit_draft
 from govflow.testing import FakeClock
 
+from .._tamper import tamper
 from ..conftest import UNIT_ENTRIES as U
 from ..conftest import add_units, snapshot
 
@@ -225,11 +226,8 @@ def test_a_row_edited_in_place_without_a_step_is_read_again_when_its_time_moved(
         add_units(flow)
         issue = flow.assign("道路积水", lead="XIANGYUN", due="2026-03-20", by="OFFICE")
         flow.get(issue.id)
-        db = sqlite3.connect(path)
-        with db:
-            db.execute("UPDATE issues SET title = '改过', updated_at = '2026-03-01T00:00:00+08:00' WHERE id = ?",
-                       (issue.id,))
-        db.close()
+        tamper(flow, "UPDATE issues SET title = '改过', updated_at = '2026-03-01T00:00:00+08:00'"
+                     f" WHERE id = '{issue.id}'")
         moved = flow.implement(issue.id, by="XIANGYUN", note="n")
         assert moved.title == "改过"  # the row as stored, not the snapshot cached before the edit
 

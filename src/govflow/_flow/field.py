@@ -30,7 +30,7 @@ from .._core.text import check_text
 from .._core.workdays import WorkingDays
 from .._deadlines.calendar import CalendarError
 from .._lifecycle.effects import EscalateTo, Partner
-from .._lifecycle.field_effects import accept_by, accept_due, default_accept_limit, field_of
+from .._lifecycle.field_effects import accept_by, accept_due, default_accept_limit, field_of, has_acceptance
 from .._lifecycle.fields import parse_actor
 from .._plugins.blobs import BlobStore, sha256_of
 from .._stores.facts import CALLBACK_COUNTS, UnitFacts
@@ -134,7 +134,7 @@ class FieldMixin:
         count that limit from the lifecycle (``FactsQuery.lifecycle_accept_by``), so most issues carry no
         sixth key (a larger dict for every issue a store keeps)."""
         limit = data.get("accept_limit")
-        if not limit or not any("record_acceptance" in spec.effects for spec in definition.transitions):
+        if not limit or not has_acceptance(definition):
             return
         last = accept_by(self._calendar, today, int(limit))
         if last is not None:

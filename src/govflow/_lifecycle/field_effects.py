@@ -25,7 +25,8 @@ from .fields import iso_date
 if TYPE_CHECKING:  # the definition module reads DEFAULT_SETTINGS from here
     from .definition import LifecycleDefinition
 
-__all__ = ["DEFAULT_SETTINGS", "FIELD_EFFECTS", "accept_by", "accept_due", "default_accept_limit", "field_of"]
+__all__ = ["DEFAULT_SETTINGS", "FIELD_EFFECTS", "accept_by", "accept_due", "default_accept_limit", "field_of",
+           "has_acceptance"]
 
 #: The field loop's settings a lifecycle definition may change (``settings``): after how many transfers
 #: or reworks an issue is escalated one level, and for how many days after verification it may be reopened.
@@ -44,10 +45,15 @@ def field_of(issue: Issue) -> FieldState:
     return issue.field if issue.field is not None else EMPTY
 
 
+def has_acceptance(definition: LifecycleDefinition) -> bool:
+    """Whether a lifecycle has an acceptance step (签收: a transition with the effect ``record_acceptance``)."""
+    return any("record_acceptance" in spec.effects for spec in definition.transitions)
+
+
 def default_accept_limit(definition: LifecycleDefinition) -> int:
     """The acceptance limit (签收时限, working days) a lifecycle holds an issue without one of its own to: its
-    ``accept_limit`` setting when it has an acceptance step (``record_acceptance``), else 0 (none)."""
-    if not any("record_acceptance" in spec.effects for spec in definition.transitions):
+    ``accept_limit`` setting when it has an acceptance step (:func:`has_acceptance`), else 0 (none)."""
+    if not has_acceptance(definition):
         return 0
     return int(definition.settings.get("accept_limit", DEFAULT_SETTINGS["accept_limit"]))
 

@@ -291,18 +291,14 @@ class SQLiteStore(UnitsMixin, PlansMixin, OutboxMixin, PeriodFactsMixin):
                 # Only the columns the step changed: an index on an unchanged column (the lead's)
                 # is not rewritten. The version check below still guards the whole row.
                 row, changed = changed_row(known[1], known[0], issue)
-                if cached is not None:
-                    cursor = db.execute(
-                        f"UPDATE issues SET {_assignments(changed)} WHERE id = ? AND version = ? AND updated_at = ?",
-                        (*[row[i] for i in changed], issue.id, work.expected_version, known[0][_UPDATED_AT]),
-                    )
-                    if cursor.rowcount != 1:
-                        raise _StaleCache
-                else:
-                    cursor = db.execute(
-                        f"UPDATE issues SET {_assignments(changed)} WHERE id = ? AND version = ?",
-                        (*[row[i] for i in changed], issue.id, work.expected_version),
-                    )
+                sql = f"UPDATE issues SET {_assignments(changed)} WHERE id = ? AND version = ?"
+                args = [*[row[i] for i in changed], issue.id, work.expected_version]
+                if cached is not None:  # the time too: a row matching neither is a stale cache, not a conflict
+                    sql += " AND updated_at = ?"
+                    args.append(known[0][_UPDATED_AT])
+                cursor = db.execute(sql, args)
+                if cached is not None and cursor.rowcount != 1:
+                    raise _StaleCache
             else:
                 # Every column, so that a lifecycle's effect on any field is kept.
                 row = issue_row(issue)
@@ -435,13 +431,12 @@ _COLUMN_NAMES: Final = tuple(name.strip() for name in ISSUE_COLUMNS.split(","))
 _VERSION: Final = _COLUMN_NAMES.index("version")
 _UPDATED_AT: Final = _COLUMN_NAMES.index("updated_at")
 _LOAD: Final = f"SELECT {ISSUE_COLUMNS} FROM issues WHERE id = ?"
+_PROBE: Final = "SELECT version, updated_at FROM issues WHERE id = ?"
+_INSERT_ENTRY: Final = f"INSERT INTO ledger ({LEDGER_COLUMNS}) VALUES ({', '.join('?' * 12)})"
 
 
 class _StaleCache(Exception):
     """The stored row is no longer the snapshot a step ran on (another connection wrote it)."""
-
-_PROBE: Final = "SELECT version, updated_at FROM issues WHERE id = ?"
-_INSERT_ENTRY: Final = f"INSERT INTO ledger ({LEDGER_COLUMNS}) VALUES ({', '.join('?' * 12)})"
 
 
 @functools.lru_cache(maxsize=256)

@@ -16,7 +16,7 @@ from typing import Any
 
 from .._core.errors import ValidationError
 from .._core.model import Actor, Responsible
-from .._core.text import MAX_DEPTH, check_text, check_value
+from .._core.text import MAX_DEPTH, MAX_LENGTH, check_text, check_value
 from .._core.workdays import WorkingDays
 
 __all__ = ["FIELD_HELP", "iso_date", "json_value", "parse_date", "parse_field"]
@@ -50,7 +50,14 @@ FIELD_HELP: Mapping[str, str] = {
 }
 
 
+_MAX_FREE = MAX_LENGTH["free"]
+
+
 def _text(field: str, value: object, issue_id: str | None) -> str:
+    # The common note, result or reason, in C: a plain string, not blank, no longer than the rule allows and
+    # printable (no control, format or surrogate character at all) passes the free-text rule as it stands.
+    if type(value) is str and len(value) <= _MAX_FREE and value.isprintable() and value.strip():
+        return value
     if not isinstance(value, str) or not value.strip():
         got = "an empty string" if isinstance(value, str) else f"{type(value).__name__} {_short(value)}"
         raise ValidationError(field, f"got {got}", FIELD_HELP.get(field, "a non-empty string"), issue_id)

@@ -222,7 +222,11 @@ class Lifecycle:
             state = work.changes.get("field", issue.field)
             if state is not None and state.evidence_here:
                 work.changes["field"] = attrs.evolve(state, evidence_here=0)  # evidence counts per state
-        ledger_data = {k: v if type(v) is str else json_value(k, v, issue.id) for k, v in work.values.items()}
+        # The working record's own copy of the data becomes the entry's: its values made JSON in place.
+        ledger_data = work.values
+        for key, value in ledger_data.items():
+            if type(value) is not str:
+                ledger_data[key] = json_value(key, value, issue.id)
         if work.state in self._final and (issue.extension is not None or "extension" in work.changes):
             work.changes["extension"] = None  # a closed issue has nothing left to extend
         if "due" in work.changes and work.changes["due"] != issue.due:

@@ -127,11 +127,13 @@ class MemoryStore:
         self._issues[issue.id] = issue
         self._entries.append(entry)
         self._append(issue.id, entry)
-        if entry.trigger == "assign" and isinstance(entry.data.get("target"), str):
-            self._links[issue.id] = entry.data["target"]
-        if entry.trigger == "assign" and isinstance(entry.data.get("external_id"), str):
-            self._external[entry.data["external_id"]] = issue.id
-        self._add_outbox(entry, work.notify)
+        if entry.trigger == "assign":
+            if isinstance(entry.data.get("target"), str):
+                self._links[issue.id] = entry.data["target"]
+            if isinstance(entry.data.get("external_id"), str):
+                self._external[entry.data["external_id"]] = issue.id
+        if work.notify:
+            self._add_outbox(entry, work.notify)
 
     def commit_many(self, works: Sequence[UnitOfWork]) -> list[tuple[Issue, LedgerEntry]]:
         """Write several units of work at once: all of them, or none."""

@@ -291,12 +291,12 @@ class SQLiteStore(UnitsMixin, PlansMixin, OutboxMixin, PeriodFactsMixin):
                 # Only the columns the step changed: an index on an unchanged column (the lead's)
                 # is not rewritten. The version check below still guards the whole row.
                 row, changed = changed_row(known[1], known[0], issue)
-                sql = f"UPDATE issues SET {_assignments(changed)} WHERE id = ? AND version = ?"
-                args = [*[row[i] for i in changed], issue.id, work.expected_version]
+                args = [row[i] for i in changed]
+                args.append(issue.id)
+                args.append(work.expected_version)
                 if cached is not None:  # the time too: a row matching neither is a stale cache, not a conflict
-                    sql += " AND updated_at = ?"
                     args.append(known[0][_UPDATED_AT])
-                cursor = db.execute(sql, args)
+                cursor = db.execute(_update_changed(changed, cached is not None), args)
                 if cached is not None and cursor.rowcount != 1:
                     raise _StaleCache
             else:
@@ -440,6 +440,9 @@ class _StaleCache(Exception):
 
 
 @functools.lru_cache(maxsize=256)
-def _assignments(columns: tuple[int, ...]) -> str:
-    """``col = ?, …`` for the issue columns at these positions (one statement text per set of columns)."""
-    return ", ".join(f"{_COLUMN_NAMES[i]} = ?" for i in columns)
+@functools.lru_cache(maxsize=256)
+def _update_changed(columns: tuple[int, ...], cached: bool) -> str:
+    """The UPDATE of the issue columns at these positions, naming the version the step ran on and, for a step on
+    the cached snapshot, its time too (made once per set of columns: a step's columns are one of a few sets)."""
+    sql = f"UPDATE issues SET {', '.join(f'{_COLUMN_NAMES[i]} = ?' for i in columns)} WHERE id = ? AND version = ?"
+    return sql + " AND updated_at = ?" if cached else sql

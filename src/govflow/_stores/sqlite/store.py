@@ -440,7 +440,6 @@ class _StaleCache(Exception):
 
 
 @functools.lru_cache(maxsize=256)
-@functools.lru_cache(maxsize=256)
 def _update_changed(columns: tuple[int, ...], cached: bool) -> str:
     """The UPDATE of the issue columns at these positions, naming the version the step ran on and, for a step on
     the cached snapshot, its time too (made once per set of columns: a step's columns are one of a few sets)."""

@@ -370,10 +370,11 @@ class FieldMixin:
 
     def _accept_overdue(self, when: dt.datetime) -> list[DeadlineEvent]:
         lifecycles = {(lc.name, lc.version): lc for lc in self._field_lifecycles("record_acceptance")}
+        # Each lifecycle's limit for issues without one of their own, derived once (not per entry below).
+        default_limits = {key: default_accept_limit(lc.definition) for key, lc in lifecycles.items()}
         seen: set[str] = set()
         events: list[DeadlineEvent] = []
-        since = when - _ACCEPT_LOOKBACK - dt.timedelta(days=2 * max(
-            [default_accept_limit(lc.definition) for lc in lifecycles.values()] or [0]))
+        since = when - _ACCEPT_LOOKBACK - dt.timedelta(days=2 * max(default_limits.values(), default=0))
         for entry in [*self._store.ledger(since=since, trigger="assign"),
                       *self._store.ledger(since=since, trigger="reassign")]:
             if entry.issue_id in seen:
@@ -385,7 +386,7 @@ class FieldMixin:
                 continue
             state = field_of(issue)
             limit = state.accept_limit if state.accept_limit is not None else \
-                default_accept_limit(lifecycle.definition)
+                default_limits[issue.lifecycle, issue.lifecycle_version]
             steps = lifecycle.triggers_from(issue.state).values()
             accepting = any("record_acceptance" in spec.effects for spec in steps)
             if not limit or state.accept_overdue or not accepting:

@@ -92,6 +92,11 @@ def test_a_refused_command_exits_1_with_the_typed_message_and_writes_nothing(gov
     assert bad.returncode == 1 and "ValidationError" in bad.stderr and "rating" in bad.stderr
     missing = govflow_cli("show", "GF-1999-0001")
     assert missing.returncode == 1 and "NotFound" in missing.stderr
+    # 并入 alone would record a merge that never happened: no command, and `fire` refuses it.
+    alone = govflow_cli("fire", ident, "take_merged", "--by", "OFFICE", "--set", "merged_issue=GF-1999-0001",
+                        "--lang", "en")
+    assert alone.returncode == 1 and "'take_merged' is taken only together with 'merge'" in alone.stderr
+    assert govflow_cli("take-merged", ident, "--by", "OFFICE").returncode == 2
     assert ledger_size(cli_db) == before
 
 

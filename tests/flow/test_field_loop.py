@@ -429,6 +429,21 @@ def test_plain_fire_of_merge_is_refused_whole(flow: govflow.Govflow) -> None:
     refused(flow, PermissionDenied, lambda: flow.fire(b.id, "merge", by="XIANGYUN", into=c.id, reason="r"))
 
 
+def test_take_merged_is_never_fired_alone(flow: govflow.Govflow) -> None:
+    """The original's side of a merge is taken only with the duplicate's ``merge``: fired alone it would record
+    a merge that never happened (of an issue still open, or of no issue at all)."""
+    a, b = new_issue(flow), new_issue(flow, lead="BINCHUAN")
+    for merged in (b.id, "GF-2026-9999"):
+        error = refused(flow, InvalidTransition,
+                        lambda merged=merged: flow.fire(a.id, "take_merged", by="OFFICE", merged_issue=merged))
+        assert "'take_merged' is taken only together with 'merge'" in str(error)
+        assert error.allowed == ("cancel", "reassign", "merge", "attach")  # type: ignore[attr-defined]
+    assert "take_merged" not in flow.allowed_triggers(a.id, "OFFICE")
+    flow.merge(b.id, into=a.id, by="OFFICE", reason="重复")  # the way to take an issue in
+    assert field_of(flow.get(a.id)).merged == (b.id,)
+    assert flow.verify_ledger().entries == len(flow.ledger())  # the replay takes the partner step as recorded
+
+
 def test_a_partner_step_the_other_issue_cannot_take_is_refused(flow: govflow.Govflow) -> None:
     """A deployment's lifecycle whose issues cannot take a merged issue in: merging into one is refused."""
     from govflow._lifecycle.issue_list import ISSUE_LIST_V2

@@ -134,7 +134,7 @@ def test_allowed_triggers_follow_state_and_role(flow: govflow.Govflow) -> None:
     assert flow.allowed_triggers(issue.id, "XIANGYUN") == [
         "accept", "return_to_dispatcher", "implement", "request_extension", "request_suspension", "attach",
     ]
-    assert flow.allowed_triggers(issue.id, "OFFICE") == ["cancel", "reassign", "merge", "take_merged", "attach"]
+    assert flow.allowed_triggers(issue.id, "OFFICE") == ["cancel", "reassign", "merge", "attach"]  # not take_merged
     assert flow.allowed_triggers(issue.id, "BINCHUAN") == ["countersign", "decline_countersign", "attach"]
     flow.accept(issue.id, by="XIANGYUN")
     assert flow.allowed_triggers(issue.id, Actor("XIANGYUN", "王五")) == [
@@ -142,7 +142,7 @@ def test_allowed_triggers_follow_state_and_role(flow: govflow.Govflow) -> None:
     ]
     flow.request_extension(issue.id, by="XIANGYUN", due="2026-04-01", reason="r")
     assert flow.allowed_triggers(issue.id, "OFFICE") == [
-        "cancel", "reassign", "approve_extension", "deny_extension", "merge", "take_merged", "attach",
+        "cancel", "reassign", "approve_extension", "deny_extension", "merge", "attach",
     ]
     assert flow.roles(issue.id, "BINCHUAN") == {"cooperating"}
 

@@ -272,3 +272,14 @@ def test_actors_are_checked_every_time_and_kept_only_when_valid() -> None:
 
     clerk = Clerk("OFFICE")
     assert parse_actor(clerk) is clerk
+
+
+def test_partner_steps_are_the_steps_taken_only_with_another_issues() -> None:
+    """take_merged is merge's partner step (never fired alone); issue-list v1 has none; a lifecycle without
+    merge still names take_merged as one (it is never fired alone there either)."""
+    v2 = govflow.LifecycleDefinition.from_dict(govflow.ISSUE_LIST_V2)
+    assert v2.partner_steps == {"take_merged": ("merge",)}
+    assert govflow.LifecycleDefinition.from_dict(govflow.ISSUE_LIST).partner_steps == {}
+    no_merge = govflow.LifecycleDefinition.from_dict({**govflow.ISSUE_LIST_V2, "name": "no-merge", "transitions": [
+        t for t in govflow.ISSUE_LIST_V2["transitions"] if t["trigger"] != "merge"]})
+    assert no_merge.partner_steps == {"take_merged": ()}

@@ -11,7 +11,8 @@ checked right after the issue is found), and a refused command must write
 nothing. After every step every issue is compared with the model (its state, due dates, counters
 and the field loop's record: countersigns, suspension and the days suspended, transfers,
 escalations, call-backs, reopenings, merges into and out of it (并案: ``merge`` writes the duplicate's step and
-the original's ``take_merged`` in one transaction, by ``flow.merge`` or a plain ``fire``), and the evidence
+the original's ``take_merged`` in one transaction, by ``flow.merge`` or a plain ``fire``; ``take_merged`` fired
+alone is refused), and the evidence
 attached (``flow.attach``: the files' hashes and how many in the current state)), and the ledger must verify.
 
 ``--hypothesis-show-statistics`` lists how often each trigger succeeded or
@@ -111,6 +112,8 @@ SPECS: dict[str, Spec] = {
     "attach": _spec(ACTIVE, None, "supervisor lead cooperating", requires=("sha256", "size", "name"),
                     optional=("kind",)),
 }
+#: Steps taken only with a step on another issue, never fired by name: ``take_merged`` with ``merge``.
+PARTNER_STEPS = frozenset({"take_merged"})
 #: ``attach`` once the lead has nothing to do: by the supervisor and the cooperating units only.
 ATTACH_LATER = _spec(frozenset({"feedback", "suspended", "returned", "verified"}), None, "supervisor cooperating",
                      requires=("sha256", "size", "name"), optional=("kind",))
@@ -293,6 +296,8 @@ def expected_error(
     spec = spec_of(trigger, issue.state)
     if spec is None or issue.state not in spec.sources:
         return govflow.InvalidTransition
+    if trigger in PARTNER_STEPS:
+        return govflow.InvalidTransition  # taken only with its partner step on another issue (merge)
     roles = roles_of(actor, issue)
     if not roles & spec.roles or roles & spec.exclude:
         return govflow.PermissionDenied

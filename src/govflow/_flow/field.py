@@ -218,19 +218,21 @@ class FieldMixin:
                 raise ValidationError(partner.key, why, f"an issue in one of the states {', '.join(states)}",
                                       issue_id)
             given = {partner.as_: issue_id, **{k: data[k] for k in partner.carry if data.get(k) is not None}}
-            _, other_work = self._plan_fire(other, trigger, actor, given, at=now)
+            _, other_work = self._plan_fire(other, trigger, actor, given, at=now, partner=True)
             works.append(other_work)
         self._commit_many(works)
         return work.issue
 
     def _plan_fire(self, issue: Issue, trigger: str, actor: Actor, data: dict[str, Any],
-                   system: bool = False, at: dt.datetime | None = None) -> tuple[Issue, UnitOfWork]:
-        """Fire ``trigger`` on a working copy; the new snapshot and its unit of work (not written)."""
+                   system: bool = False, at: dt.datetime | None = None,
+                   partner: bool = False) -> tuple[Issue, UnitOfWork]:
+        """Fire ``trigger`` on a working copy; the new snapshot and its unit of work (not written).
+        ``partner``: the step is a partner step, taken with another issue's step (see ``Lifecycle.fire``)."""
         lifecycle = self._lifecycle_of(issue.lifecycle, issue.lifecycle_version)
         assert lifecycle is not None
         now = self.now() if at is None else at
         new, ledger_data = lifecycle.fire(issue, trigger, actor, data, now, self._find_unit, self._calendar,
-                                          system=system, escalate_to=self._escalate_to)
+                                          system=system, escalate_to=self._escalate_to, partner=partner)
         draft = LedgerDraft(
             issue_id=issue.id, issue_seq=new.version, trigger=trigger, from_state=issue.state,
             to_state=new.state, actor=actor.unit, person=actor.person, at=now, data=ledger_data,

@@ -92,6 +92,25 @@ class LifecycleDefinition:
         """``name@version``, as used in messages."""
         return f"{self.name}@{self.version}"
 
+    @property
+    def partner_steps(self) -> dict[str, tuple[str, ...]]:
+        """The partner steps: each trigger taken only together with a step on another issue, and the
+        triggers of those steps (``issue-list`` v2: ``{"take_merged": ("merge",)}``).
+
+        A transition with an effect that another effect names as its partner (``merge_into`` names
+        ``take_merged``) is never fired by name: alone, it would record a merge that never happened.
+        ``flow.fire`` refuses it, ``allowed_triggers`` leaves it out, and the command line has no command
+        for it; the diagram draws it.
+        """
+        partner_effects = {effect.partner.effect for effect in EFFECTS.values() if effect.partner is not None}
+        return {
+            spec.trigger: tuple(dict.fromkeys(
+                other.trigger for other in self.transitions
+                for partner in (EFFECTS[name].partner for name in other.effects)
+                if partner is not None and partner.effect in spec.effects))
+            for spec in self.transitions if partner_effects.intersection(spec.effects)
+        }
+
     def diagram(self, fmt: str = "mermaid") -> str:
         """The lifecycle's diagram (流程图): ``mermaid`` (for Markdown), ``dot`` (Graphviz) or ``svg``.
 

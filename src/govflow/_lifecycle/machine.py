@@ -24,7 +24,7 @@ from .._core.workdays import Calendar, Weekdays
 from .definition import ROLES, LifecycleDefinition, TransitionSpec, load_definition
 from .effects import EFFECTS, EscalateTo, Partner, Refused, Work
 from .field_effects import field_of
-from .fields import FIELD_HELP, is_missing, json_value, parse_field
+from .fields import FIELD_HELP, field_parser, is_missing, json_value
 
 # The definition's names are re-exported: this module is where a reader looks for "lifecycle".
 __all__ = [
@@ -86,6 +86,10 @@ class Lifecycle:
     definition: LifecycleDefinition
     machine: Machine = attrs.field(init=False)
     _by_state: dict[str, dict[str, TransitionSpec]] = attrs.field(init=False)
+    #: ``_by_state`` without the partner steps: what a caller may fire by name.
+    _direct: dict[str, dict[str, TransitionSpec]] = attrs.field(init=False)
+    #: Each partner step's trigger -> the triggers whose step it is taken with (``take_merged`` -> ``merge``).
+    _partner_steps: dict[str, tuple[str, ...]] = attrs.field(init=False)
     _final: frozenset[str] = attrs.field(init=False)
     _partners: dict[tuple[str, str], tuple[Partner, ...]] = attrs.field(init=False)
     #: States in which the lead unit has something to do (it may fire a transition from them): the
@@ -108,6 +112,7 @@ class Lifecycle:
         }
         self._by_state = {state: {} for state in d.states}
         self._partners = {}
+        self._partner_steps = d.partner_steps
         config = []
         for spec in d.transitions:
             partners = tuple(p for p in (EFFECTS[name].partner for name in spec.effects) if p is not None)
@@ -124,6 +129,10 @@ class Lifecycle:
                     "before": [self._apply_effects(spec)] if spec.effects else [],
                 }
             )
+        self._direct = {
+            state: {trigger: spec for trigger, spec in specs.items() if trigger not in self._partner_steps}
+            for state, specs in self._by_state.items()
+        }
         self.machine = Machine(
             model=None,
             states=list(d.states),
@@ -145,8 +154,14 @@ class Lifecycle:
         return self.definition.version
 
     def triggers_from(self, state: str) -> Mapping[str, TransitionSpec]:
-        """The transitions that leave ``state``, by trigger."""
+        """The transitions that leave ``state``, by trigger (partner steps such as ``take_merged`` included)."""
         return self._by_state.get(state, {})
+
+    def partner_step(self, trigger: str) -> tuple[str, ...]:
+        """The triggers whose step on another issue ``trigger`` is taken with (``take_merged``: ``merge``), or
+        ``()`` when ``trigger`` may be fired alone. A partner step is never fired by name: it would record, say,
+        a merge that never happened."""
+        return self._partner_steps.get(trigger, ())
 
     def partners(self, state: str, trigger: str) -> tuple[Partner, ...]:
         """The steps other issues take with ``trigger`` from ``state`` (by its effects' ``partner``)."""
@@ -165,7 +180,7 @@ class Lifecycle:
         """The triggers ``actor_unit`` may fire on ``issue`` now, in definition order."""
         roles = roles_of(unit, actor_unit, issue)
         allowed = []
-        for trigger, spec in self.triggers_from(issue.state).items():
+        for trigger, spec in self._direct.get(issue.state, _NONE).items():
             if roles.isdisjoint(spec.roles) or not roles.isdisjoint(spec.exclude):
                 continue
             if any(EFFECTS[name].guard(issue) for name in spec.effects):
@@ -187,6 +202,7 @@ class Lifecycle:
         *,
         system: bool = False,
         escalate_to: EscalateTo = None,
+        partner: bool = False,
     ) -> tuple[Issue, dict[str, Any]]:
         """Run ``trigger`` on a copy of ``issue``; return the new snapshot and ledger data.
 
@@ -196,13 +212,17 @@ class Lifecycle:
         :class:`ValidationError`; the stored issue is never touched. ``system`` is a step govflow
         takes itself (no role is checked). ``escalate_to`` is where 提级督办 takes an issue (see
         :data:`~govflow._lifecycle.effects.EscalateTo`; the parent of the supervising office by default).
+        ``partner`` is a partner step taken with its step on another issue (see :meth:`partner_step`); a
+        partner step fired otherwise is an :class:`InvalidTransition`, except in a replay.
         """
-        spec = self._by_state.get(issue.state, _NONE).get(trigger)
+        spec = self._direct.get(issue.state, _NONE).get(trigger)
         if spec is None:
-            raise InvalidTransition(
-                issue.id, issue.state, trigger, self.allowed(issue, actor.unit, units(actor.unit)),
-                self._unknown(trigger),
-            )
+            spec = self._by_state.get(issue.state, _NONE).get(trigger)
+            if spec is None or not (partner or recorded is not None):
+                raise InvalidTransition(
+                    issue.id, issue.state, trigger, self.allowed(issue, actor.unit, units(actor.unit)),
+                    self._unknown(trigger),
+                )
         d = self.definition
         # By position (every step makes one): state, issue, actor, now, units, values, changes, calendar,
         # max_extensions, recorded, settings, initial, system, escalate_to.
@@ -240,7 +260,12 @@ class Lifecycle:
         return replace_issue(issue, changes), ledger_data
 
     def _unknown(self, trigger: object) -> str:
-        """Why a trigger is not fired here when it is no trigger of this lifecycle at all ('' when it is one)."""
+        """Why a trigger is not fired here when it is no trigger of this lifecycle at all or a partner step
+        ('' when it is a trigger that may be fired, from other states)."""
+        if isinstance(trigger, str) and trigger in self._partner_steps:
+            with_ = " or ".join(repr(t) for t in self._partner_steps[trigger]) or "its partner step"
+            return (f"{trigger!r} is taken only together with {with_} on the other issue, in one transaction "
+                    f"(fire {with_} there); fired alone it would record a step that never happened")
         if isinstance(trigger, str) and trigger in self.machine.events:
             return ""
         triggers = list(self.machine.events)
@@ -256,12 +281,16 @@ class Lifecycle:
         excluded = frozenset(spec.exclude)
 
         requires = spec.requires
+        parsers = {name: field_parser(name) for name in accepts}
+        role_sets = _ROLE_SETS
 
         def check(event: EventData) -> bool:
             work = cast(Work, event.model)
             issue, actor_unit = work.issue, work.actor.unit
             unit = work.units(actor_unit)
-            roles = roles_of(unit, actor_unit, issue)
+            # roles_of, inline: this runs on every step
+            roles = role_sets[unit is not None and unit.supervisor, actor_unit == issue.lead,
+                              actor_unit in issue.cooperating]
             if work.system:
                 pass
             elif roles.isdisjoint(allowed_roles) or not roles.isdisjoint(excluded):
@@ -292,13 +321,15 @@ class Lifecycle:
                         ", ".join(spec.accepts) or "no data keywords", issue.id,
                     )
             for name in requires:
-                if is_missing(values.get(name)):
+                value = values.get(name)
+                # a non-blank str (the common note, result, reason) is given; anything else is asked in full
+                if (type(value) is not str or not value.strip()) and is_missing(value):
                     raise ValidationError(
                         name, f"{spec.trigger!r} requires it",
                         FIELD_HELP.get(name, "a non-empty value"), issue.id,
                     )
             for name, value in values.items():
-                values[name] = parse_field(name, value, issue.id)
+                values[name] = parsers[name](name, value, issue.id)
             if spec.requires_evidence and not field_of(issue).evidence_here:
                 raise InvalidTransition(
                     issue.id, issue.state, spec.trigger, self.allowed(issue, actor_unit, unit),

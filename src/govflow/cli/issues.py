@@ -182,11 +182,13 @@ def _step(spec: govflow.TransitionSpec, labels: dict[str, dict[str, str]]) -> cl
 def steps() -> list[click.Command]:
     """One command per trigger of the default ``issue-list`` lifecycle (version 2: accept, implement, countersign,
     report, request-suspension, callback, merge, ...). ``attach`` records a file through ``flow.attach``, not here;
-    ``govflow fire`` fires any trigger of any lifecycle."""
+    ``govflow fire`` fires any trigger of any lifecycle. A partner step (``take_merged``, taken with ``merge``)
+    has no command: it is never fired alone."""
     definition = govflow.LifecycleDefinition.from_dict(govflow.ISSUE_LIST_V2)
     labels = {lang: dict(definition.labels.get(lang, {})) for lang in ("zh", "en")}
     first = {spec.trigger: spec for spec in reversed(definition.transitions)}  # one command per trigger
-    return [_step(spec, labels) for trigger, spec in reversed(first.items()) if trigger != "attach"]
+    skipped = {"attach", *definition.partner_steps}
+    return [_step(spec, labels) for trigger, spec in reversed(first.items()) if trigger not in skipped]
 
 
 @command(root, "list")

@@ -8,11 +8,15 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import govflow
 from govflow import GENESIS_HASH, LedgerCorrupted, canonical_bytes
+from govflow._core.ledger import LedgerDraft, seal, seal_text
 from govflow.testing import FakeClock
 
 from ..conftest import UNIT_ENTRIES, add_units
@@ -280,3 +284,53 @@ def test_canonical_bytes_are_json_dumps_of_the_fields(person: str | None, from_s
     odd = {**fields, "seq": True}
     assert canonical_bytes(**odd) == json.dumps(odd, sort_keys=True, separators=(",", ":"),
                                                 ensure_ascii=False).encode("utf-8")
+
+
+class _Text(str):
+    """A str subclass: written by the encoder as the text it holds."""
+
+
+_texts = st.text() | st.text().map(_Text)
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | _texts,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text_fields=st.fixed_dictionaries({
+        **{name: _texts | st.integers() | st.none()
+           for name in ("issue_id", "trigger", "from_state", "to_state", "actor", "person", "prev_hash")},
+        "at": _texts,  # a datetime's ISO text: the times themselves are checked above
+    }),
+    seq=st.integers(min_value=0) | st.booleans(),
+    issue_seq=st.integers(min_value=0) | st.booleans(),
+    data=st.dictionaries(_texts, _texts, max_size=1) | st.dictionaries(st.text(), _json_values, max_size=4),
+)
+def test_sealing_writes_what_json_dumps_writes(
+    text_fields: dict[str, object], seq: int, issue_seq: int, data: dict[str, object]
+) -> None:
+    """Every route to the canonical bytes (the hand-written entry, the one-keyword data, the encoder) writes
+    json.dumps's text for any field values: text of any kind (str subclasses too) or values that are not text
+    where text goes, bools where ints go, any JSON data; and refuses what json.dumps cannot encode as UTF-8."""
+    fields: dict[str, Any] = {**text_fields, "seq": seq, "issue_seq": issue_seq, "data": data}
+    try:
+        expected: bytes | None = json.dumps(
+            fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except UnicodeEncodeError:
+        expected = None  # a lone surrogate
+    if expected is None:
+        with pytest.raises(govflow.ValidationError):
+            canonical_bytes(**fields)
+        return
+    assert canonical_bytes(**fields) == expected
+    draft = LedgerDraft(
+        fields["issue_id"], issue_seq, fields["trigger"], fields["from_state"], fields["to_state"], fields["actor"],
+        fields["person"], fields["at"], data)
+    digest = hashlib.sha256(expected).hexdigest()
+    assert seal(draft, seq, fields["prev_hash"]).hash == digest
+    entry, data_text = seal_text(draft, seq, fields["prev_hash"])
+    assert entry.hash == digest
+    assert data_text == json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

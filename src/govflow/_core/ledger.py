@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
@@ -93,6 +94,17 @@ def canonical_json(value: object) -> str:
     return _dumps_fast(value)
 
 
+def _data_json(data: object) -> str:
+    """``canonical_json(data)`` for an entry's data; a step's is most often one text keyword (``note``,
+    ``result``, ``reason``), written here without the encoder's sorting and buffering.
+    tests/core/test_ledger.py checks this against json.dumps."""
+    if type(data) is dict and len(data) == 1:
+        for key, value in data.items():
+            if type(key) is str and type(value) is str:
+                return f"{{{_string(key)}:{_string(value)}}}"
+    return _dumps_fast(data)
+
+
 def canonical_bytes(
     *,
     seq: int,
@@ -123,12 +135,20 @@ def _canonical(
     try:
         return _encode_entry(seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data,
                              prev_hash, data_text)
-    except (TypeError, ValueError, UnicodeEncodeError, RecursionError) as exc:
-        raise ValidationError(
-            "data", f"the entry cannot be encoded canonically ({type(exc).__name__}: {str(exc)[:200]})",
-            "JSON values without lone surrogates: strings, finite numbers, booleans, None, lists, "
-            "string-keyed mappings",
-        ) from None
+    except _UNENCODABLE as exc:
+        raise _unencodable(exc) from None
+
+
+#: What encoding an entry raises for a value the canonical encoding cannot hold.
+_UNENCODABLE: Final = (TypeError, ValueError, UnicodeEncodeError, RecursionError)
+
+
+def _unencodable(exc: BaseException) -> ValidationError:
+    return ValidationError(
+        "data", f"the entry cannot be encoded canonically ({type(exc).__name__}: {str(exc)[:200]})",
+        "JSON values without lone surrogates: strings, finite numbers, booleans, None, lists, "
+        "string-keyed mappings",
+    )
 
 
 def _encode_entry(
@@ -136,19 +156,22 @@ def _encode_entry(
     person: str | None, at: dt.datetime | str, data: Mapping[str, Any], prev_hash: str, data_text: str | None,
 ) -> bytes:
     at_text = at if isinstance(at, str) else iso_instant(at)
-    if type(seq) is int and type(issue_seq) is int and type(issue_id) is str and type(trigger) is str \
-            and type(to_state) is str and type(actor) is str and type(at_text) is str and type(prev_hash) is str \
-            and (from_state is None or type(from_state) is str) and (person is None or type(person) is str):
-        # The same text the encoder below writes, with the keys already in sorted order: sealing runs on every
-        # step, and only ``data`` varies in shape. tests/core/test_ledger.py checks both against json.dumps.
-        return (
-            f'{{"actor":{_string(actor)},"at":{_string(at_text)},'
-            f'"data":{_dumps_fast(data) if data_text is None else data_text},'
-            f'"from_state":{"null" if from_state is None else _string(from_state)},"issue_id":{_string(issue_id)},'
-            f'"issue_seq":{int.__repr__(issue_seq)},"person":{"null" if person is None else _string(person)},'
-            f'"prev_hash":{_string(prev_hash)},"seq":{int.__repr__(seq)},"to_state":{_string(to_state)},'
-            f'"trigger":{_string(trigger)}}}'
-        ).encode()
+    if type(seq) is int and type(issue_seq) is int:  # not bool, which the encoder writes as true/false
+        try:
+            # The same text the encoder below writes, with the keys already in sorted order: sealing runs on every
+            # step, and only ``data`` varies in shape. ``_string`` takes any ``str`` (a subclass too, written as
+            # the encoder writes it) and raises TypeError for anything else, which then takes the encoder's
+            # route. tests/core/test_ledger.py checks both against json.dumps.
+            return (
+                f'{{"actor":{_string(actor)},"at":{_string(at_text)},'
+                f'"data":{_data_json(data) if data_text is None else data_text},'
+                f'"from_state":{"null" if from_state is None else _string(from_state)},'
+                f'"issue_id":{_string(issue_id)},"issue_seq":{int.__repr__(issue_seq)},'
+                f'"person":{"null" if person is None else _string(person)},"prev_hash":{_string(prev_hash)},'
+                f'"seq":{int.__repr__(seq)},"to_state":{_string(to_state)},"trigger":{_string(trigger)}}}'
+            ).encode()
+        except TypeError:
+            pass
     return _dumps_fast(
         {
             "seq": seq,
@@ -194,22 +217,34 @@ def entry_hash(entry: LedgerEntry | LedgerDraft, seq: int, prev_hash: str, data_
 
 def seal(draft: LedgerDraft, seq: int, prev_hash: str) -> LedgerEntry:
     """Place ``draft`` at ``seq`` in the chain after ``prev_hash``."""
-    return _sealed(draft, seq, prev_hash, entry_hash(draft, seq, prev_hash))
+    # One frame from the draft to the sealed entry: every step of every store runs this.
+    issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data = _draft_values(draft)
+    try:
+        text = _encode_entry(seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data,
+                             prev_hash, None)
+    except _UNENCODABLE as exc:
+        raise _unencodable(exc) from None
+    return new_entry(seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, prev_hash,
+                     _sha256(text).hexdigest(), None)
 
 
 def seal_text(draft: LedgerDraft, seq: int, prev_hash: str) -> tuple[LedgerEntry, str]:
     """:func:`seal`, and the entry's data as the canonical JSON text its hash covers: what a store writes in its
     ``data`` column, encoded once for both."""
+    issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data = _draft_values(draft)
     try:
-        data_text = _dumps_fast(draft.data)
-    except (TypeError, ValueError, RecursionError):
-        return seal(draft, seq, prev_hash), ""  # seal raises the ValidationError that says why
-    return _sealed(draft, seq, prev_hash, entry_hash(draft, seq, prev_hash, data_text)), data_text
+        data_text = _data_json(data)
+        text = _encode_entry(seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data,
+                             prev_hash, data_text)
+    except _UNENCODABLE as exc:
+        raise _unencodable(exc) from None
+    return new_entry(seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, prev_hash,
+                     _sha256(text).hexdigest(), None), data_text
 
 
-def _sealed(draft: LedgerDraft, seq: int, prev_hash: str, digest: str) -> LedgerEntry:
-    return new_entry(seq, draft.issue_id, draft.issue_seq, draft.trigger, draft.from_state, draft.to_state,
-                     draft.actor, draft.person, draft.at, draft.data, prev_hash, digest, None)
+#: A draft's fields in order, read in one C call.
+_draft_values: Final = operator.attrgetter(*(field.name for field in attrs.fields(LedgerDraft)))
+_sha256: Final = hashlib.sha256
 
 
 #: What separates a subject's kind from its id in the ledger's ``issue_id`` (``unit:OFFICE``); issue ids never hold it.

@@ -423,16 +423,16 @@ class Govflow(UnitsMixin, FieldMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, 
         subscribers = self._plugins.subscribers("after_transition")
         notify = tuple(("after_transition", name) for name in subscribers) if subscribers else ()
 
-        # A store that can read the issue inside its write transaction (SQLite) takes the whole step there: one
-        # lock instead of a read and a write. Not when plugins vet steps: their code runs outside the store's lock.
+        # SQLite takes the whole step inside its write transaction (one lock); not when plugins vet steps.
         guarded = self._plugins.has_guards
         in_store = getattr(self._store, "commit_step", None)
         try:
             if in_store is not None and not guarded and isinstance(issue_id, str):
                 step = functools.partial(self._step, trigger, by, given, expected_version, notify, guarded)
                 stored: Issue = in_store(issue_id, step)[0]
-            else:
-                work = self._step(trigger, by, given, expected_version, notify, guarded, self.get(issue_id))
+            else:  # self.get's read inline (its NotFound when there is no such issue)
+                work = self._step(trigger, by, given, expected_version, notify, guarded,
+                                  (self._store.load(issue_id) if type(issue_id) is str else None) or self.get(issue_id))
                 stored = self._store.commit(work)[0]
         except WithPartners as found:  # nothing was written: both issues now, in one transaction
             return self._commit_with_partners(found.work, found.partners, found.actor, found.now)

@@ -7,9 +7,11 @@ import pickle
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from govflow import DEFAULT_ZONE, Issue, LedgerEntry
-from govflow._core.construct import positional
+from govflow._core.construct import differ, positional, replacer
 from govflow._core.ledger import LedgerDraft, new_draft
 from govflow._core.model import new_entry, replace_issue
 from govflow._stores.protocol import UnitOfWork, new_work
@@ -119,3 +121,42 @@ def test_a_plain_class_is_built_by_position_defaults_included() -> None:
     assert made(1, "x") == Plain(1, "x")
     with pytest.raises(TypeError):
         made(1)  # every field by position: no defaults filled in
+
+
+_ISSUE_NAMES = [field.name for field in attrs.fields(Issue)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_ISSUE_NAMES), unique=True, max_size=8), st.integers())
+def test_replace_issue_is_attrs_evolve_for_any_fields_in_any_order(names: list[str], salt: int) -> None:
+    """The generated copy per set of changed fields (any set, any order, none) is attrs.evolve's value, and a
+    second call with the same set takes the kept function."""
+    issue = an_issue()
+    changes = {name: (name, salt) for name in names}  # a distinct object per field: nothing is checked here
+    expected = attrs.evolve(issue, **changes)
+    for _ in range(2):
+        made = replace_issue(issue, changes)
+        assert type(made) is Issue
+        assert [getattr(made, n) for n in _ISSUE_NAMES] == [getattr(expected, n) for n in _ISSUE_NAMES]
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        made.state = "x"  # type: ignore[misc]
+
+
+def test_replacer_falls_back_to_evolve_where_positional_does() -> None:
+    replace = replacer(Validated)
+    assert replace(Validated(1), {"a": 2}) == Validated(2)
+    with pytest.raises(TypeError):
+        replace(Validated(1), {"a": "2"})  # the class's validator still runs
+    assert replacer(Plain)(Plain(1), {"b": "c"}) == Plain(1, "c")
+    with pytest.raises(TypeError, match="no field 'c'"):
+        replacer(Plain)(Plain(1), {"c": 1})
+
+
+@given(st.sets(st.sampled_from(_ISSUE_NAMES)))
+def test_differ_names_the_fields_that_hold_another_object(names: set[str]) -> None:
+    issue = an_issue()
+    new = attrs.evolve(issue, **{name: object() for name in names})
+    moved = differ(_ISSUE_NAMES, "test")(issue, new)
+    assert moved == [(i, getattr(new, n)) for i, n in enumerate(_ISSUE_NAMES) if n in names]
+    with pytest.raises(ValueError, match="not an attribute name"):
+        differ(["a", "b.c"], "test")

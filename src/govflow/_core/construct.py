@@ -9,16 +9,21 @@ CPython allows between two classes of one memory layout). The result is the same
 ``cls(*values)`` gives; only the route differs. Where the class does anything more in its
 ``__init__`` (validators, converters, a post-init hook, a weakref slot, a base class),
 the class itself is the constructor.
+
+:func:`replacer` copies such an object with some fields changed (``attrs.evolve``) the same
+way, and :func:`differ` finds the fields in which two objects differ: both are generated with
+one plain attribute read per field, which the interpreter specialises, where ``getattr`` or
+an ``operator.attrgetter`` looks each field up by name on every call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
 import attrs
 
-__all__ = ["positional"]
+__all__ = ["differ", "positional", "replacer"]
 
 T = TypeVar("T")
 #: The names the generated constructor uses itself: a field of one of these names takes the class's own route.
@@ -39,6 +44,25 @@ def _plain(cls: type[Any]) -> bool:
     )
 
 
+def _twin(klass: type[Any]) -> type[Any] | None:
+    """The unfrozen class with ``klass``'s slots that the generated functions build on (one per class), or
+    None where the shortcut does not apply."""
+    if klass in _TWINS:
+        return _TWINS[klass]
+    twin: type[Any] | None = None
+    if _plain(klass):
+        twin = type(f"_{klass.__name__}Twin", (), {"__slots__": klass.__slots__, "__module__": klass.__module__})
+        try:
+            probe: Any = object.__new__(twin)
+            probe.__class__ = klass
+        except TypeError:  # pragma: no cover - a Python whose layouts differ: the class's own constructor
+            twin = None
+    return _TWINS.setdefault(klass, twin)
+
+
+_TWINS: dict[type[Any], type[Any] | None] = {}
+
+
 def positional(cls: type[T]) -> Callable[..., T]:
     """A constructor of frozen slotted attrs class ``cls`` taking every field by position (defaults included).
 
@@ -46,13 +70,8 @@ def positional(cls: type[T]) -> Callable[..., T]:
     where the shortcut does not apply (see the module's docstring).
     """
     klass: type[Any] = cls
-    if not _plain(klass):
-        return cls
-    twin = type(f"_{klass.__name__}Twin", (), {"__slots__": klass.__slots__, "__module__": klass.__module__})
-    try:
-        probe: Any = object.__new__(twin)
-        probe.__class__ = klass
-    except TypeError:  # pragma: no cover - a Python whose layouts differ: the class's own constructor
+    twin = _twin(klass)
+    if twin is None:
         return cls
     names = [field.name for field in attrs.fields(klass)]
     stores = "".join(f"    made.{name} = {name}\n" for name in names)
@@ -69,3 +88,72 @@ def positional(cls: type[T]) -> Callable[..., T]:
     constructor: Callable[..., T] = namespace[f"new_{klass.__name__}"]
     constructor.__doc__ = f"{klass.__qualname__}(*fields), every field by position."
     return constructor
+
+
+def replacer(cls: type[T]) -> Callable[[T, Mapping[str, Any]], T]:
+    """``attrs.evolve(obj, **changes)`` for frozen slotted attrs class ``cls``, for the one copy every step makes.
+
+    One function is generated per sequence of changed names (a step changes one of a few sets) that copies the
+    other fields by plain attribute reads, which the interpreter specialises, instead of reading them all
+    through ``getattr``. Where :func:`positional` does not apply, ``attrs.evolve``.
+    """
+    klass: type[Any] = cls
+    twin = _twin(klass)
+    if twin is None:
+        def evolve(obj: T, changes: Mapping[str, Any]) -> T:
+            built: T = attrs.evolve(cast(Any, obj), **changes)
+            return built
+
+        return evolve
+    names = [field.name for field in attrs.fields(klass)]
+    made: dict[tuple[str, ...], Callable[..., T]] = {}
+
+    def compile_for(key: tuple[str, ...]) -> Callable[..., T]:
+        for name in key:
+            if name not in names:
+                raise TypeError(f"{klass.__name__} has no field {name!r}")
+        given = {name: f"v{index}" for index, name in enumerate(key)}
+        stores = "".join(f"    made.{name} = {given.get(name, f'old.{name}')}\n" for name in names)
+        source = (
+            f"def replace_{klass.__name__}(old, {', '.join(given.values())}):\n"
+            f"    made = new(twin)\n{stores}"
+            f"    made.__class__ = cls\n"
+            f"    return made\n"
+        )
+        namespace: dict[str, Any] = {}
+        exec(compile(source, f"<govflow replacer of {klass.__qualname__}>", "exec"),
+             {"new": object.__new__, "twin": twin, "cls": klass}, namespace)
+        function: Callable[..., T] = namespace[f"replace_{klass.__name__}"]
+        if len(made) < _REPLACERS_KEPT:
+            made[key] = function
+        return function
+
+    def replace(obj: T, changes: Mapping[str, Any]) -> T:
+        key = tuple(changes)
+        function = made.get(key) or compile_for(key)
+        return function(obj, *changes.values())
+
+    replace.__doc__ = f"attrs.evolve(obj, **changes) for {klass.__qualname__}."
+    return replace
+
+
+#: The most functions one :func:`replacer` keeps (beyond them, each call compiles its own: still correct).
+_REPLACERS_KEPT = 256
+
+
+def differ(names: Sequence[str], label: str) -> Callable[[Any, Any], list[tuple[int, Any]]]:
+    """``differ(names, label)(old, new)``: ``(i, getattr(new, names[i]))`` for each attribute of ``names`` that
+    is another object in ``new`` than in ``old`` (a step copies what it does not change, so most are the same
+    object). Generated with plain attribute reads, as :func:`replacer` is; ``label`` names it in tracebacks."""
+    for name in names:
+        if not name.isidentifier():
+            raise ValueError(f"not an attribute name: {name!r}")
+    tests = "".join(
+        f"    if old.{name} is not new.{name}:\n        found.append(({index}, new.{name}))\n"
+        for index, name in enumerate(names)
+    )
+    source = f"def moved(old, new):\n    found = []\n{tests}    return found\n"
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<govflow differ of {label}>", "exec"), {}, namespace)
+    function: Callable[[Any, Any], list[tuple[int, Any]]] = namespace["moved"]
+    return function

@@ -8,13 +8,12 @@ snapshot, so a snapshot in the caller's hands never changes under it.
 from __future__ import annotations
 
 import datetime as dt
-import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final, Literal
 
 import attrs
 
-from .construct import positional
+from .construct import positional, replacer
 from .field import FieldState
 
 __all__ = [
@@ -186,21 +185,10 @@ class LedgerEntry:
     stored: tuple[str, str] | None = attrs.field(default=None, eq=False, repr=False)
 
 
-_ISSUE_FIELDS: Final = tuple(field.name for field in attrs.fields(Issue))
-_ISSUE_POSITION: Final = {name: position for position, name in enumerate(_ISSUE_FIELDS)}
-_issue_values: Final = operator.attrgetter(*_ISSUE_FIELDS)
-_new_issue: Final = positional(Issue)
 #: ``LedgerEntry(*fields)``, every field (``stored`` too) by position: what sealing runs on every step.
 new_entry: Final = positional(LedgerEntry)
 
 
-def replace_issue(issue: Issue, changes: Mapping[str, Any]) -> Issue:
-    """``attrs.evolve(issue, **changes)``, for the one class every step copies: the values read in one C call and
-    passed by position (``evolve`` looks every field up by name on every call)."""
-    values = list(_issue_values(issue))
-    for name, value in changes.items():
-        position = _ISSUE_POSITION.get(name)
-        if position is None:
-            raise TypeError(f"Issue has no field {name!r}")
-        values[position] = value
-    return _new_issue(*values)
+#: ``replace_issue(issue, changes)``: ``attrs.evolve(issue, **changes)`` for the one class every step copies,
+#: the unchanged fields copied by plain attribute reads (see :func:`govflow._core.construct.replacer`).
+replace_issue: Final[Callable[[Issue, Mapping[str, Any]], Issue]] = replacer(Issue)

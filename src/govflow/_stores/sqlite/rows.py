@@ -8,12 +8,12 @@ through their old names in :mod:`govflow._stores.sqlite.store`).
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import operator
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from ..._core.construct import differ
 from ..._core.field import FieldState
 from ..._core.ledger import canonical_json, iso_instant, parse_stored_at, parse_stored_data
 from ..._core.model import ExtensionRequest, Issue, LedgerEntry, Responsible
@@ -85,7 +85,7 @@ _ENCODE: Final[Mapping[str, Callable[[Any], Any]]] = {
 _FIELDS: Final = tuple(name.strip() for name in ISSUE_COLUMNS.split(","))
 _ENCODERS: Final = tuple(_ENCODE.get(name) for name in _FIELDS)  # None: the value is stored as it is
 _values: Final = operator.attrgetter(*_FIELDS)
-_POSITIONS: Final = tuple(range(len(_FIELDS)))
+_moved: Final = differ(_FIELDS, "the issue row's columns")
 
 
 def issue_row(issue: Issue) -> tuple[Any, ...]:
@@ -102,11 +102,8 @@ def changed_row(old: Issue, old_row: tuple[Any, ...], new: Issue) -> tuple[tuple
     """
     row = list(old_row)
     changed = []
-    after_values = _values(new)
-    # The positions whose value is another object, found in C (map and compress): most fields are the same.
-    for position in itertools.compress(_POSITIONS, map(operator.is_not, _values(old), after_values)):
+    for position, after in _moved(old, new):  # the fields holding another object: most are the same
         encode = _ENCODERS[position]
-        after = after_values[position]
         value = after if encode is None else encode(after)
         if value != row[position]:
             row[position] = value

@@ -74,20 +74,30 @@ def positional(cls: type[T]) -> Callable[..., T]:
     if twin is None:
         return cls
     names = [field.name for field in attrs.fields(klass)]
-    stores = "".join(f"    made.{name} = {name}\n" for name in names)
-    source = (
-        f"def new_{klass.__name__}({', '.join(names)}):\n"
-        f"    made = new(twin)\n{stores}"
-        f"    made.__class__ = cls\n"
-        f"    return made\n"
-    )
-    namespace: dict[str, Any] = {}
     # Generated as attrs generates its own __init__: one plain store per field, no loop.
-    exec(compile(source, f"<govflow positional constructor of {klass.__qualname__}>", "exec"),
-         {"new": object.__new__, "twin": twin, "cls": klass}, namespace)
-    constructor: Callable[..., T] = namespace[f"new_{klass.__name__}"]
+    constructor: Callable[..., T] = _building(klass, twin, f"new_{klass.__name__}", names, {n: n for n in names},
+                                              "positional constructor")
     constructor.__doc__ = f"{klass.__qualname__}(*fields), every field by position."
     return constructor
+
+
+def _building(klass: type[Any], twin: type[Any], name: str, params: Sequence[str], values: Mapping[str, str],
+              kind: str) -> Callable[..., Any]:
+    """A function ``name(*params)`` that builds a ``klass`` on ``twin``, each field set to its expression in
+    ``values`` (a parameter, or ``old.<field>``)."""
+    stores = "".join(f"    made.{field.name} = {values[field.name]}\n" for field in attrs.fields(klass))
+    source = f"def {name}({', '.join(params)}):\n    made = new(twin)\n{stores}    made.__class__ = cls\n" \
+             "    return made\n"
+    return _compiled(source, name, f"<govflow {kind} of {klass.__qualname__}>",
+                     {"new": object.__new__, "twin": twin, "cls": klass})
+
+
+def _compiled(source: str, name: str, label: str, scope: dict[str, Any]) -> Callable[..., Any]:
+    """Function ``name`` defined by ``source`` (``label`` names it in tracebacks) with the globals ``scope``."""
+    namespace: dict[str, Any] = {}
+    exec(compile(source, label, "exec"), scope, namespace)
+    function: Callable[..., Any] = namespace[name]
+    return function
 
 
 def replacer(cls: type[T]) -> Callable[[T, Mapping[str, Any]], T]:
@@ -113,17 +123,9 @@ def replacer(cls: type[T]) -> Callable[[T, Mapping[str, Any]], T]:
             if name not in names:
                 raise TypeError(f"{klass.__name__} has no field {name!r}")
         given = {name: f"v{index}" for index, name in enumerate(key)}
-        stores = "".join(f"    made.{name} = {given.get(name, f'old.{name}')}\n" for name in names)
-        source = (
-            f"def replace_{klass.__name__}(old, {', '.join(given.values())}):\n"
-            f"    made = new(twin)\n{stores}"
-            f"    made.__class__ = cls\n"
-            f"    return made\n"
-        )
-        namespace: dict[str, Any] = {}
-        exec(compile(source, f"<govflow replacer of {klass.__qualname__}>", "exec"),
-             {"new": object.__new__, "twin": twin, "cls": klass}, namespace)
-        function: Callable[..., T] = namespace[f"replace_{klass.__name__}"]
+        function: Callable[..., T] = _building(
+            klass, twin, f"replace_{klass.__name__}", ["old", *given.values()],
+            {name: given.get(name, f"old.{name}") for name in names}, "replacer")
         if len(made) < _REPLACERS_KEPT:
             made[key] = function
         return function
@@ -153,7 +155,6 @@ def differ(names: Sequence[str], label: str) -> Callable[[Any, Any], list[tuple[
         for index, name in enumerate(names)
     )
     source = f"def moved(old, new):\n    found = []\n{tests}    return found\n"
-    namespace: dict[str, Any] = {}
-    exec(compile(source, f"<govflow differ of {label}>", "exec"), {}, namespace)
-    function: Callable[[Any, Any], list[tuple[int, Any]]] = namespace["moved"]
+    function: Callable[[Any, Any], list[tuple[int, Any]]] = _compiled(
+        source, "moved", f"<govflow differ of {label}>", {})
     return function

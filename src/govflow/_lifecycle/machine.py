@@ -157,12 +157,6 @@ class Lifecycle:
         """The transitions that leave ``state``, by trigger (partner steps such as ``take_merged`` included)."""
         return self._by_state.get(state, {})
 
-    def partner_step(self, trigger: str) -> tuple[str, ...]:
-        """The triggers whose step on another issue ``trigger`` is taken with (``take_merged``: ``merge``), or
-        ``()`` when ``trigger`` may be fired alone. A partner step is never fired by name: it would record, say,
-        a merge that never happened."""
-        return self._partner_steps.get(trigger, ())
-
     def partners(self, state: str, trigger: str) -> tuple[Partner, ...]:
         """The steps other issues take with ``trigger`` from ``state`` (by its effects' ``partner``)."""
         return self._partners.get((state, trigger), ())
@@ -212,8 +206,9 @@ class Lifecycle:
         :class:`ValidationError`; the stored issue is never touched. ``system`` is a step govflow
         takes itself (no role is checked). ``escalate_to`` is where 提级督办 takes an issue (see
         :data:`~govflow._lifecycle.effects.EscalateTo`; the parent of the supervising office by default).
-        ``partner`` is a partner step taken with its step on another issue (see :meth:`partner_step`); a
-        partner step fired otherwise is an :class:`InvalidTransition`, except in a replay.
+        ``partner``: the step is a partner step, taken with its step on another issue (see
+        :attr:`LifecycleDefinition.partner_steps`); a partner step fired otherwise is an
+        :class:`InvalidTransition`, except in a replay.
         """
         spec = self._direct.get(issue.state, _NONE).get(trigger)
         if spec is None:

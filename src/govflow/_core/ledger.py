@@ -216,22 +216,14 @@ def entry_hash(entry: LedgerEntry | LedgerDraft, seq: int, prev_hash: str, data_
 
 def seal(draft: LedgerDraft, seq: int, prev_hash: str) -> LedgerEntry:
     """Place ``draft`` at ``seq`` in the chain after ``prev_hash``."""
-    # One frame from the draft to the sealed entry: every step of every store runs this. The fields are read
-    # one by one: plain attribute reads, which the interpreter specialises (an attrgetter reads each by name).
-    issue_id, issue_seq, trigger, from_state = draft.issue_id, draft.issue_seq, draft.trigger, draft.from_state
-    to_state, actor, person, at, data = draft.to_state, draft.actor, draft.person, draft.at, draft.data
-    try:
-        text = _encode_entry(seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data,
-                             prev_hash, None)
-    except _UNENCODABLE as exc:
-        raise _unencodable(exc) from None
-    return new_entry(seq, issue_id, issue_seq, trigger, from_state, to_state, actor, person, at, data, prev_hash,
-                     _sha256(text).hexdigest(), None)
+    return seal_text(draft, seq, prev_hash)[0]
 
 
 def seal_text(draft: LedgerDraft, seq: int, prev_hash: str) -> tuple[LedgerEntry, str]:
     """:func:`seal`, and the entry's data as the canonical JSON text its hash covers: what a store writes in its
     ``data`` column, encoded once for both."""
+    # One frame from the draft to the sealed entry: every step of every store runs this. The fields are read
+    # one by one: plain attribute reads, which the interpreter specialises (an attrgetter reads each by name).
     issue_id, issue_seq, trigger, from_state = draft.issue_id, draft.issue_seq, draft.trigger, draft.from_state
     to_state, actor, person, at, data = draft.to_state, draft.actor, draft.person, draft.at, draft.data
     try:

@@ -430,9 +430,8 @@ class Govflow(UnitsMixin, FieldMixin, StepsMixin, DeadlinesMixin, PeriodsMixin, 
             if in_store is not None and not guarded and isinstance(issue_id, str):
                 step = functools.partial(self._step, trigger, by, given, expected_version, notify, guarded)
                 stored: Issue = in_store(issue_id, step)[0]
-            else:  # self.get's read inline (its NotFound when there is no such issue)
-                work = self._step(trigger, by, given, expected_version, notify, guarded,
-                                  (self._store.load(issue_id) if type(issue_id) is str else None) or self.get(issue_id))
+            else:
+                work = self._step(trigger, by, given, expected_version, notify, guarded, self.get(issue_id))
                 stored = self._store.commit(work)[0]
         except WithPartners as found:  # nothing was written: both issues now, in one transaction
             return self._commit_with_partners(found.work, found.partners, found.actor, found.now)

@@ -277,15 +277,12 @@ class Lifecycle:
 
         requires = spec.requires
         parsers = {name: field_parser(name) for name in accepts}
-        role_sets = _ROLE_SETS
 
         def check(event: EventData) -> bool:
             work = cast(Work, event.model)
             issue, actor_unit = work.issue, work.actor.unit
             unit = work.units(actor_unit)
-            # roles_of, inline: this runs on every step
-            roles = role_sets[unit is not None and unit.supervisor, actor_unit == issue.lead,
-                              actor_unit in issue.cooperating]
+            roles = roles_of(unit, actor_unit, issue)
             if work.system:
                 pass
             elif roles.isdisjoint(allowed_roles) or not roles.isdisjoint(excluded):
@@ -316,9 +313,7 @@ class Lifecycle:
                         ", ".join(spec.accepts) or "no data keywords", issue.id,
                     )
             for name in requires:
-                value = values.get(name)
-                # a non-blank str (the common note, result, reason) is given; anything else is asked in full
-                if (type(value) is not str or not value.strip()) and is_missing(value):
+                if is_missing(values.get(name)):
                     raise ValidationError(
                         name, f"{spec.trigger!r} requires it",
                         FIELD_HELP.get(name, "a non-empty value"), issue.id,
